@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The project's one test command (npm test): build the CLI, type-check, lint, then the unit tests
+# (vitest) and the browser tests (Playwright, Debian's chromium). Ends with one line
+# "tests: N passed, M failed" counting both runners; exits non-zero if anything failed.
+set -u
+cd "$(dirname "$0")/.."
+mkdir -p test-results
+rm -f test-results/vitest.json test-results/playwright.json
+status=0
+run() {
+  echo "== $*"
+  "$@" || { echo "!! failed: $*"; status=1; }
+}
+run npm run -s build:node
+run npm run -s typecheck
+run npm run -s lint
+run npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
+if [[ -d tests/e2e ]] && compgen -G 'tests/e2e/*.spec.ts' >/dev/null; then
+  PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/playwright.json run npx playwright test --reporter=list,json
+fi
+node scripts/count-tests.js test-results/vitest.json test-results/playwright.json || status=1
+exit $status

@@ -1,0 +1,152 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { DEFAULT_MODEL_ID } from '../../models/registry.js';
+import { COLORMAPS } from '../explain/colormaps.js';
+import { isWhyCamError } from '../explain/errors.js';
+import type { Explanation } from '../explain/explainer.js';
+import { METHOD_NAMES, METHODS, REDUCTIONS } from '../explain/methods.js';
+import { overlayHeatmap } from '../explain/overlay.js';
+import { CROP_POLICIES } from '../explain/preprocess.js';
+import { NODE_BACKENDS, useNodeBackend } from '../node/backend.js';
+import { encodePng, readImage } from '../node/image-io.js';
+import { loadExplainer } from '../node/load-model.js';
+import { withTitle } from '../node/title.js';
+import { numberIn, oneOf, parseCommand } from './args.js';
+import { collectImages } from './images.js';
+
+export const EXPLAIN_USAGE = `Usage: whycam explain <image|folder...> [options]
+
+Classifies each image and shows which part of it drove the decision.
+
+  --model ID          ${DEFAULT_MODEL_ID} (default) or another id from \`whycam models --list\`
+  --method NAME       ${METHODS.join(' | ')} (default gradcam)
+  --layer NAME        feature layer, or auto (default: the last conv map)
+  --class C           class index (0-999) or label to explain (default: the top prediction)
+  --reduction R       ${REDUCTIONS.join(' | ')}: what Grad-CAM differentiates (default logit)
+  --crop P            center | full: the centre square, or the whole picture squashed (default full)
+  --colormap NAME     ${COLORMAPS.join(' | ')} (default jet)
+  --alpha A           heatmap opacity 0-1 (default 0.5)
+  --threshold T       hide heatmap values below T, 0-1 (default 0)
+  --top K             predictions to report (default 5)
+  --out DIR           write <image>_<method>.png overlays into DIR
+  --json              print one JSON object per image (JSON Lines) instead of text
+  --backend NAME      ${NODE_BACKENDS.join(' | ')} (default wasm)`;
+
+const OPTIONS = {
+  model: { type: 'string' },
+  method: { type: 'string' },
+  layer: { type: 'string' },
+  class: { type: 'string' },
+  reduction: { type: 'string' },
+  crop: { type: 'string' },
+  colormap: { type: 'string' },
+  alpha: { type: 'string' },
+  threshold: { type: 'string' },
+  top: { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+  backend: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** One line of `--json` output. */
+export interface ExplainRecord {
+  file: string;
+  model: string;
+  predictions: Explanation['predictions'];
+  target: Explanation['target'];
+  method: Explanation['method'];
+  reduction: Explanation['reduction'];
+  layer: string;
+  region: Explanation['region'];
+  heatmap: { width: number; height: number; data: number[] };
+  timings: Explanation['timings'];
+  output: string | null;
+}
+
+export async function explainCommand(args: string[]): Promise<number> {
+  const { values: o, positionals } = parseCommand(args, OPTIONS, EXPLAIN_USAGE);
+  if (o.help) {
+    console.log(EXPLAIN_USAGE);
+    return 0;
+  }
+  const method = oneOf(o.method, METHODS, '--method', 'gradcam');
+  const reduction = oneOf(o.reduction, REDUCTIONS, '--reduction', 'logit');
+  const crop = oneOf(o.crop, CROP_POLICIES, '--crop', 'full');
+  const colormap = oneOf(o.colormap, COLORMAPS, '--colormap', 'jet');
+  const backend = oneOf(o.backend, NODE_BACKENDS, '--backend', 'wasm');
+  const alpha = numberIn(o.alpha, '--alpha', 0, 1, 0.5);
+  const threshold = numberIn(o.threshold, '--threshold', 0, 1, 0);
+  const topK = numberIn(o.top, '--top', 1, 1000, 5);
+  const modelId = o.model ?? DEFAULT_MODEL_ID;
+  const files = await collectImages(positionals);
+
+  await useNodeBackend(backend);
+  const explainer = await loadExplainer(modelId);
+  try {
+    const classIndex = o.class === undefined ? null : explainer.labels.resolve(o.class);
+    const request = { method, reduction, classIndex, ...(o.layer !== undefined ? { layer: o.layer } : {}) };
+    explainer.resolve(request);
+    if (o.out) await fs.mkdir(o.out, { recursive: true });
+
+    let failures = 0;
+    for (const file of files) {
+      try {
+        const image = await readImage(file);
+        const result = await explainer.explain(image, { ...request, topK, crop });
+        let output: string | null = null;
+        if (o.out) {
+          const overlay = overlayHeatmap(image, result.heatmap, result.region, { colormap, alpha, threshold });
+          const title = `${result.target.label} (${result.target.score.toFixed(2)})`;
+          const subtitle = `${METHOD_NAMES[method]} · ${result.layer}${method === 'cam' ? '' : ` · ${reduction}`} · ${modelId}`;
+          output = path.join(o.out, `${path.parse(file).name}_${method.replace('++', 'pp')}.png`);
+          await writeAtomically(output, encodePng(withTitle(overlay, title, subtitle)));
+        }
+        if (o.json) console.log(JSON.stringify(toRecord(file, modelId, result, output)));
+        else printSummary(file, result, output);
+      } catch (e) {
+        if (!isWhyCamError(e)) throw e;
+        failures++;
+        console.error(`whycam: ${e.message}`);
+      }
+    }
+    return failures === 0 ? 0 : 1;
+  } finally {
+    explainer.dispose();
+  }
+}
+
+function toRecord(file: string, model: string, r: Explanation, output: string | null): ExplainRecord {
+  return {
+    file,
+    model,
+    predictions: r.predictions,
+    target: r.target,
+    method: r.method,
+    reduction: r.reduction,
+    layer: r.layer,
+    region: r.region,
+    heatmap: { width: r.heatmap.width, height: r.heatmap.height, data: Array.from(r.heatmap.data, (v) => Math.round(v * 1e4) / 1e4) },
+    timings: r.timings,
+    output,
+  };
+}
+
+function printSummary(file: string, r: Explanation, output: string | null): void {
+  const top = r.predictions.slice(0, 3).map((p) => `${p.label} ${(p.score * 100).toFixed(1)}%`).join(', ');
+  console.log(`${file}: ${r.target.label} (${r.target.score.toFixed(2)}) — ${METHOD_NAMES[r.method]} at ${r.layer} ` +
+    `(${r.heatmap.width}×${r.heatmap.height}), ${r.timings.totalMs.toFixed(0)} ms. Top 3: ${top}.` +
+    (output ? ` Wrote ${output}` : ''));
+}
+
+/** Writes via a temporary file and a rename, so a failure never leaves a half-written PNG. */
+async function writeAtomically(file: string, data: Uint8Array): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,27 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { WhyCamError } from '../explain/errors.js';
+
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png']);
+
+/** Files named on the command line, folders expanded to the images they hold (sorted); all checked before any work. */
+export async function collectImages(inputs: readonly string[]): Promise<string[]> {
+  if (inputs.length === 0) throw new WhyCamError('bad-option', 'No image given.', 'Name one or more .jpg/.png files or folders.');
+  const files: string[] = [];
+  for (const input of inputs) {
+    let stat;
+    try {
+      stat = await fs.stat(input);
+    } catch {
+      throw new WhyCamError('bad-image', `${input} does not exist.`);
+    }
+    if (stat.isDirectory()) {
+      const names = (await fs.readdir(input)).filter((n) => IMAGE_EXTENSIONS.has(path.extname(n).toLowerCase())).sort();
+      if (names.length === 0) throw new WhyCamError('bad-image', `The folder ${input} holds no .jpg or .png image.`);
+      files.push(...names.map((n) => path.join(input, n)));
+    } else {
+      files.push(input);
+    }
+  }
+  return files;
+}

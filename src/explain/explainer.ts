@@ -1,0 +1,314 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { WhyCamError } from './errors.js';
+import { type ImageSource, sourceSize, toRgbTensor } from './input.js';
+import type { LabelSet } from './labels.js';
+import {
+  cam, gradCam, gradCamPlusPlus, isMethod, layerCam, type Method, METHODS, normalizeMap, type Reduction, REDUCTIONS,
+} from './methods.js';
+import { type FeatureLayer, Network } from './network.js';
+import { type CropPolicy, CROP_POLICIES, cropRegion, preprocess, type Region } from './preprocess.js';
+
+export interface Prediction {
+  classIndex: number;
+  label: string;
+  score: number;
+}
+
+/** A heatmap on its own grid: `data[row * width + col]`, values in [0, 1]. */
+export interface Heatmap {
+  width: number;
+  height: number;
+  data: Float32Array;
+}
+
+/** Milliseconds spent in each stage. On GPU backends work runs asynchronously and lands in `readbackMs`. */
+export interface StageTimings {
+  preprocessMs: number;
+  forwardMs: number;
+  heatmapMs: number;
+  readbackMs: number;
+  totalMs: number;
+}
+
+export interface ExplainRequest {
+  method: Method;
+  /** Feature layer name, or `auto` / undefined for the model's default (the last conv map). */
+  layer?: string;
+  /** Default `logit`. */
+  reduction?: Reduction;
+  /** The class to explain; undefined or null explains the top-1 prediction. */
+  classIndex?: number | null;
+}
+
+export interface ImageOptions {
+  /** How many predictions to report (default 5). */
+  topK?: number;
+  /** Which part of the image the network sees (default `center`). */
+  crop?: CropPolicy;
+}
+
+export interface Explanation {
+  predictions: Prediction[];
+  /** The explained class, with its probability and logit. */
+  target: Prediction & { logit: number };
+  method: Method;
+  reduction: Reduction;
+  layer: string;
+  heatmap: Heatmap;
+  /** The part of the source image the heatmap grid covers, in source pixels. */
+  region: Region;
+  source: { width: number; height: number };
+  timings: StageTimings;
+}
+
+export interface Classification {
+  predictions: Prediction[];
+  region: Region;
+  source: { width: number; height: number };
+  timings: StageTimings;
+}
+
+/** What the explainer needs to know about a model beyond its graph. */
+export interface ModelInfo {
+  labels: LabelSet;
+  inputSize: readonly [number, number];
+  inputRange: readonly [number, number];
+  logitLayer?: string;
+  softmaxLayer?: string;
+}
+
+interface ResolvedRequest {
+  method: Method;
+  layer: FeatureLayer;
+  reduction: Reduction;
+  classIndex: number | null;
+}
+
+/**
+ * CAM, Grad-CAM, Grad-CAM++ and LayerCAM for a LayersModel classifier, on any tfjs backend.
+ *
+ * One forward pass gives the feature maps and the logits; Grad-CAM's backward pass runs only
+ * through the layers after the feature layer and only with respect to activations, built from
+ * forward ops. Everything read back is packed into one small buffer (top-k and the heatmaps).
+ */
+export class Explainer {
+  readonly network: Network;
+  readonly labels: LabelSet;
+  readonly inputSize: readonly [number, number];
+  readonly inputRange: readonly [number, number];
+
+  constructor(model: LayersModel, info: ModelInfo) {
+    const hints = { ...(info.logitLayer ? { logitLayer: info.logitLayer } : {}), ...(info.softmaxLayer ? { softmaxLayer: info.softmaxLayer } : {}) };
+    this.network = new Network(model, hints);
+    this.labels = info.labels;
+    this.inputSize = info.inputSize;
+    this.inputRange = info.inputRange;
+    if (this.network.numClasses !== info.labels.size) {
+      throw new WhyCamError('unsupported-model', `The model scores ${this.network.numClasses} classes but ${info.labels.size} labels were given.`);
+    }
+  }
+
+  get featureLayers(): readonly FeatureLayer[] {
+    return this.network.featureLayers;
+  }
+
+  get defaultLayer(): string {
+    return this.network.defaultLayer.name;
+  }
+
+  get camLayer(): string | null {
+    return this.network.camLayer;
+  }
+
+  /** Explains the image with one method. */
+  async explain(image: ImageSource, request: ExplainRequest & ImageOptions): Promise<Explanation> {
+    const [result] = await this.explainMany(image, [request], request);
+    return result!;
+  }
+
+  /**
+   * Explains the image with several methods / layers / classes from a single forward pass and a
+   * single read-back; requests that share a class and reduction share one backward pass.
+   */
+  async explainMany(image: ImageSource, requests: readonly ExplainRequest[], options: ImageOptions = {}): Promise<Explanation[]> {
+    const resolved = requests.map((r) => this.resolve(r));
+    const topK = this.checkTopK(options.topK);
+    const crop = this.checkCrop(options.crop);
+    const t0 = performance.now();
+    const { x, region, source } = await this.prepare(image, crop);
+    const t1 = performance.now();
+    let t2 = t1;
+    const layers = [...new Set(resolved.map((r) => r.layer.name))];
+    const plan = this.network.plan(layers);
+    const packed = tf.tidy(() => {
+      const values = this.network.forward(plan, x, layers);
+      const logits = tf.reshape(values.get(plan.logits)!, [1, this.network.numClasses]) as tf.Tensor2D;
+      const probs = tf.softmax(logits);
+      const top = tf.topk(probs, topK);
+      t2 = performance.now();
+      const parts: tf.Tensor[] = [tf.reshape(top.values, [-1]), tf.reshape(tf.cast(top.indices, 'float32'), [-1])];
+      const targets = new Map<string, tf.Tensor2D>();
+      const gradients = new Map<string, Map<string, tf.Tensor>>();
+      for (const r of resolved) {
+        const targetKey = String(r.classIndex);
+        let oneHot = targets.get(targetKey);
+        if (!oneHot) {
+          const index = r.classIndex === null ? tf.argMax(logits, 1) : tf.tensor1d([r.classIndex], 'int32');
+          oneHot = tf.cast(tf.oneHot(index, this.network.numClasses), 'float32') as tf.Tensor2D;
+          targets.set(targetKey, oneHot);
+        }
+        const activations = values.get(r.layer.name) as tf.Tensor4D;
+        let map: tf.Tensor2D;
+        if (r.method === 'cam') {
+          const classWeights = this.network.backward(plan, values, oneHot, [this.network.camPool!]).get(this.network.camPool!)!;
+          map = cam(activations, classWeights);
+        } else {
+          const gradKey = `${targetKey}:${r.reduction}`;
+          let grads = gradients.get(gradKey);
+          if (!grads) {
+            const dLogits = r.reduction === 'logit'
+              ? oneHot
+              // d softmax_c / d z = p_c (e_c − p)
+              : tf.mul(tf.sum(tf.mul(probs, oneHot)), tf.sub(oneHot, probs));
+            const wanted = resolved.filter((q) => q.method !== 'cam' && `${q.classIndex}:${q.reduction}` === gradKey).map((q) => q.layer.name);
+            grads = this.network.backward(plan, values, dLogits, wanted);
+            gradients.set(gradKey, grads);
+          }
+          const g = grads.get(r.layer.name) as tf.Tensor4D;
+          map = r.method === 'gradcam' ? gradCam(activations, g)
+            : r.method === 'gradcam++' ? gradCamPlusPlus(activations, g)
+              : layerCam(activations, g);
+        }
+        parts.push(
+          tf.reshape(tf.cast(tf.argMax(oneHot, 1), 'float32'), [1]),
+          tf.reshape(tf.sum(tf.mul(probs, oneHot)), [1]),
+          tf.reshape(tf.sum(tf.mul(logits, oneHot)), [1]),
+          tf.reshape(normalizeMap(map), [-1]),
+        );
+      }
+      return tf.concat(parts);
+    });
+    x.dispose();
+    const t3 = performance.now();
+    const data = await packed.data() as Float32Array;
+    packed.dispose();
+    const t4 = performance.now();
+
+    const predictions = this.unpackPredictions(data, topK);
+    let offset = 2 * topK;
+    const timings: StageTimings = { preprocessMs: t1 - t0, forwardMs: t2 - t1, heatmapMs: t3 - t2, readbackMs: t4 - t3, totalMs: t4 - t0 };
+    return resolved.map((r) => {
+      const classIndex = data[offset]!;
+      const target = { classIndex, label: this.labels.label(classIndex), score: data[offset + 1]!, logit: data[offset + 2]! };
+      offset += 3;
+      const size = r.layer.width * r.layer.height;
+      const heatmap = { width: r.layer.width, height: r.layer.height, data: data.slice(offset, offset + size) };
+      offset += size;
+      return { predictions, target, method: r.method, reduction: r.reduction, layer: r.layer.name, heatmap, region, source, timings };
+    });
+  }
+
+  /** Classification alone: one forward pass and the top-k. */
+  async classify(image: ImageSource, options: ImageOptions = {}): Promise<Classification> {
+    const topK = this.checkTopK(options.topK);
+    const t0 = performance.now();
+    const { x, region, source } = await this.prepare(image, this.checkCrop(options.crop));
+    const t1 = performance.now();
+    const plan = this.network.plan([]);
+    const packed = tf.tidy(() => {
+      const values = this.network.forward(plan, x, []);
+      const probs = tf.softmax(tf.reshape(values.get(plan.logits)!, [1, this.network.numClasses]));
+      const top = tf.topk(probs, topK);
+      return tf.concat([tf.reshape(top.values, [-1]), tf.reshape(tf.cast(top.indices, 'float32'), [-1])]);
+    });
+    x.dispose();
+    const t2 = performance.now();
+    const data = await packed.data() as Float32Array;
+    packed.dispose();
+    const t3 = performance.now();
+    return {
+      predictions: this.unpackPredictions(data, topK),
+      region,
+      source,
+      timings: { preprocessMs: t1 - t0, forwardMs: t2 - t1, heatmapMs: 0, readbackMs: t3 - t2, totalMs: t3 - t0 },
+    };
+  }
+
+  /** Runs every kernel once (shader compilation on GPU backends) so the first real frame is not slow. */
+  async warmUp(requests: readonly ExplainRequest[] = [{ method: 'gradcam' }]): Promise<void> {
+    const [h, w] = this.inputSize;
+    const blank = tf.zeros([h, w, 3], 'int32') as tf.Tensor3D;
+    try {
+      await this.explainMany(blank, requests, { crop: 'full' });
+    } finally {
+      blank.dispose();
+    }
+  }
+
+  dispose(): void {
+    this.network.dispose();
+  }
+
+  /** Checks a request up front, so that a bad option fails before any work is done. */
+  resolve(request: ExplainRequest): ResolvedRequest {
+    const method = request.method;
+    if (!isMethod(method)) {
+      throw new WhyCamError('bad-option', `Unknown method "${String(method)}".`, `Valid methods: ${METHODS.join(', ')}.`);
+    }
+    const reduction = request.reduction ?? 'logit';
+    if (!REDUCTIONS.includes(reduction)) {
+      throw new WhyCamError('bad-option', `Unknown reduction "${String(reduction)}".`, `Valid reductions: ${REDUCTIONS.join(', ')}.`);
+    }
+    let layer = this.network.layer(request.layer);
+    if (method === 'cam') {
+      const camLayer = this.network.camLayer;
+      if (!camLayer) {
+        throw new WhyCamError('method-unavailable', 'CAM needs a network that ends in global average pooling and a linear classifier; this one does not.',
+          'Use gradcam, gradcam++ or layercam instead.');
+      }
+      if (request.layer === undefined || request.layer === 'auto') layer = this.network.layer(camLayer);
+      else if (layer.name !== camLayer) {
+        throw new WhyCamError('method-unavailable', `CAM is defined only at "${camLayer}", the layer global average pooling reads; "${layer.name}" was asked for.`,
+          `Use --layer auto (or ${camLayer}) with CAM, or gradcam / gradcam++ / layercam at ${layer.name}.`);
+      }
+    }
+    const classIndex = request.classIndex ?? null;
+    if (classIndex !== null && !(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < this.network.numClasses)) {
+      throw new WhyCamError('unknown-class', `Class index ${classIndex} is out of range.`, `Valid class indices are 0 to ${this.network.numClasses - 1}.`);
+    }
+    return { method, layer, reduction, classIndex };
+  }
+
+  private async prepare(image: ImageSource, crop: CropPolicy): Promise<{ x: tf.Tensor4D; region: Region; source: { width: number; height: number } }> {
+    const source = sourceSize(image);
+    const region = cropRegion(source.width, source.height, this.inputSize, crop);
+    const rgb = await toRgbTensor(image, region);
+    try {
+      return { x: preprocess(rgb, this.inputSize, this.inputRange), region, source };
+    } finally {
+      rgb.dispose();
+    }
+  }
+
+  private unpackPredictions(data: Float32Array, topK: number): Prediction[] {
+    return Array.from({ length: topK }, (_, i) => {
+      const classIndex = data[topK + i]!;
+      return { classIndex, label: this.labels.label(classIndex), score: data[i]! };
+    });
+  }
+
+  private checkTopK(topK = Math.min(5, this.network.numClasses)): number {
+    if (!Number.isInteger(topK) || topK < 1 || topK > this.network.numClasses) {
+      throw new WhyCamError('bad-option', `topK must be a whole number from 1 to ${this.network.numClasses}; got ${topK}.`);
+    }
+    return topK;
+  }
+
+  private checkCrop(crop: CropPolicy = 'center'): CropPolicy {
+    if (!CROP_POLICIES.includes(crop)) {
+      throw new WhyCamError('bad-option', `Unknown crop policy "${String(crop)}".`, `Valid: ${CROP_POLICIES.join(', ')}.`);
+    }
+    return crop;
+  }
+}

@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { WhyCamError } from './errors.js';
+import type { Region } from './preprocess.js';
+
+/** Decoded RGBA pixels: an `ImageData`, or what an image decoder in Node returns. */
+export interface RgbaImage {
+  width: number;
+  height: number;
+  data: Uint8Array | Uint8ClampedArray;
+}
+
+/** Browser pixel sources tfjs reads directly (ImageBitmap, OffscreenCanvas, …), typed structurally so the engine needs no DOM lib. */
+export interface BitmapLike {
+  width: number;
+  height: number;
+  close?: () => void;
+}
+
+/** What a camera delivers in a worker (a WebCodecs VideoFrame), typed structurally. */
+export interface VideoFrameLike {
+  displayWidth: number;
+  displayHeight: number;
+  copyTo(destination: Uint8Array, options: { format: 'RGBA'; rect?: { x: number; y: number; width: number; height: number } }): Promise<unknown>;
+}
+
+export type ImageSource = tf.Tensor3D | RgbaImage | BitmapLike | VideoFrameLike;
+
+export function isVideoFrameLike(s: ImageSource): s is VideoFrameLike {
+  return typeof (s as VideoFrameLike).copyTo === 'function' && 'displayWidth' in s;
+}
+
+function isRgbaImage(s: ImageSource): s is RgbaImage {
+  return 'data' in s && (s.data instanceof Uint8Array || s.data instanceof Uint8ClampedArray);
+}
+
+export function sourceSize(s: ImageSource): { width: number; height: number } {
+  if (s instanceof tf.Tensor) return { width: s.shape[1], height: s.shape[0] };
+  if (isVideoFrameLike(s)) return { width: s.displayWidth, height: s.displayHeight };
+  return { width: s.width, height: s.height };
+}
+
+/**
+ * The `region` of the pixels as an h×w×3 tensor (values 0..255). Tensor sources are sliced
+ * (the caller keeps ownership of the source); the result is always a new tensor to dispose.
+ */
+export async function toRgbTensor(source: ImageSource, region: Region): Promise<tf.Tensor3D> {
+  if (source instanceof tf.Tensor) {
+    if (source.rank !== 3 || (source.shape[2] !== 3 && source.shape[2] !== 4)) {
+      throw new WhyCamError('bad-image', `An image tensor must be [height, width, 3 or 4]; got [${source.shape.join(', ')}].`);
+    }
+    return tf.slice(source, [region.y, region.x, 0], [region.height, region.width, 3]);
+  }
+  if (isVideoFrameLike(source)) {
+    const rgba = new Uint8Array(region.width * region.height * 4);
+    await source.copyTo(rgba, { format: 'RGBA', rect: region });
+    return rgbaToRgb({ width: region.width, height: region.height, data: rgba }, { x: 0, y: 0, width: region.width, height: region.height });
+  }
+  if (isRgbaImage(source)) return rgbaToRgb(source, region);
+  const all = tf.browser.fromPixels(source as unknown as Parameters<typeof tf.browser.fromPixels>[0], 3);
+  if (region.x === 0 && region.y === 0 && region.width === all.shape[1] && region.height === all.shape[0]) return all;
+  try {
+    return tf.slice(all, [region.y, region.x, 0], [region.height, region.width, 3]);
+  } finally {
+    all.dispose();
+  }
+}
+
+/** Copies the region's RGB values out of an RGBA buffer in one pass (no full-size intermediate tensors). */
+function rgbaToRgb(image: RgbaImage, region: Region): tf.Tensor3D {
+  const { width, height, data } = image;
+  if (data.length !== width * height * 4) {
+    throw new WhyCamError('bad-image', `The pixel buffer holds ${data.length} bytes; ${width}×${height} RGBA needs ${width * height * 4}.`);
+  }
+  const rgb = new Float32Array(region.width * region.height * 3);
+  let o = 0;
+  for (let y = region.y; y < region.y + region.height; y++) {
+    let i = (y * width + region.x) * 4;
+    for (let x = 0; x < region.width; x++, i += 4) {
+      rgb[o++] = data[i]!;
+      rgb[o++] = data[i + 1]!;
+      rgb[o++] = data[i + 2]!;
+    }
+  }
+  return tf.tensor3d(rgb, [region.height, region.width, 3], 'float32');
+}

@@ -1,0 +1,60 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+export type Method = 'cam' | 'gradcam' | 'gradcam++' | 'layercam';
+export const METHODS: readonly Method[] = ['cam', 'gradcam', 'gradcam++', 'layercam'];
+
+export const METHOD_NAMES: Readonly<Record<Method, string>> = {
+  cam: 'CAM',
+  gradcam: 'Grad-CAM',
+  'gradcam++': 'Grad-CAM++',
+  layercam: 'LayerCAM',
+};
+
+/** What Grad-CAM differentiates: the class logit (the paper's choice) or its softmax probability (MATLAB's default). */
+export type Reduction = 'logit' | 'softmax';
+export const REDUCTIONS: readonly Reduction[] = ['logit', 'softmax'];
+
+export function isMethod(s: string): s is Method {
+  return (METHODS as readonly string[]).includes(s);
+}
+
+/** Σ_k A[..., k] · w[k] over the channels of a [1, h, w, C] map, as one matrix product. */
+function weightedChannelSum(activations: tf.Tensor4D, weights: tf.Tensor): tf.Tensor2D {
+  const [, h, w, c] = activations.shape;
+  return tf.reshape(tf.matMul(tf.reshape(activations, [h * w, c]), tf.reshape(weights, [c, 1])), [h, w]);
+}
+
+/** CAM (Zhou et al. 2016): the target class's classifier weights applied to the last conv map. */
+export function cam(activations: tf.Tensor4D, classWeights: tf.Tensor): tf.Tensor2D {
+  return weightedChannelSum(activations, classWeights);
+}
+
+/** Grad-CAM (Selvaraju et al. 2017): channels weighted by their spatially averaged gradient. */
+export function gradCam(activations: tf.Tensor4D, gradients: tf.Tensor4D): tf.Tensor2D {
+  return weightedChannelSum(activations, tf.mean(gradients, [0, 1, 2]));
+}
+
+/**
+ * Grad-CAM++ (Chattopadhyay et al. 2018), in its usual closed form for an exponential of the score:
+ * α = g² / (2g² + ΣA·g³), channel weight = Σ α·relu(g).
+ */
+export function gradCamPlusPlus(activations: tf.Tensor4D, gradients: tf.Tensor4D): tf.Tensor2D {
+  const g2 = tf.square(gradients);
+  const g3 = tf.mul(g2, gradients);
+  const sumA = tf.sum(activations, [1, 2], true);
+  const alpha = tf.divNoNan(g2, tf.add(tf.mul(g2, 2), tf.mul(sumA, g3)));
+  const weights = tf.sum(tf.mul(alpha, tf.relu(gradients)), [0, 1, 2]);
+  return weightedChannelSum(activations, weights);
+}
+
+/** LayerCAM (Jiang et al. 2021): every position weighted by its own positive gradient. */
+export function layerCam(activations: tf.Tensor4D, gradients: tf.Tensor4D): tf.Tensor2D {
+  return tf.sum(tf.mul(tf.relu(gradients), activations), [0, 3]) as tf.Tensor2D;
+}
+
+/** ReLU, then min–max to [0, 1]; a flat map becomes all zeros. */
+export function normalizeMap(map: tf.Tensor2D): tf.Tensor2D {
+  const positive = tf.relu(map);
+  const low = tf.min(positive);
+  return tf.divNoNan(tf.sub(positive, low), tf.sub(tf.max(positive), low));
+}

@@ -1,0 +1,118 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { WhyCamError } from './errors.js';
+
+/** Reads one file of a model folder; resolves to null when the file does not exist. */
+export type ModelFileReader = (fileName: string) => Promise<Uint8Array | null>;
+
+interface WeightGroup {
+  paths: string[];
+  weights: tf.io.WeightsManifestEntry[];
+}
+
+interface ModelJson {
+  modelTopology: object;
+  weightsManifest: WeightGroup[];
+}
+
+export interface VerifyOptions {
+  /** Where the files are, as a person would name it ("models/mobilenet_v1_0.75_224"). */
+  location: string;
+  /** Known sha256 (hex) of files; others are checked for presence and byte length only. */
+  sha256?: Readonly<Record<string, string>>;
+  /** What to do about a missing or damaged file ("Run: npm run models"). */
+  fix: string;
+  /** Called with bytes read so far and the total expected, for progress bars. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+
+/** Bytes one manifest entry occupies in the weight files (quantized entries store the quantized type). */
+export function entryBytes(entry: tf.io.WeightsManifestEntry): number {
+  const count = entry.shape.reduce((a, b) => a * b, 1);
+  const dtype = entry.quantization?.dtype ?? entry.dtype;
+  const size = BYTES_PER_ELEMENT[dtype];
+  if (size === undefined) throw new WhyCamError('unsupported-model', `Weight "${entry.name}" has unsupported type ${dtype}.`);
+  return count * size;
+}
+
+export function parseModelJson(bytes: Uint8Array, where: string, fix: string): ModelJson {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw new WhyCamError('model-corrupt', `${where}/model.json is not valid JSON (damaged or truncated).`, fix);
+  }
+  const m = json as Partial<ModelJson>;
+  if (!m || typeof m.modelTopology !== 'object' || m.modelTopology === null || !Array.isArray(m.weightsManifest)) {
+    throw new WhyCamError('model-corrupt', `${where}/model.json is not a TF.js LayersModel (no modelTopology or weightsManifest).`, fix);
+  }
+  return m as ModelJson;
+}
+
+/** Every weight file `model.json` names, with the bytes it must hold (for groups split over several files, the group's total). */
+export function weightFiles(model: ModelJson): { paths: string[]; bytes: number }[] {
+  return model.weightsManifest.map((g) => ({ paths: g.paths, bytes: g.weights.reduce((n, w) => n + entryBytes(w), 0) }));
+}
+
+export async function sha256Hex(data: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * Reads a LayersModel's files and checks them before tfjs sees them: every shard present with the
+ * declared length, and each known sha256 matching. A problem names the file and the fix.
+ */
+export async function readVerifiedModel(read: ModelFileReader, options: VerifyOptions): Promise<tf.io.ModelArtifacts> {
+  const { location, fix } = options;
+  const jsonBytes = await read('model.json');
+  if (!jsonBytes) throw new WhyCamError('model-missing', `${location}/model.json is missing: the model has not been downloaded.`, fix);
+  await checkHash('model.json', jsonBytes, options);
+  const model = parseModelJson(jsonBytes, location, fix);
+  const groups = weightFiles(model);
+  const total = groups.reduce((n, g) => n + g.bytes, 0);
+  const chunks: Uint8Array[] = [];
+  let done = 0;
+  for (const group of groups) {
+    let groupBytes = 0;
+    for (const path of group.paths) {
+      const data = await read(path);
+      if (!data) throw new WhyCamError('model-missing', `${location}/${path} is missing.`, fix);
+      if (group.paths.length === 1 && data.byteLength !== group.bytes) {
+        throw new WhyCamError('model-corrupt',
+          `${location}/${path} holds ${data.byteLength} bytes; model.json declares ${group.bytes} (truncated or damaged).`, fix);
+      }
+      await checkHash(path, data, options);
+      groupBytes += data.byteLength;
+      chunks.push(data);
+      done += data.byteLength;
+      options.onProgress?.(done, total);
+    }
+    if (groupBytes !== group.bytes) {
+      throw new WhyCamError('model-corrupt',
+        `${location}/${group.paths.join(', ')} hold ${groupBytes} bytes; model.json declares ${group.bytes} (truncated or damaged).`, fix);
+    }
+  }
+  const weightData = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    weightData.set(c, offset);
+    offset += c.byteLength;
+  }
+  return {
+    modelTopology: model.modelTopology,
+    weightSpecs: model.weightsManifest.flatMap((g) => g.weights),
+    weightData: weightData.buffer,
+  };
+}
+
+async function checkHash(path: string, data: Uint8Array, options: VerifyOptions): Promise<void> {
+  const expected = options.sha256?.[path];
+  if (!expected) return;
+  const actual = await sha256Hex(data);
+  if (actual !== expected) {
+    throw new WhyCamError('model-corrupt',
+      `${options.location}/${path} fails its checksum (sha256 ${actual.slice(0, 12)}…, expected ${expected.slice(0, 12)}…).`, options.fix);
+  }
+}

@@ -1,0 +1,52 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import * as tfl from '@tensorflow/tfjs-layers';
+import * as tf from '@tensorflow/tfjs-core';
+import { DEFAULT_MODEL_ID, findModel, MODELS, type ModelEntry } from '../../models/registry.js';
+import { WhyCamError } from '../explain/errors.js';
+import { Explainer } from '../explain/explainer.js';
+import { IMAGENET_LABELS } from '../explain/labels.js';
+import { type ModelFileReader, readVerifiedModel } from '../explain/model-files.js';
+import { modelsDir } from './paths.js';
+
+export function fileReader(dir: string): ModelFileReader {
+  return async (name) => {
+    try {
+      const buf = await fs.readFile(path.join(dir, name));
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  };
+}
+
+export function modelEntry(id: string): ModelEntry {
+  const entry = findModel(id);
+  if (!entry) {
+    throw new WhyCamError('bad-option', `Unknown model "${id}".`, `Registered models: ${MODELS.map((m) => m.id).join(', ')}.`);
+  }
+  return entry;
+}
+
+/**
+ * Loads a registered model from `models/<id>/` (checked file by file first) and wraps it in an
+ * Explainer. The caller owns the explainer and must dispose it.
+ */
+export async function loadExplainer(id: string = DEFAULT_MODEL_ID, dir = modelsDir()): Promise<Explainer> {
+  const entry = modelEntry(id);
+  const folder = path.join(dir, id);
+  const artifacts = await readVerifiedModel(fileReader(folder), {
+    location: path.relative(process.cwd(), folder) || folder,
+    sha256: entry.sha256,
+    fix: `Run: npm run models -- --model ${id}   (or with --from DIR to copy from a local mirror)`,
+  });
+  const model = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+  return new Explainer(model, {
+    labels: IMAGENET_LABELS,
+    inputSize: entry.inputSize,
+    inputRange: entry.inputRange,
+    logitLayer: entry.logitLayer,
+    softmaxLayer: entry.softmaxLayer,
+  });
+}
