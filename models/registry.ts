@@ -29,6 +29,11 @@ export interface ModelEntry {
   softmaxLayer: string;
   /** Where CAM is defined and Grad-CAM starts by default (the last conv map). */
   defaultFeatureLayer: string;
+  /**
+   * The live app's default view: LayerCAM at this layer (14×14 for MobileNet) localised best
+   * against the centre prior in `whycam eval` (see README).
+   */
+  viewLayer: string;
   labels: LabelSet;
   /** `default` models are fetched by `npm run models` and on install; others on request. */
   fetch: 'default' | 'on-request';
@@ -43,6 +48,7 @@ const KERAS_MOBILENET = {
   logitLayer: 'conv_preds',
   softmaxLayer: 'act_softmax',
   defaultFeatureLayer: 'conv_pw_13_relu',
+  viewLayer: 'conv_pw_11_relu',
   labels: 'imagenet-1k',
   licence: 'Apache-2.0 (Keras Applications MobileNet weights, from the TensorFlow-Slim checkpoints)',
 } as const;

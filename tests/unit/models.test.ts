@@ -28,7 +28,7 @@ describe('the model registry', () => {
     expect(DEFAULT_MODEL_ID).toBe('mobilenet_v1_0.75_224');
     for (const m of MODELS) {
       expect(m.url).toBe(`https://storage.googleapis.com/tfjs-models/tfjs/${m.id}/model.json`);
-      expect(m).toMatchObject({ inputSize: [224, 224], inputRange: [-1, 1], logitLayer: 'conv_preds', softmaxLayer: 'act_softmax', defaultFeatureLayer: 'conv_pw_13_relu', labels: 'imagenet-1k' });
+      expect(m).toMatchObject({ inputSize: [224, 224], inputRange: [-1, 1], logitLayer: 'conv_preds', softmaxLayer: 'act_softmax', defaultFeatureLayer: 'conv_pw_13_relu', viewLayer: 'conv_pw_11_relu', labels: 'imagenet-1k' });
       for (const hash of Object.values(m.sha256)) expect(hash).toMatch(/^[0-9a-f]{64}$/);
     }
     expect(MODELS.filter((m) => m.fetch === 'default').map((m) => m.id)).toEqual([DEFAULT_MODEL_ID, FAST_MODEL_ID]);

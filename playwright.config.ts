@@ -1,0 +1,32 @@
+import { defineConfig } from '@playwright/test';
+
+/** The app as `npm start` serves it: a production build on a preview server. */
+export const APP_PORT = 4174;
+/** The development server, for the component fixtures (pages that exist only in tests). */
+export const DEV_PORT = 5174;
+
+export default defineConfig({
+  testDir: 'tests/e2e',
+  // One at a time: the machines have two cores, and the live tests measure speed.
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  timeout: 180_000,
+  expect: { timeout: 30_000 },
+  reporter: 'list',
+  use: { baseURL: `http://127.0.0.1:${APP_PORT}`, viewport: { width: 1280, height: 800 } },
+  webServer: [
+    {
+      command: `npx vite build --logLevel warn && npx vite preview --port ${APP_PORT} --strictPort`,
+      url: `http://127.0.0.1:${APP_PORT}/`,
+      timeout: 120_000,
+      reuseExistingServer: false,
+    },
+    {
+      command: `npx vite --port ${DEV_PORT} --strictPort`,
+      url: `http://127.0.0.1:${DEV_PORT}/tests/e2e/fixtures/components.html`,
+      timeout: 60_000,
+      reuseExistingServer: false,
+    },
+  ],
+});

@@ -1,0 +1,153 @@
+import { css, html, LitElement } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { MODELS } from '../../models/registry.js';
+import { COLORMAPS } from '../explain/colormaps.js';
+import { IMAGENET_LABELS } from '../explain/labels.js';
+import { METHOD_NAMES, METHODS, REDUCTIONS } from '../explain/methods.js';
+import type { FeatureLayer } from '../explain/network.js';
+import type { CameraInfo, Resolution } from './camera.js';
+import { RESOLUTIONS } from './camera.js';
+import type { AppSettings } from './settings.js';
+import type { Action } from './shortcuts.js';
+
+/**
+ * Every setting, applied live: method, layer, reduction, target class, colormap, opacity,
+ * threshold, smoothing, model, camera; plus freeze, photo, save and help.
+ */
+@customElement('whycam-controls')
+export class Controls extends LitElement {
+  static override styles = css`
+    :host { display: block; }
+    form { display: grid; grid-template-columns: auto 1fr; gap: 0.45rem 0.6rem; align-items: center; }
+    label { font-size: 0.9em; opacity: 0.85; }
+    select, input[type='search'], input[type='range'] { width: 100%; min-height: 2rem; box-sizing: border-box; font: inherit; }
+    select, input[type='search'] { background: var(--panel-2, #1d2330); color: inherit; border: 1px solid var(--track, #333b4a); border-radius: 0.3rem; padding: 0.2rem 0.3rem; }
+    .resolved { grid-column: 2; font-size: 0.8em; opacity: 0.75; margin-top: -0.3rem; }
+    .buttons { display: flex; flex-wrap: wrap; gap: 0.4rem; margin-top: 0.8rem; }
+    button { font: inherit; min-height: 2.4rem; padding: 0.3rem 0.8rem; border-radius: 0.35rem; border: 1px solid var(--track, #333b4a);
+      background: var(--panel-2, #1d2330); color: inherit; cursor: pointer; }
+    button:focus-visible, select:focus-visible, input:focus-visible { outline: 2px solid var(--accent, #ffcc00); }
+    button[aria-pressed='true'] { background: var(--accent, #ffcc00); color: #000; }
+    kbd { font-size: 0.75em; opacity: 0.7; margin-left: 0.3em; }
+  `;
+
+  @property({ attribute: false }) settings!: AppSettings;
+  @property({ attribute: false }) layers: readonly FeatureLayer[] = [];
+  @property({ attribute: false }) camLayer: string | null = null;
+  /** The layer the last heatmap came from (what `auto` and CAM resolved to). */
+  @property({ attribute: false }) resolvedLayer = '';
+  @property({ attribute: false }) cameras: readonly CameraInfo[] = [];
+  @property({ attribute: false }) cameraId = '';
+  @property() mode: 'camera' | 'image' | 'none' = 'none';
+  @property({ type: Boolean }) frozen = false;
+  @state() private query = '';
+
+  protected override render() {
+    const s = this.settings;
+    if (!s) return null;
+    const matches = IMAGENET_LABELS.search(this.query, 30);
+    const pinned = s.classIndex === null ? '' : `${IMAGENET_LABELS.label(s.classIndex)} (${s.classIndex})`;
+    return html`
+      <form @submit=${(e: Event) => e.preventDefault()}>
+        <label for="method">Method<kbd>m</kbd></label>
+        <select id="method" @change=${(e: Event) => this.change({ method: value(e) as AppSettings['method'] })}>
+          ${METHODS.map((m) => html`<option value=${m} ?selected=${s.method === m}>${METHOD_NAMES[m]}</option>`)}
+        </select>
+
+        <label for="layer">Layer<kbd>l</kbd></label>
+        <select id="layer" ?disabled=${s.method === 'cam'} @change=${(e: Event) => this.change({ layer: value(e) })}>
+          <option value="auto" ?selected=${s.layer === 'auto'}>auto (last conv map)</option>
+          ${[...this.layers].reverse().map((l) => html`<option value=${l.name} ?selected=${s.layer === l.name}>${l.name} (${l.height}×${l.width})</option>`)}
+        </select>
+        <div class="resolved" data-control="resolved-layer">${s.method === 'cam' ? `CAM is defined at ${this.camLayer ?? 'the pooled layer'} only` : ''}${this.resolvedLayer ? ` → using ${this.resolvedLayer}` : ''}</div>
+
+        <label for="reduction">Reduction<kbd>r</kbd></label>
+        <select id="reduction" ?disabled=${s.method === 'cam'} @change=${(e: Event) => this.change({ reduction: value(e) as AppSettings['reduction'] })}>
+          ${REDUCTIONS.map((r) => html`<option value=${r} ?selected=${s.reduction === r}>${r === 'logit' ? 'class logit (paper)' : 'softmax probability (MATLAB)'}</option>`)}
+        </select>
+
+        <label for="class">Class<kbd>u</kbd></label>
+        <input id="class" type="search" list="class-list" autocomplete="off" placeholder=${pinned || 'auto: the top prediction'}
+          .value=${this.query} @input=${(e: Event) => { this.query = value(e); this.pickClass(this.query); }} @change=${(e: Event) => this.pickClass(value(e))}>
+        <datalist id="class-list">${matches.map((i) => html`<option value="${IMAGENET_LABELS.label(i)} (${i})"></option>`)}</datalist>
+
+        <label for="colormap">Colormap<kbd>k</kbd></label>
+        <select id="colormap" @change=${(e: Event) => this.change({ colormap: value(e) as AppSettings['colormap'] })}>
+          ${COLORMAPS.map((c) => html`<option value=${c} ?selected=${s.colormap === c}>${c}</option>`)}
+        </select>
+
+        <label for="alpha">Opacity<kbd>[ ]</kbd></label>
+        <input id="alpha" type="range" min="0" max="1" step="0.05" .value=${String(s.alpha)} @input=${(e: Event) => this.change({ alpha: Number(value(e)) })}>
+
+        <label for="threshold">Threshold<kbd>, .</kbd></label>
+        <input id="threshold" type="range" min="0" max="0.9" step="0.05" .value=${String(s.threshold)} @input=${(e: Event) => this.change({ threshold: Number(value(e)) })}>
+
+        <label for="smoothing">Smoothing<kbd>s</kbd></label>
+        <input id="smoothing" type="range" min="0" max="0.9" step="0.1" .value=${String(s.smoothing)} @input=${(e: Event) => this.change({ smoothing: Number(value(e)) })}>
+
+        <label for="crop">Crop<kbd>x</kbd></label>
+        <select id="crop" @change=${(e: Event) => this.change({ crop: value(e) as AppSettings['crop'] })}>
+          <option value="center" ?selected=${s.crop === 'center'}>centre square</option>
+          <option value="full" ?selected=${s.crop === 'full'}>whole frame (squashed)</option>
+        </select>
+
+        <label for="model">Model<kbd>n</kbd></label>
+        <select id="model" @change=${(e: Event) => this.change({ model: value(e) })}>
+          ${MODELS.filter((m) => m.fetch === 'default').map((m) => html`<option value=${m.id} ?selected=${s.model === m.id}>${m.displayName} — ${m.note.split(':')[0]}</option>`)}
+        </select>
+
+        ${this.cameras.length > 0 ? html`
+          <label for="camera">Camera</label>
+          <select id="camera" @change=${(e: Event) => this.emit('camera-change', { camera: value(e) })}>
+            ${this.cameras.map((c) => html`<option value=${c.deviceId} ?selected=${this.cameraId === c.deviceId}>${c.label}</option>`)}
+            <option value="facing:environment">rear camera (phones)</option>
+            <option value="facing:user">front camera (phones)</option>
+          </select>
+          <label for="resolution">Resolution</label>
+          <select id="resolution" @change=${(e: Event) => this.change({ resolution: value(e) as Resolution })}>
+            ${Object.keys(RESOLUTIONS).map((r) => html`<option value=${r} ?selected=${s.resolution === r}>${r}</option>`)}
+          </select>` : null}
+      </form>
+      <div class="buttons">
+        <button type="button" aria-pressed=${String(this.frozen)} ?disabled=${this.mode !== 'camera' && !this.frozen} @click=${() => this.act('freeze')}>${this.frozen ? 'Resume' : 'Freeze'}<kbd>space</kbd></button>
+        <button type="button" aria-pressed=${String(s.method === 'cam')} @click=${() => this.act('toggle-cam')}>CAM ↔ default<kbd>c</kbd></button>
+        <button type="button" @click=${() => this.act('open-image')}>Open photo<kbd>o</kbd></button>
+        ${this.mode === 'image' && !this.frozen ? html`<button type="button" @click=${() => this.act('use-camera')}>Camera<kbd>v</kbd></button>` : null}
+        <button type="button" @click=${() => this.act('save')}>Save PNG<kbd>w</kbd></button>
+        <button type="button" aria-pressed=${String(s.mirror)} @click=${() => this.act('mirror')}>Mirror<kbd>f</kbd></button>
+        <button type="button" aria-pressed=${String(s.projector)} @click=${() => this.act('projector')}>Projector<kbd>g</kbd></button>
+        <button type="button" @click=${() => this.act('help')}>Keys<kbd>?</kbd></button>
+      </div>
+    `;
+  }
+
+  private pickClass(text: string): void {
+    const m = /\((\d+)\)\s*$/.exec(text);
+    if (m) {
+      this.query = '';
+      this.change({ classIndex: Number(m[1]) });
+    }
+  }
+
+  private change(partial: Partial<AppSettings>): void {
+    this.emit('settings-change', partial);
+  }
+
+  private act(action: Action): void {
+    this.emit('action', { action });
+  }
+
+  private emit(name: string, detail: unknown): void {
+    this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
+  }
+}
+
+function value(e: Event): string {
+  return (e.target as HTMLInputElement | HTMLSelectElement).value;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'whycam-controls': Controls;
+  }
+}

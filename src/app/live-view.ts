@@ -1,0 +1,177 @@
+import { css, html, LitElement, type PropertyValues } from 'lit';
+import { customElement, property, query } from 'lit/decorators.js';
+import type { Heatmap } from '../explain/explainer.js';
+import type { Region } from '../explain/preprocess.js';
+import { wallClock } from '../protocol.js';
+import { createHeatmapRenderer, type HeatmapRenderer, type OverlayStyle } from './heatmap-renderer.js';
+import { RateMeter } from './stats.js';
+
+export interface OverlayFrame {
+  heatmap: Heatmap;
+  region: Region;
+  sourceSize: { width: number; height: number };
+  captureTime: number | null;
+  frame: number;
+}
+
+/** Fired after a heatmap has been drawn, with the wall-clock time it was painted. */
+export type PaintedEvent = CustomEvent<{ frame: number; captureTime: number | null; paintedAt: number }>;
+
+/**
+ * The picture and its heatmap: the camera's video shown natively at full rate (or a still
+ * picture), with the overlay canvas on top, repainted whenever a heatmap arrives.
+ */
+@customElement('whycam-live-view')
+export class LiveView extends LitElement {
+  static override styles = css`
+    :host { display: block; position: relative; background: #000; }
+    .frame { position: relative; margin: 0 auto; max-width: 100%; max-height: 100%; }
+    video, canvas { position: absolute; inset: 0; width: 100%; height: 100%; display: block; }
+    .mirror { transform: scaleX(-1); }
+    .empty { color: #ccc; display: grid; place-items: center; min-height: 12rem; padding: 1rem; text-align: center; }
+    .label { position: absolute; left: 0.5rem; top: 0.5rem; padding: 0.2rem 0.6rem; border-radius: 0.3rem;
+      background: rgba(0,0,0,0.65); color: #fff; font: 600 var(--label-size, 1.1rem)/1.3 system-ui, sans-serif; pointer-events: none; }
+  `;
+
+  /** The camera, shown natively; null in still-image mode. */
+  @property({ attribute: false }) stream: MediaStream | null = null;
+  /** A still picture (opened photo, or the frozen camera frame); drawn instead of the video. */
+  @property({ attribute: false }) picture: ImageBitmap | null = null;
+  @property({ type: Boolean }) mirror = false;
+  @property({ attribute: false }) overlayStyle: OverlayStyle = { colormap: 'jet', alpha: 0.5, threshold: 0, dimOutside: 0.45 };
+  /** Text over the picture, e.g. "golden retriever 78%". */
+  @property() label = '';
+  @property() emptyText = 'Starting the camera…';
+
+  @query('video') private video?: HTMLVideoElement;
+  @query('canvas.overlay') private overlayCanvas?: HTMLCanvasElement;
+  @query('canvas.picture') private pictureCanvas?: HTMLCanvasElement;
+
+  private renderer: HeatmapRenderer | null = null;
+  private pending: OverlayFrame | null = null;
+  private last: OverlayFrame | null = null;
+  private rafId = 0;
+  private readonly cameraRate = new RateMeter(2000);
+  private videoFrameCallback = 0;
+  private sourceSize = { width: 16, height: 9 };
+
+  /** Frames per second the camera's video actually presents. */
+  get cameraFps(): number {
+    return this.cameraRate.rate(performance.now());
+  }
+
+  get rendererKind(): string {
+    return this.renderer?.kind ?? 'none';
+  }
+
+  /** The picture as shown (video or still), for saving. */
+  get source(): { image: CanvasImageSource; width: number; height: number } | null {
+    if (this.picture) return { image: this.picture, width: this.picture.width, height: this.picture.height };
+    const v = this.video;
+    if (v && v.videoWidth > 0) return { image: v, width: v.videoWidth, height: v.videoHeight };
+    return null;
+  }
+
+  get videoElement(): HTMLVideoElement | undefined {
+    return this.video;
+  }
+
+  /** Queues a heatmap; it is drawn on the next animation frame (a newer one replaces it). */
+  show(frame: OverlayFrame): void {
+    this.pending = frame;
+    if (!this.rafId) this.rafId = requestAnimationFrame(() => this.paint());
+  }
+
+  clearOverlay(): void {
+    this.last = null;
+    this.renderer?.clear();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    cancelAnimationFrame(this.rafId);
+    this.rafId = 0;
+  }
+
+  protected override render() {
+    const hasPicture = !!this.picture || !!this.stream;
+    const aspect = `${this.sourceSize.width} / ${this.sourceSize.height}`;
+    return html`
+      ${hasPicture ? html`
+        <div class="frame" style="aspect-ratio: ${aspect}">
+          <video class=${this.mirror ? 'mirror' : ''} ?hidden=${!!this.picture} autoplay muted playsinline
+            @loadedmetadata=${this.onMetadata}></video>
+          <canvas class="picture ${this.mirror ? 'mirror' : ''}" ?hidden=${!this.picture}></canvas>
+          <canvas class="overlay ${this.mirror ? 'mirror' : ''}" aria-label="heatmap"></canvas>
+          ${this.label ? html`<div class="label" aria-live="polite">${this.label}</div>` : null}
+        </div>`
+        : html`<div class="empty">${this.emptyText}</div>`}
+    `;
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (this.overlayCanvas && !this.renderer) this.renderer = createHeatmapRenderer(this.overlayCanvas);
+    if (!this.overlayCanvas) this.renderer = null;
+    if (changed.has('stream') && this.video && this.video.srcObject !== this.stream) {
+      this.video.srcObject = this.stream;
+      if (this.stream) void this.video.play().catch(() => undefined);
+      this.watchVideoFrames();
+    }
+    if (changed.has('picture') && this.picture) {
+      this.setSourceSize(this.picture.width, this.picture.height);
+      const c = this.pictureCanvas!;
+      c.width = this.picture.width;
+      c.height = this.picture.height;
+      c.getContext('2d')!.drawImage(this.picture, 0, 0);
+    }
+    if (changed.has('picture') && !this.picture && this.video) {
+      this.setSourceSize(this.video.videoWidth || 16, this.video.videoHeight || 9);
+      if (this.video.paused && this.stream) void this.video.play().catch(() => undefined);
+    }
+    if (changed.has('overlayStyle') || changed.has('mirror')) {
+      if (this.last && !this.pending) this.show(this.last);
+    }
+  }
+
+  private onMetadata = (): void => {
+    if (!this.picture && this.video) this.setSourceSize(this.video.videoWidth, this.video.videoHeight);
+  };
+
+  private setSourceSize(width: number, height: number): void {
+    if (width !== this.sourceSize.width || height !== this.sourceSize.height) {
+      this.sourceSize = { width, height };
+      this.requestUpdate();
+    }
+  }
+
+  private watchVideoFrames(): void {
+    const v = this.video;
+    if (!v || !('requestVideoFrameCallback' in v)) return;
+    if (this.videoFrameCallback) v.cancelVideoFrameCallback(this.videoFrameCallback);
+    this.cameraRate.clear();
+    const tick = (): void => {
+      this.cameraRate.tick(performance.now());
+      this.videoFrameCallback = v.requestVideoFrameCallback(tick);
+    };
+    this.videoFrameCallback = v.requestVideoFrameCallback(tick);
+  }
+
+  private paint(): void {
+    this.rafId = 0;
+    const frame = this.pending;
+    this.pending = null;
+    if (!frame || !this.renderer) return;
+    this.renderer.draw(frame.heatmap, frame.region, frame.sourceSize, this.overlayStyle);
+    const repaint = frame === this.last;
+    this.last = frame;
+    if (!repaint) {
+      this.dispatchEvent(new CustomEvent('painted', { detail: { frame: frame.frame, captureTime: frame.captureTime, paintedAt: wallClock() } }));
+    }
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'whycam-live-view': LiveView;
+  }
+}

@@ -1,0 +1,54 @@
+import { css, html, LitElement } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import type { Prediction } from '../explain/explainer.js';
+
+/** The top predictions as bars; clicking one pins the explanation to that class. */
+@customElement('whycam-predictions')
+export class PredictionList extends LitElement {
+  static override styles = css`
+    :host { display: block; }
+    ol { list-style: none; margin: 0; padding: 0; display: grid; gap: 0.35rem; }
+    button { all: unset; box-sizing: border-box; display: grid; grid-template-columns: 1fr auto; gap: 0.2rem 0.5rem; width: 100%;
+      padding: 0.35rem 0.5rem; border-radius: 0.35rem; cursor: pointer; background: var(--panel-2, #1d2330); }
+    button:focus-visible { outline: 2px solid var(--accent, #ffcc00); }
+    button[aria-pressed='true'] { outline: 2px solid var(--accent, #ffcc00); }
+    .name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    .score { font-variant-numeric: tabular-nums; }
+    .bar { grid-column: 1 / -1; height: 0.4rem; border-radius: 0.2rem; background: var(--track, #333b4a); overflow: hidden; }
+    .bar > span { display: block; height: 100%; background: var(--accent, #ffcc00); }
+    .pinned { margin-top: 0.5rem; font-size: 0.9em; }
+  `;
+
+  @property({ attribute: false }) predictions: readonly Prediction[] = [];
+  /** The pinned class, or null when the explanation follows the top-1. */
+  @property({ attribute: false }) pinned: number | null = null;
+  @property({ attribute: false }) pinnedLabel = '';
+  @property({ type: Number }) count = 3;
+
+  protected override render() {
+    return html`
+      <ol aria-label="Top predictions">
+        ${this.predictions.slice(0, this.count).map((p) => html`
+          <li>
+            <button aria-pressed=${String(this.pinned === p.classIndex)} title="Explain ${p.label} (click to pin)"
+              @click=${() => this.pin(this.pinned === p.classIndex ? null : p.classIndex)}>
+              <span class="name">${p.label}</span>
+              <span class="score">${(p.score * 100).toFixed(1)}%</span>
+              <span class="bar"><span style="width: ${Math.max(0, Math.min(100, p.score * 100)).toFixed(1)}%"></span></span>
+            </button>
+          </li>`)}
+      </ol>
+      ${this.pinned !== null ? html`<div class="pinned">Explaining <strong>${this.pinnedLabel}</strong> (pinned) — <a href="#" @click=${(e: Event) => { e.preventDefault(); this.pin(null); }}>follow the top prediction</a></div>` : null}
+    `;
+  }
+
+  private pin(classIndex: number | null): void {
+    this.dispatchEvent(new CustomEvent('pin', { detail: { classIndex }, bubbles: true, composed: true }));
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'whycam-predictions': PredictionList;
+  }
+}

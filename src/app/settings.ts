@@ -1,0 +1,82 @@
+import { DEFAULT_MODEL_ID, findModel, MODELS } from '../../models/registry.js';
+import { COLORMAPS, type ColormapName } from '../explain/colormaps.js';
+import { METHODS, REDUCTIONS } from '../explain/methods.js';
+import { CROP_POLICIES } from '../explain/preprocess.js';
+import { BACKENDS, type BackendName, type ExplainSettings } from '../protocol.js';
+import { RESOLUTIONS, type Resolution } from './camera.js';
+
+/** How the heatmap is shown; the page applies these without involving the worker. */
+export interface ViewSettings {
+  colormap: ColormapName;
+  alpha: number;
+  threshold: number;
+  /** Weight of the previous heatmap in exponential smoothing, 0 (none) to 0.9. */
+  smoothing: number;
+  mirror: boolean;
+  /** Large, high-contrast text for projectors. */
+  projector: boolean;
+}
+
+export interface AppSettings extends Omit<ExplainSettings, 'paused'>, ViewSettings {
+  model: string;
+  resolution: Resolution;
+}
+
+/**
+ * The default view: LayerCAM at the 14×14 layer with the logit, which localised best against the
+ * centre prior in `whycam eval` (README); CAM is one key away.
+ */
+export function defaultSettings(model = DEFAULT_MODEL_ID): AppSettings {
+  return {
+    model,
+    method: 'layercam',
+    layer: findModel(model)?.viewLayer ?? 'auto',
+    reduction: 'logit',
+    classIndex: null,
+    crop: 'center',
+    colormap: 'jet',
+    alpha: 0.5,
+    threshold: 0,
+    smoothing: 0,
+    mirror: false,
+    projector: false,
+    resolution: '480p',
+  };
+}
+
+export interface StartOptions {
+  settings: AppSettings;
+  backend: BackendName | null;
+  /** `?camera=off`: start with the still-image view instead of asking for the camera. */
+  camera: boolean;
+}
+
+/** Settings from the address bar (`?backend=wasm&method=cam&model=…`), unknown values ignored. */
+export function startOptions(params: URLSearchParams): StartOptions {
+  const pick = <T extends string>(key: string, valid: readonly T[]): T | undefined => {
+    const v = params.get(key);
+    return v !== null && (valid as readonly string[]).includes(v) ? (v as T) : undefined;
+  };
+  const model = pick('model', MODELS.map((m) => m.id)) ?? DEFAULT_MODEL_ID;
+  const settings = defaultSettings(model);
+  const number = (key: string, min: number, max: number): number | undefined => {
+    const v = params.get(key);
+    const n = v === null ? NaN : Number(v);
+    return Number.isFinite(n) && n >= min && n <= max ? n : undefined;
+  };
+  const cls = number('class', 0, 999);
+  Object.assign(settings, Object.fromEntries(Object.entries({
+    method: pick('method', METHODS),
+    layer: params.get('layer') ?? undefined,
+    reduction: pick('reduction', REDUCTIONS),
+    crop: pick('crop', CROP_POLICIES),
+    colormap: pick('colormap', COLORMAPS),
+    alpha: number('alpha', 0, 1),
+    threshold: number('threshold', 0, 1),
+    smoothing: number('smoothing', 0, 0.9),
+    resolution: pick('resolution', Object.keys(RESOLUTIONS) as Resolution[]),
+    classIndex: cls === undefined ? undefined : Math.round(cls),
+    projector: params.get('projector') === '1' ? true : undefined,
+  }).filter(([, v]) => v !== undefined)));
+  return { settings, backend: pick('backend', BACKENDS) ?? null, camera: params.get('camera') !== 'off' };
+}

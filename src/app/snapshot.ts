@@ -1,0 +1,39 @@
+import type { Heatmap } from '../explain/explainer.js';
+import { overlayHeatmap } from '../explain/overlay.js';
+import type { Region } from '../explain/preprocess.js';
+import type { OverlayStyle } from './heatmap-renderer.js';
+
+/**
+ * The current view as a PNG: the picture at its own resolution with the heatmap blended exactly
+ * as the CLI does, under a title band "<label> (<score>) — <method>".
+ */
+export async function snapshotPng(
+  source: { image: CanvasImageSource; width: number; height: number },
+  heatmap: Heatmap, region: Region, style: OverlayStyle, title: string, mirror: boolean,
+): Promise<Blob> {
+  const { width, height } = source;
+  const picture = new OffscreenCanvas(width, height);
+  const pctx = picture.getContext('2d')!;
+  pctx.drawImage(source.image, 0, 0, width, height);
+  const pixels = pctx.getImageData(0, 0, width, height);
+  const blended = overlayHeatmap(pixels, heatmap, region, { colormap: style.colormap, alpha: style.alpha, threshold: style.threshold, dimOutside: style.dimOutside });
+  pctx.putImageData(new ImageData(new Uint8ClampedArray(blended.data), width, height), 0, 0);
+
+  const titleSize = Math.max(14, Math.round(Math.min(width / 24, 40)));
+  const band = Math.round(titleSize * 1.8);
+  const out = new OffscreenCanvas(width, height + band);
+  const ctx = out.getContext('2d')!;
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, width, band);
+  ctx.fillStyle = '#000';
+  ctx.font = `${titleSize}px system-ui, sans-serif`;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'middle';
+  ctx.fillText(title, width / 2, band / 2, width - 8);
+  if (mirror) {
+    ctx.translate(width, 0);
+    ctx.scale(-1, 1);
+  }
+  ctx.drawImage(picture, 0, band);
+  return out.convertToBlob({ type: 'image/png' });
+}

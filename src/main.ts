@@ -1,0 +1,1 @@
+import './app/whycam-app.js';

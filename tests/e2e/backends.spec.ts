@@ -1,0 +1,61 @@
+import type { Page } from '@playwright/test';
+import type { WhyCamStatus } from '../../src/app/whycam-app.js';
+import { photo } from '../helpers/shared.js';
+import { expect, openPhoto, set, test, waitForStatus } from './fixtures.js';
+
+// WebGPU and WebGL run on SwiftShader here (seconds per frame): a few frames each, checked
+// against the cpu backend on the same picture, and a short live run from the camera.
+
+async function explainOn(page: Page, backend: string): Promise<WhyCamStatus[]> {
+  await page.goto(`/?backend=${backend}&camera=off`);
+  await waitForStatus(page, (s) => s.ready, 120_000, `${backend} ready`);
+  expect((await waitForStatus(page, (s) => s.ready)).backend).toBe(backend);
+  await openPhoto(page, photo('sherlock_golden_retriever.jpg'));
+  const last = await waitForStatus(page, (s) => s.frames >= 1 && s.layer === 'conv_pw_11_relu', 120_000, `${backend}: 14×14`);
+  await set(page, { method: 'gradcam', layer: 'conv_pw_13_relu' });
+  const seven = await waitForStatus(page, (s) => s.layer === 'conv_pw_13_relu' && s.method === 'gradcam', 120_000, `${backend}: 7×7`);
+  return [last, seven];
+}
+
+function maxDiff(a: number[], b: number[]): number {
+  return Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
+}
+
+// WebGPU computes in float32 like the cpu backend. WebGL's shaders differ slightly (its resize
+// computes sample positions in shader arithmetic): measured up to 6e-4 on the 14×14 map.
+const TOLERANCE: Record<string, number> = { webgpu: 1e-4, webgl: 2e-3 };
+
+test('WebGPU (within 1e-4) and WebGL (2e-3) heatmaps and top-k match the cpu backend\'s', async ({ page }) => {
+  const reference = await explainOn(page, 'cpu');
+  for (const backend of ['webgpu', 'webgl']) {
+    const results = await explainOn(page, backend);
+    for (const [i, r] of results.entries()) {
+      const ref = reference[i]!;
+      expect(r.layer).toBe(ref.layer);
+      expect(r.heatmap!.width).toBe(ref.heatmap!.width);
+      expect(maxDiff(r.heatmap!.data, ref.heatmap!.data), `${backend} ${r.layer}`).toBeLessThan(TOLERANCE[backend]!);
+      expect(r.predictions.map((p) => p.classIndex)).toEqual(ref.predictions.map((p) => p.classIndex));
+      expect(maxDiff(r.predictions.map((p) => p.score), ref.predictions.map((p) => p.score))).toBeLessThan(TOLERANCE[backend]!);
+    }
+  }
+});
+
+for (const backend of ['webgpu', 'webgl']) {
+  test(`${backend} runs live from the camera`, async ({ page }) => {
+    await page.goto(`/?backend=${backend}&method=cam`);
+    const s = await waitForStatus(page, (x) => x.frames >= 3, 150_000, `3 live frames on ${backend}`);
+    expect(s.backend).toBe(backend);
+    expect(s.mode).toBe('camera');
+    expect(s.heatmap!.width).toBe(7);
+    expect(s.predictions.slice(0, 3).some((p) => p.classIndex >= 151 && p.classIndex <= 268)).toBe(true);
+  });
+}
+
+test('without ?backend the choice is measured, and the HUD says why', async ({ page }) => {
+  await page.goto('/?camera=off');
+  const s = await waitForStatus(page, (x) => x.ready, 120_000, 'ready');
+  // No GPU here: WebGPU and WebGL run on SwiftShader and measure slower than WASM.
+  expect(s.backend).toBe('wasm');
+  expect(s.backendNotes.join('\n')).toMatch(/webgpu: software renderer .*× slower than wasm/);
+  expect(s.backendNotes.join('\n')).toMatch(/webgl: software renderer .*× slower than wasm/);
+});

@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { test as base, expect, type Page } from '@playwright/test';
+import type { WhyCamSet, WhyCamStatus } from '../../src/app/whycam-app.js';
+import { SHARED } from '../helpers/shared.js';
+
+export { expect };
+
+export const VIDEOS = {
+  pomeranian: path.join(SHARED, 'video', 'pomeranian_sofa_640x360_30fps.mjpeg'),
+};
+
+const BASE_ARGS = [
+  '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+  '--disable-quic', '--enable-unsafe-webgpu',
+];
+
+interface Options {
+  /** The video file the fake camera plays, or null for a browser without the fake camera. */
+  camera: string | null;
+  /** Auto-accept the camera permission prompt. */
+  allowCamera: boolean;
+}
+
+/** Debian's chromium (no browser download), with a fake camera fed from a video file. */
+export const test = base.extend<object, Options>({
+  camera: [VIDEOS.pomeranian, { option: true, scope: 'worker' }],
+  allowCamera: [true, { option: true, scope: 'worker' }],
+  launchOptions: [async ({ camera, allowCamera }, use) => {
+    const args = [...BASE_ARGS];
+    if (camera) args.push('--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`);
+    if (allowCamera) args.push('--use-fake-ui-for-media-stream');
+    await use({ executablePath: process.env['CHROMIUM'] ?? '/usr/bin/chromium', args });
+  }, { scope: 'worker' }],
+});
+
+export async function status(page: Page): Promise<WhyCamStatus> {
+  return page.evaluate(() => (window as unknown as { whycam: { status(): WhyCamStatus } }).whycam.status());
+}
+
+export async function set(page: Page, partial: WhyCamSet): Promise<void> {
+  await page.evaluate((p) => (window as unknown as { whycam: { set(p: WhyCamSet): void } }).whycam.set(p), partial);
+}
+
+/** Waits until `check` holds for the app's status, and returns that status. */
+export async function waitForStatus(page: Page, check: (s: WhyCamStatus) => boolean, timeout = 60_000, what = 'status'): Promise<WhyCamStatus> {
+  const end = Date.now() + timeout;
+  let last: WhyCamStatus | undefined;
+  while (Date.now() < end) {
+    last = await status(page);
+    if (check(last)) return last;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`Timed out waiting for ${what}; last status: ${JSON.stringify({ ...last, heatmap: undefined, layers: undefined })}`);
+}
+
+/** Opens a photo from ../shared in the app's still-image mode, as a drop or paste would. */
+export async function openPhoto(page: Page, file: string): Promise<void> {
+  const bytes = [...fs.readFileSync(file)];
+  const type = file.endsWith('.png') ? 'image/png' : 'image/jpeg';
+  await page.evaluate(async ({ bytes, type }) => {
+    const blob = new Blob([new Uint8Array(bytes)], { type });
+    await (window as unknown as { whycam: { openImage(b: Blob): Promise<void> } }).whycam.openImage(blob);
+  }, { bytes, type });
+}
+
+/** Share of the heatmap's mass inside a box given in source pixels. */
+export function massInBox(s: WhyCamStatus, box: [number, number, number, number]): number {
+  const h = s.heatmap!;
+  const r = s.region!;
+  let inside = 0;
+  let total = 0;
+  for (let row = 0; row < h.height; row++) {
+    for (let col = 0; col < h.width; col++) {
+      const v = h.data[row * h.width + col]!;
+      const x = r.x + ((col + 0.5) / h.width) * r.width;
+      const y = r.y + ((row + 0.5) / h.height) * r.height;
+      total += v;
+      if (x >= box[0] && x <= box[2] && y >= box[1] && y <= box[3]) inside += v;
+    }
+  }
+  return total > 0 ? inside / total : 0;
+}

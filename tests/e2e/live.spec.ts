@@ -1,0 +1,143 @@
+import { expect, massInBox, set, status, test, waitForStatus } from './fixtures.js';
+
+// The live app on WASM, the real-time backend of these CPU-only machines, with the Pomeranian
+// clip as the camera (640×360, 30 fps).
+
+/** The dog in the Pomeranian clip, in frame pixels (hand-measured; it sits still on the sofa). */
+const DOG: [number, number, number, number] = [270, 80, 490, 290];
+const isDog = (i: number): boolean => i >= 151 && i <= 268;
+
+test.beforeEach(async ({ page }) => {
+  await page.addInitScript(() => {
+    const w = window as unknown as { longTasks: number[] };
+    w.longTasks = [];
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) w.longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });
+  });
+  await page.goto('/?backend=wasm');
+});
+
+test('shows the camera and classifies the dog, with the heatmap on it', async ({ page }) => {
+  const started = Date.now();
+  const s = await waitForStatus(page, (x) => x.frames > 0 && x.predictions.slice(0, 3).some((p) => isDog(p.classIndex)), 10_000, 'a dog in the top 3');
+  expect(Date.now() - started).toBeLessThan(10_000);
+  const video = await page.evaluate(() => {
+    const v = document.querySelector('whycam-app')!.shadowRoot!.querySelector('whycam-live-view')!.shadowRoot!.querySelector('video')!;
+    return { width: v.videoWidth, height: v.videoHeight, time: v.currentTime, paused: v.paused };
+  });
+  expect(video).toMatchObject({ width: 640, height: 360, paused: false });
+  expect(s.backend).toBe('wasm');
+  expect(s.mode).toBe('camera');
+  expect(s.method).toBe('layercam');
+  expect(s.layer).toBe('conv_pw_11_relu');
+  expect(s.region).toEqual({ x: 140, y: 0, width: 360, height: 360 });
+  // Over a few frames, most of the heatmap's mass is on the dog (which covers 34% of the explained square).
+  const shares: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const now = await waitForStatus(page, (x) => x.frames > s.frames + 2 * i, 10_000);
+    shares.push(massInBox(now, DOG));
+  }
+  shares.sort((a, b) => a - b);
+  expect(shares[2]).toBeGreaterThan(0.5);
+});
+
+test('switching the method (control and set) takes effect within 3 frames, without restarting the worker', async ({ page }) => {
+  let s = await waitForStatus(page, (x) => x.frames > 3, 20_000);
+  const starts = s.workerStarts;
+  await page.locator('whycam-controls').locator('#method').selectOption('gradcam');
+  const f0 = (await status(page)).frames;
+  s = await waitForStatus(page, (x) => x.method === 'gradcam', 10_000, 'Grad-CAM');
+  expect(s.frames - f0).toBeLessThanOrEqual(3);
+  // Through the automation API, counted from the very moment of the call.
+  const f1 = await page.evaluate(() => {
+    const api = (window as unknown as { whycam: { status(): { frames: number }; set(p: object): void } }).whycam;
+    const frames = api.status().frames;
+    api.set({ method: 'cam' });
+    return frames;
+  });
+  s = await waitForStatus(page, (x) => x.method === 'cam', 10_000, 'CAM');
+  expect(s.frames - f1).toBeLessThanOrEqual(3);
+  expect(s.layer).toBe('conv_pw_13_relu');
+  // The one-key toggle goes from CAM to the default view (LayerCAM at 14×14) and back.
+  await page.keyboard.press('c');
+  s = await waitForStatus(page, (x) => x.method === 'layercam' && x.layer === 'conv_pw_11_relu', 10_000, 'back from CAM');
+  await page.keyboard.press('c');
+  s = await waitForStatus(page, (x) => x.method === 'cam', 10_000, 'CAM again');
+  expect(s.workerStarts).toBe(starts);
+  expect(s.workerRestarts).toBe(0);
+});
+
+test('a pinned class is explained; the layer sets the heatmap resolution', async ({ page }) => {
+  await waitForStatus(page, (x) => x.frames > 2, 20_000);
+  await set(page, { classIndex: 259 });
+  let s = await waitForStatus(page, (x) => x.target?.classIndex === 259, 10_000, 'Pomeranian pinned');
+  expect(s.classIndex).toBe(259);
+  await set(page, { method: 'gradcam', layer: 'conv_pw_13_relu' });
+  s = await waitForStatus(page, (x) => x.layer === 'conv_pw_13_relu' && x.method === 'gradcam', 10_000);
+  expect([s.heatmap!.width, s.heatmap!.height]).toEqual([7, 7]);
+  expect(s.target!.classIndex).toBe(259);
+  await set(page, { layer: 'conv_pw_11_relu' });
+  s = await waitForStatus(page, (x) => x.layer === 'conv_pw_11_relu', 10_000);
+  expect([s.heatmap!.width, s.heatmap!.height]).toEqual([14, 14]);
+  // Clicking a prediction pins it, clicking again follows the top-1 again.
+  const first = page.locator('whycam-predictions').locator('button').first();
+  await set(page, { classIndex: null });
+  await waitForStatus(page, (x) => x.classIndex === null, 5_000);
+  const top = (await status(page)).predictions[0]!.classIndex;
+  await first.click();
+  s = await waitForStatus(page, (x) => x.classIndex !== null, 5_000);
+  expect(s.classIndex).toBe(top);
+});
+
+test('the HUD agrees with what the test measures; no long tasks, no leaks over 300 frames', async ({ page }) => {
+  const base = await waitForStatus(page, (x) => x.frames > 20, 30_000);
+  // Measure the heatmap rate and the camera rate ourselves.
+  const t0 = Date.now();
+  await page.evaluate(() => {
+    const w = window as unknown as { presented: number; longTasks: number[] };
+    w.longTasks.length = 0;
+    w.presented = 0;
+    const v = document.querySelector('whycam-app')!.shadowRoot!.querySelector('whycam-live-view')!.shadowRoot!.querySelector('video')!;
+    const tick = (): void => { w.presented++; v.requestVideoFrameCallback(tick); };
+    v.requestVideoFrameCallback(tick);
+  });
+  await page.waitForTimeout(4_000);
+  const s = await status(page);
+  const elapsed = (Date.now() - t0) / 1000;
+  const measuredRate = (s.frames - base.frames) / elapsed;
+  const presented = await page.evaluate(() => (window as unknown as { presented: number }).presented) / elapsed;
+  expect(s.fps).toBeGreaterThan(measuredRate * 0.75);
+  expect(s.fps).toBeLessThan(measuredRate * 1.33);
+  expect(s.cameraFps!).toBeGreaterThan(presented * 0.8);
+  expect(s.cameraFps!).toBeLessThan(presented * 1.25);
+  const hud = page.locator('whycam-hud');
+  await expect(hud.locator('[data-hud=rate]')).toHaveText(/^\d+\.\d$/);
+  const hudRate = Number(await hud.locator('[data-hud=rate]').textContent());
+  expect(hudRate).toBeGreaterThan(measuredRate * 0.7);
+  expect(hudRate).toBeLessThan(measuredRate * 1.4);
+  // Latency: at least the worker's own time per frame, and what the stages add up to.
+  const stages = s.stages!;
+  const work = stages.preprocessMs + stages.forwardMs + stages.heatmapMs + stages.readbackMs;
+  expect(s.latencyMs.p50!).toBeGreaterThan(work);
+  expect(s.latencyMs.p95!).toBeGreaterThanOrEqual(s.latencyMs.p50!);
+  expect(s.latencyMs.p95!).toBeLessThan(1000);
+  await expect(hud.locator('[data-hud=latency]')).toHaveText(/^p50 \d+ ms · p95 \d+ ms$/);
+
+  // Tensors and open VideoFrames stay flat while 300 more frames go by.
+  const before = await status(page);
+  const after = await waitForStatus(page, (x) => x.frames >= before.frames + 300, 120_000, '300 more frames');
+  expect(after.numTensors).toBe(before.numTensors);
+  expect(after.openFrames).toBeLessThanOrEqual(1);
+  expect(before.openFrames).toBeLessThanOrEqual(1);
+  const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+  expect(longTasks.filter((d) => d > 50)).toEqual([]);
+});
+
+test('when Grad-CAM coincides with CAM, the HUD says so', async ({ page }) => {
+  await waitForStatus(page, (x) => x.frames > 2, 20_000);
+  await set(page, { method: 'gradcam', layer: 'auto', reduction: 'logit' });
+  await waitForStatus(page, (x) => x.method === 'gradcam' && x.layer === 'conv_pw_13_relu', 10_000);
+  await expect(page.locator('whycam-hud').locator('[data-hud=coincidence]')).toContainText('Grad-CAM is exactly CAM', { timeout: 5_000 });
+  await set(page, { reduction: 'softmax' });
+  await waitForStatus(page, (x) => x.reduction === 'softmax', 10_000);
+  await expect(page.locator('whycam-hud').locator('[data-hud=coincidence]')).toHaveCount(0, { timeout: 5_000 });
+});

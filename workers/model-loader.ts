@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { findModel, MODELS } from '../models/registry.js';
+import { WhyCamError } from '../src/explain/errors.js';
+import { Explainer } from '../src/explain/explainer.js';
+import { IMAGENET_LABELS } from '../src/explain/labels.js';
+import { readVerifiedModel } from '../src/explain/model-files.js';
+
+/**
+ * Fetches a registered model from the app's own origin (`<base>/<id>/…`, served from the
+ * project's models/ folder and cached offline), checks every file, and builds its explainer.
+ */
+export async function loadExplainer(id: string, baseUrl: string, onProgress: (text: string) => void): Promise<Explainer> {
+  const entry = findModel(id);
+  if (!entry) {
+    throw new WhyCamError('bad-option', `Unknown model "${id}".`, `Known models: ${MODELS.map((m) => m.id).join(', ')}.`);
+  }
+  const folder = `${baseUrl.replace(/\/+$/, '')}/${id}`;
+  const artifacts = await readVerifiedModel(async (name) => {
+    let response: Response;
+    try {
+      response = await fetch(`${folder}/${name}`);
+    } catch {
+      throw new WhyCamError('network', `${folder}/${name} could not be fetched (offline, and not cached yet).`,
+        'Connect once so the app can cache the model, or open it from the machine that serves it.');
+    }
+    // A missing file can come back as the app's own page (SPA fallback): treat HTML as missing.
+    if (response.status === 404 || (response.headers.get('content-type') ?? '').includes('text/html')) return null;
+    if (!response.ok) throw new WhyCamError('model-missing', `${folder}/${name}: HTTP ${response.status}.`);
+    return new Uint8Array(await response.arrayBuffer());
+  }, {
+    location: folder,
+    sha256: entry.sha256,
+    fix: 'The app was built or deployed without this model. On the machine that serves WhyCam run `npm run models`, then `npm start` (or rebuild and redeploy).',
+    onProgress: (done, total) => onProgress(`Loading ${entry.displayName}: ${Math.round((100 * done) / total)}%`),
+  });
+  const model = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+  return new Explainer(model, {
+    labels: IMAGENET_LABELS,
+    inputSize: entry.inputSize,
+    inputRange: entry.inputRange,
+    logitLayer: entry.logitLayer,
+    softmaxLayer: entry.softmaxLayer,
+  });
+}
