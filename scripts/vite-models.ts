@@ -19,9 +19,10 @@ export function modelsPlugin(modelsDir: string): Plugin {
     name: 'whycam-models',
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
+        // Only /models/<registered id>/<file>: the registry's own source (/models/registry.ts) is the app's.
         const file = req.url ? fileOf(req.url) : undefined;
-        if (!req.url?.startsWith('/models/')) return next();
-        if (!file || !fs.existsSync(file)) {
+        if (!file) return next();
+        if (!fs.existsSync(file)) {
           res.statusCode = 404;
           res.end('not found');
           return;

@@ -83,7 +83,7 @@ async function probe(): Promise<number> {
 }
 
 async function start(name: BackendName): Promise<void> {
-  let ok = false;
+  let ok: boolean;
   try {
     ok = await tf.setBackend(name);
   } catch (e) {

@@ -1,4 +1,4 @@
-import { css, html, LitElement } from 'lit';
+import { css, html, LitElement, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { MODELS } from '../../models/registry.js';
 import { COLORMAPS } from '../explain/colormaps.js';
@@ -41,6 +41,12 @@ export class Controls extends LitElement {
   @property() mode: 'camera' | 'image' | 'none' = 'none';
   @property({ type: Boolean }) frozen = false;
   @state() private query = '';
+  /** A datalist pick fires both input and change: report it once. */
+  private lastPick: number | null = null;
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('settings')) this.lastPick = this.settings?.classIndex ?? null;
+  }
 
   protected override render() {
     const s = this.settings;
@@ -123,10 +129,15 @@ export class Controls extends LitElement {
 
   private pickClass(text: string): void {
     const m = /\((\d+)\)\s*$/.exec(text);
-    if (m) {
-      this.query = '';
-      this.change({ classIndex: Number(m[1]) });
+    if (!m) {
+      this.lastPick = null;
+      return;
     }
+    const index = Number(m[1]);
+    this.query = '';
+    if (index === this.lastPick) return;
+    this.lastPick = index;
+    this.change({ classIndex: index });
   }
 
   private change(partial: Partial<AppSettings>): void {

