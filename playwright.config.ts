@@ -7,6 +7,8 @@ export const DEV_PORT = 5174;
 
 export default defineConfig({
   testDir: 'tests/e2e',
+  // Not test-results/ itself: Playwright empties its output folder, and the vitest report lives there.
+  outputDir: 'test-results/e2e',
   // One at a time: the machines have two cores, and the live tests measure speed.
   workers: 1,
   fullyParallel: false,

@@ -21,6 +21,7 @@ import type { LiveView, PaintedEvent } from './live-view.js';
 import './live-view.js';
 import './notice.js';
 import type { NoticeAction } from './notice.js';
+import type { PredictionList } from './prediction-list.js';
 import './prediction-list.js';
 import { type AppSettings, startOptions } from './settings.js';
 import { type Action, actionFor } from './shortcuts.js';
@@ -46,6 +47,8 @@ export interface WhyCamStatus {
   frozen: boolean;
   /** Heatmaps painted so far. */
   frames: number;
+  /** The last painted heatmaps, oldest first: which frame (count of painted heatmaps) showed what. */
+  recent: { frame: number; method: string; layer: string; classIndex: number; width: number }[];
   /** Heatmaps per second. */
   fps: number;
   cameraFps: number | null;
@@ -113,12 +116,16 @@ export class WhyCamApp extends LitElement {
   @state() private cameraId = '';
   @state() private notices: Notice[] = [];
   @state() private progress = 'Starting…';
-  @state() private latest: ResultMessage | null = null;
+  /** The newest result. Not reactive: it changes every frame, and only the view, the predictions and the label need it then. */
+  private latest: ResultMessage | null = null;
+  /** The layer the heatmaps come from (what auto / CAM resolved to): re-renders the controls when it changes. */
+  @state() private resolvedLayer = '';
   @state() private figures: HudFigures | null = null;
   @state() private helpOpen = false;
   @state() private dragging = false;
 
   @query('whycam-live-view') private view!: LiveView;
+  @query('whycam-predictions') private predictionList!: PredictionList;
   @query('input[type=file]') private fileInput!: HTMLInputElement;
 
   private readonly forcedBackend: BackendName | null;
@@ -132,6 +139,8 @@ export class WhyCamApp extends LitElement {
   private readonly latency = new RollingSamples(120);
   private readonly rate = new RateMeter(2000);
   private readonly stageSamples: ResultMessage['timings'][] = [];
+  private readonly recent: WhyCamStatus['recent'] = [];
+  private readonly painting = new Map<number, ResultMessage>();
   private fallbackFramePump = 0;
   private hudTimer = 0;
 
@@ -188,7 +197,6 @@ export class WhyCamApp extends LitElement {
   protected override render() {
     const s = this.settings;
     const latest = this.latest;
-    const target = latest?.target;
     const emptyText = this.mode === 'none'
       ? 'No camera. Open a photo (o), drop one here, or paste one.'
       : this.progress;
@@ -204,7 +212,7 @@ export class WhyCamApp extends LitElement {
       <main>
         <whycam-live-view class=${this.dragging ? 'drop' : ''} .stream=${this.stream} .picture=${this.picture} ?mirror=${s.mirror}
           .overlayStyle=${{ colormap: s.colormap, alpha: s.alpha, threshold: s.threshold, dimOutside: DIM_OUTSIDE }}
-          .label=${target ? `${target.label} ${(target.score * 100).toFixed(0)}%${s.classIndex !== null ? ' (pinned)' : ''}` : ''}
+          .label=${this.overlayLabel()}
           .emptyText=${emptyText} @painted=${this.onPainted}></whycam-live-view>
         <aside>
           <section>
@@ -216,7 +224,7 @@ export class WhyCamApp extends LitElement {
           <section>
             <h2>Explanation</h2>
             <whycam-controls .settings=${s} .layers=${this.ready?.layers ?? []} .camLayer=${this.ready?.camLayer ?? null}
-              .resolvedLayer=${latest?.layer ?? ''} .cameras=${this.cameras} .cameraId=${this.cameraId} .mode=${this.mode} ?frozen=${this.frozen}
+              .resolvedLayer=${this.resolvedLayer} .cameras=${this.cameras} .cameraId=${this.cameraId} .mode=${this.mode} ?frozen=${this.frozen}
               @settings-change=${(e: CustomEvent<Partial<AppSettings>>) => this.apply(e.detail)}
               @action=${(e: CustomEvent<{ action: Action }>) => void this.perform(e.detail.action)}
               @camera-change=${(e: CustomEvent<{ camera: string }>) => void this.changeCamera(e.detail.camera)}></whycam-controls>
@@ -300,11 +308,27 @@ export class WhyCamApp extends LitElement {
     this.latest = { ...r, heatmap };
     this.stageSamples.push(r.timings);
     if (this.stageSamples.length > 30) this.stageSamples.shift();
+    this.painting.set(r.frame, r);
     this.view.show({ heatmap, region: r.region, sourceSize: r.sourceSize, captureTime: r.captureTime, frame: r.frame });
+    this.view.label = this.overlayLabel();
+    this.predictionList.predictions = r.predictions;
+    if (r.layer !== this.resolvedLayer) this.resolvedLayer = r.layer;
+  }
+
+  private overlayLabel(): string {
+    const target = this.latest?.target;
+    if (!target) return '';
+    return `${target.label} ${(target.score * 100).toFixed(0)}%${this.settings.classIndex !== null ? ' (pinned)' : ''}`;
   }
 
   private onPainted = (e: PaintedEvent): void => {
     this.frames++;
+    const r = this.painting.get(e.detail.frame);
+    this.painting.clear();
+    if (r) {
+      this.recent.push({ frame: this.frames, method: r.method, layer: r.layer, classIndex: r.target.classIndex, width: r.heatmap.width });
+      if (this.recent.length > 30) this.recent.shift();
+    }
     this.rate.tick(performance.now());
     if (e.detail.captureTime !== null) this.latency.add(e.detail.paintedAt - e.detail.captureTime);
   };
@@ -646,6 +670,7 @@ export class WhyCamApp extends LitElement {
       mode: this.mode,
       frozen: this.frozen,
       frames: this.frames,
+      recent: [...this.recent],
       fps: this.rate.rate(performance.now()),
       cameraFps: this.mode === 'camera' && this.view ? this.view.cameraFps : null,
       latencyMs: { p50: this.latency.percentile(50), p95: this.latency.percentile(95) },

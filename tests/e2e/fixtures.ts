@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type FileChooser, type Page } from '@playwright/test';
 import type { WhyCamSet, WhyCamStatus } from '../../src/app/whycam-app.js';
 import { SHARED } from '../helpers/shared.js';
 
@@ -52,6 +52,24 @@ export async function waitForStatus(page: Page, check: (s: WhyCamStatus) => bool
     await page.waitForTimeout(100);
   }
   throw new Error(`Timed out waiting for ${what}; last status: ${JSON.stringify({ ...last, heatmap: undefined, layers: undefined })}`);
+}
+
+/**
+ * Answers the file chooser that `trigger` opens. A chooser opened by a key press needs the page to
+ * have taken the key as a user gesture; on a loaded two-core machine the first press can be lost,
+ * so the trigger is tried again if no chooser appears.
+ */
+export async function chooseFile(page: Page, trigger: () => Promise<void>, files: Parameters<FileChooser['setFiles']>[0]): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const chooser = page.waitForEvent('filechooser', { timeout: 5_000 }).catch(() => null);
+    await trigger();
+    const opened = await chooser;
+    if (opened) {
+      await opened.setFiles(files);
+      return;
+    }
+  }
+  throw new Error('No file chooser opened');
 }
 
 /** Opens a photo from ../shared in the app's still-image mode, as a drop or paste would. */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { photo } from '../helpers/shared.js';
-import { expect, massInBox, set, test, waitForStatus } from './fixtures.js';
+import { chooseFile, expect, massInBox, set, test, waitForStatus } from './fixtures.js';
 
 // MATLAB's own flow: open a photo, get the prediction and its heatmap, save the figure.
 
@@ -12,9 +12,7 @@ const HEAD: [number, number, number, number] = [375, 30, 830, 395];
 test('opening sherlock.jpg shows golden retriever with the heatmap on the dog, and saves a PNG', async ({ page }, info) => {
   await page.goto('/?backend=wasm&camera=off');
   await expect(page.locator('whycam-live-view')).toContainText('Open a photo');
-  const chooser = page.waitForEvent('filechooser');
-  await page.locator('whycam-controls').getByRole('button', { name: /Open photo/ }).click();
-  await (await chooser).setFiles(photo('sherlock_golden_retriever.jpg'));
+  await chooseFile(page, () => page.locator('whycam-controls').getByRole('button', { name: /Open photo/ }).click(), photo('sherlock_golden_retriever.jpg'));
   let s = await waitForStatus(page, (x) => x.frames > 0 && x.mode === 'image', 60_000, 'the photo explained');
   expect(s.predictions[0]).toMatchObject({ classIndex: 207, label: 'golden retriever' });
   expect(s.region).toEqual({ x: 160, y: 0, width: 640, height: 640 });
@@ -44,13 +42,10 @@ test('opening sherlock.jpg shows golden retriever with the heatmap on the dog, a
 
 test('a file that is not a picture gives a message, and the app carries on', async ({ page }) => {
   await page.goto('/?backend=wasm&camera=off');
-  const chooser = page.waitForEvent('filechooser');
-  await page.keyboard.press('o');
-  await (await chooser).setFiles({ name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('this is not a JPEG') });
+  await waitForStatus(page, (x) => x.ready, 60_000, 'ready');
+  await chooseFile(page, () => page.keyboard.press('o'), { name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('this is not a JPEG') });
   await expect(page.locator('whycam-notice[data-topic=image]')).toContainText('notes.jpg cannot be decoded as a picture');
-  const chooser2 = page.waitForEvent('filechooser');
-  await page.locator('whycam-notice[data-topic=image]').getByRole('button', { name: 'Open another photo' }).click();
-  await (await chooser2).setFiles(photo('goldfish.jpg'));
+  await chooseFile(page, () => page.locator('whycam-notice[data-topic=image]').getByRole('button', { name: 'Open another photo' }).click(), photo('goldfish.jpg'));
   const s = await waitForStatus(page, (x) => x.frames > 0, 60_000, 'the goldfish');
   expect(s.predictions[0]!.label).toBe('goldfish');
   await expect(page.locator('whycam-notice[data-topic=image]')).toHaveCount(0);
