@@ -17,6 +17,11 @@ export default defineConfig({
   expect: { timeout: 30_000 },
   reporter: 'list',
   use: { baseURL: `http://127.0.0.1:${APP_PORT}`, viewport: { width: 1280, height: 800 } },
+  // WebGPU on SwiftShader can leave the browser's GPU process slow for what follows: those tests get a browser of their own.
+  projects: [
+    { name: 'app', testIgnore: /backends\.spec\.ts/ },
+    { name: 'gpu-backends', testMatch: /backends\.spec\.ts/ },
+  ],
   webServer: [
     {
       command: `npx vite build --logLevel warn && npx vite preview --port ${APP_PORT} --strictPort`,

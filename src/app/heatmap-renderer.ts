@@ -60,20 +60,27 @@ void main() {
   color = vec4(c * alpha, alpha);
 }`;
 
+type Uniform = 'region' | 'gridSize' | 'alpha' | 'threshold' | 'dim';
+
 class WebGlRenderer implements HeatmapRenderer {
   readonly kind = 'webgl2';
   private colormapName: ColormapName | null = null;
+  /** Looked up once: each lookup is a synchronous round trip to the GPU process, a stall on the main thread. */
+  private readonly uniforms: Record<Uniform, WebGLUniformLocation | null>;
 
   private constructor(
     private readonly canvas: HTMLCanvasElement,
     private readonly gl: WebGL2RenderingContext,
-    private readonly program: WebGLProgram,
+    program: WebGLProgram,
     private readonly gridTexture: WebGLTexture,
     private readonly colormapTexture: WebGLTexture,
-  ) {}
+  ) {
+    const at = (name: Uniform) => gl.getUniformLocation(program, name);
+    this.uniforms = { region: at('region'), gridSize: at('gridSize'), alpha: at('alpha'), threshold: at('threshold'), dim: at('dim') };
+  }
 
   static create(canvas: HTMLCanvasElement): WebGlRenderer | null {
-    const gl = canvas.getContext('webgl2', { premultipliedAlpha: true, alpha: true, antialias: false, preserveDrawingBuffer: true });
+    const gl = canvas.getContext('webgl2', { premultipliedAlpha: true, alpha: true, antialias: false, preserveDrawingBuffer: false, desynchronized: true });
     if (!gl) return null;
     const compile = (type: number, source: string): WebGLShader | null => {
       const shader = gl.createShader(type)!;
@@ -115,7 +122,7 @@ class WebGlRenderer implements HeatmapRenderer {
   }
 
   draw(heatmap: Heatmap, region: Region, source: { width: number; height: number }, style: OverlayStyle): void {
-    const { gl, program } = this;
+    const { gl, uniforms: u } = this;
     this.fitToDisplay();
     gl.viewport(0, 0, this.canvas.width, this.canvas.height);
     gl.activeTexture(gl.TEXTURE0);
@@ -130,11 +137,11 @@ class WebGlRenderer implements HeatmapRenderer {
       gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, 256, 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, rgba);
       this.colormapName = style.colormap;
     }
-    gl.uniform4f(gl.getUniformLocation(program, 'region'), region.x / source.width, region.y / source.height, region.width / source.width, region.height / source.height);
-    gl.uniform2f(gl.getUniformLocation(program, 'gridSize'), heatmap.width, heatmap.height);
-    gl.uniform1f(gl.getUniformLocation(program, 'alpha'), style.alpha);
-    gl.uniform1f(gl.getUniformLocation(program, 'threshold'), style.threshold);
-    gl.uniform1f(gl.getUniformLocation(program, 'dim'), style.dimOutside);
+    gl.uniform4f(u.region, region.x / source.width, region.y / source.height, region.width / source.width, region.height / source.height);
+    gl.uniform2f(u.gridSize, heatmap.width, heatmap.height);
+    gl.uniform1f(u.alpha, style.alpha);
+    gl.uniform1f(u.threshold, style.threshold);
+    gl.uniform1f(u.dim, style.dimOutside);
     gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
   }
 

@@ -69,7 +69,8 @@ export async function chooseFile(page: Page, trigger: () => Promise<void>, files
       return;
     }
   }
-  throw new Error('No file chooser opened');
+  const focus = await page.evaluate(() => `${document.hasFocus()} ${document.activeElement?.tagName} ${navigator.userActivation?.hasBeenActive}`);
+  throw new Error(`No file chooser opened (focus: ${focus})`);
 }
 
 /** Opens a photo from ../shared in the app's still-image mode, as a drop or paste would. */
