@@ -74,6 +74,15 @@ export interface ModelMessage {
   model: string;
 }
 
+/**
+ * Failure drills (tests, and teachers checking a classroom machine): make the worker crash with an
+ * uncaught error, end itself silently, or lose its GPU device, to see the app recover.
+ */
+export interface DrillMessage {
+  type: 'drill';
+  failure: 'crash' | 'exit' | 'lose-device';
+}
+
 /** Go back to explaining camera frames after a still picture (or a frozen frame). */
 export interface CameraMessage {
   type: 'camera';
@@ -84,7 +93,7 @@ export interface StopStreamMessage {
   type: 'stop-stream';
 }
 
-export type ToWorker = InitMessage | StreamMessage | FrameMessage | ImageMessage | SettingsMessage | ModelMessage | CameraMessage | StopStreamMessage;
+export type ToWorker = InitMessage | StreamMessage | FrameMessage | ImageMessage | SettingsMessage | ModelMessage | CameraMessage | StopStreamMessage | DrillMessage;
 
 // ---- worker → page -------------------------------------------------------------------------
 
@@ -145,7 +154,24 @@ export interface ErrorMessage {
   fatal: boolean;
 }
 
-export type FromWorker = ReadyMessage | ProgressMessage | ResultMessage | ErrorMessage;
+/** Sent twice a second while the worker's event loop runs: silence means it died. */
+export interface AliveMessage {
+  type: 'alive';
+}
+
+/** The camera stream the worker was reading ended (the track stopped or was unplugged). */
+export interface StreamEndedMessage {
+  type: 'stream-ended';
+  streamId: number;
+}
+
+/** The GPU device was lost; the worker is re-creating the backend and reloading the model. */
+export interface RecoveringMessage {
+  type: 'recovering';
+  reason: string;
+}
+
+export type FromWorker = ReadyMessage | ProgressMessage | ResultMessage | ErrorMessage | AliveMessage | StreamEndedMessage | RecoveringMessage;
 
 /** Milliseconds since the epoch on a clock shared by the page and its workers. */
 export function wallClock(): number {

@@ -147,3 +147,20 @@ export async function chooseBackend(forced: BackendName | null): Promise<Backend
   await start('cpu');
   return { name: 'cpu', notes };
 }
+
+/**
+ * After a lost GPU device: drops the dead backend, registers a fresh instance of it and starts it
+ * (or, if that fails, chooses again among the others).
+ */
+export async function restartBackend(name: BackendName, forced: BackendName | null): Promise<BackendChoice> {
+  const factory = tf.findBackendFactory(name);
+  tf.removeBackend(name);
+  if (factory) tf.registerBackend(name, factory);
+  try {
+    await start(name);
+    return { name, notes: [] };
+  } catch (e) {
+    if (forced) throw e;
+    return chooseBackend(null);
+  }
+}

@@ -6,7 +6,7 @@ import {
   type BackendName, type ErrorMessage, type ExplainSettings, type FromWorker, type InitMessage, PROTOCOL_VERSION,
   type ResultMessage, type ToWorker, wallClock,
 } from '../src/protocol.js';
-import { chooseBackend } from './backend-select.js';
+import { chooseBackend, restartBackend } from './backend-select.js';
 import { CaptureClock, LatestFrame } from './latest-frame.js';
 import { loadExplainer } from './model-loader.js';
 
@@ -76,6 +76,42 @@ export class ExplainService {
       case 'stop-stream':
         await this.stopStream();
         return;
+      case 'drill':
+        return this.drill(message.failure);
+    }
+  }
+
+  private async drill(failure: 'crash' | 'exit' | 'lose-device'): Promise<void> {
+    if (failure === 'crash') setTimeout(() => { throw new Error('failure drill: the worker crashed'); });
+    else if (failure === 'exit') self.close();
+    else if (this.backend === 'webgpu') (tf.backend() as unknown as { device: { destroy(): void } }).device.destroy();
+    else this.fail(new Error(`failure drill: no GPU device to lose on the ${this.backend} backend`), false);
+  }
+
+  /** Watches the GPU device: when it is lost, the backend and the model are rebuilt and work goes on. */
+  private watchDevice(): void {
+    if (this.backend !== 'webgpu') return;
+    const device = (tf.backend() as unknown as { device: { lost: Promise<{ reason: string; message: string }> } }).device;
+    void device.lost.then((info) => this.recover(`the GPU device was lost (${info.reason || 'unknown'}${info.message ? `: ${info.message}` : ''})`));
+  }
+
+  private async recover(reason: string): Promise<void> {
+    const init = this.init;
+    if (!init) return;
+    this.post({ type: 'recovering', reason });
+    const old = this.explainer;
+    this.explainer = null;
+    try {
+      old?.dispose();
+    } catch {
+      // Its tensors lived on the lost device; nothing more to free.
+    }
+    try {
+      const choice = await restartBackend(this.backend!, init.backend);
+      this.backend = choice.name;
+      await this.loadModel(init.model, [...choice.notes, `restarted after ${reason}`]);
+    } catch (e) {
+      this.fail(e, true);
     }
   }
 
@@ -91,6 +127,7 @@ export class ExplainService {
       const choice = await chooseBackend(message.backend);
       this.backend = choice.name;
       await this.loadModel(message.model, choice.notes);
+      setInterval(() => this.post({ type: 'alive' }), 500);
     } catch (e) {
       this.fail(e, true);
       return;
@@ -129,6 +166,7 @@ export class ExplainService {
     }));
     this.explainer = explainer;
     this.init!.model = model;
+    this.watchDevice();
     if (this.held) this.held.dirty = true;
     this.post({
       type: 'ready',
@@ -158,7 +196,10 @@ export class ExplainService {
       } catch {
         break; // the track ended or the stream was cancelled
       }
-      if (next.done) break;
+      if (next.done) {
+        if (this.reader === reader) this.post({ type: 'stream-ended', streamId });
+        break;
+      }
       this.openedFrames++;
       const frame = next.value;
       if (this.reader !== reader) {

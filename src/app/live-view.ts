@@ -46,6 +46,7 @@ export class LiveView extends LitElement {
   @query('video') private video?: HTMLVideoElement;
   @query('canvas.overlay') private overlayCanvas?: HTMLCanvasElement;
   @query('canvas.picture') private pictureCanvas?: HTMLCanvasElement;
+  @query('.frame') private frameElement?: HTMLElement;
 
   private renderer: HeatmapRenderer | null = null;
   private pending: OverlayFrame | null = null;
@@ -95,10 +96,9 @@ export class LiveView extends LitElement {
 
   protected override render() {
     const hasPicture = !!this.picture || !!this.stream;
-    const aspect = `${this.sourceSize.width} / ${this.sourceSize.height}`;
     return html`
       ${hasPicture ? html`
-        <div class="frame" style="aspect-ratio: ${aspect}">
+        <div class="frame">
           <video class=${this.mirror ? 'mirror' : ''} ?hidden=${!!this.picture} autoplay muted playsinline
             @loadedmetadata=${this.onMetadata}></video>
           <canvas class="picture ${this.mirror ? 'mirror' : ''}" ?hidden=${!this.picture}></canvas>
@@ -110,6 +110,8 @@ export class LiveView extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
+    // Through CSSOM, not a style attribute: the Content-Security-Policy forbids inline styles.
+    this.frameElement?.style.setProperty('aspect-ratio', `${this.sourceSize.width} / ${this.sourceSize.height}`);
     if (this.overlayCanvas && !this.renderer) this.renderer = createHeatmapRenderer(this.overlayCanvas);
     if (!this.overlayCanvas) this.renderer = null;
     if (changed.has('stream') && this.video && this.video.srcObject !== this.stream) {

@@ -14,8 +14,10 @@ export class PredictionList extends LitElement {
     button[aria-pressed='true'] { outline: 2px solid var(--accent, #ffcc00); }
     .name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     .score { font-variant-numeric: tabular-nums; }
-    .bar { grid-column: 1 / -1; height: 0.4rem; border-radius: 0.2rem; background: var(--track, #333b4a); overflow: hidden; }
-    .bar > span { display: block; height: 100%; background: var(--accent, #ffcc00); }
+    .bar { grid-column: 1 / -1; width: 100%; height: 0.45rem; appearance: none; border: 0; border-radius: 0.2rem; background: var(--track, #333b4a); }
+    .bar::-webkit-meter-bar { background: var(--track, #333b4a); border: 0; border-radius: 0.2rem; height: 0.45rem; }
+    .bar::-webkit-meter-optimum-value, .bar::-webkit-meter-suboptimum-value, .bar::-webkit-meter-even-less-good-value { background: var(--accent, #ffcc00); border-radius: 0.2rem; }
+    .bar::-moz-meter-bar { background: var(--accent, #ffcc00); }
     .pinned { margin-top: 0.5rem; font-size: 0.9em; }
   `;
 
@@ -34,7 +36,7 @@ export class PredictionList extends LitElement {
               @click=${() => this.pin(this.pinned === p.classIndex ? null : p.classIndex)}>
               <span class="name">${p.label}</span>
               <span class="score">${(p.score * 100).toFixed(1)}%</span>
-              <span class="bar"><span style="width: ${Math.max(0, Math.min(100, p.score * 100)).toFixed(1)}%"></span></span>
+              <meter class="bar" min="0" max="1" .value=${p.score} aria-hidden="true"></meter>
             </button>
           </li>`)}
       </ol>

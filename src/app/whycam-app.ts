@@ -25,6 +25,7 @@ import type { PredictionList } from './prediction-list.js';
 import './prediction-list.js';
 import { type AppSettings, startOptions } from './settings.js';
 import { type Action, actionFor } from './shortcuts.js';
+import { Pwa } from './pwa.js';
 import { snapshotPng } from './snapshot.js';
 import { RateMeter, RollingSamples } from './stats.js';
 import { WorkerClient } from './worker-client.js';
@@ -63,7 +64,13 @@ export interface WhyCamStatus {
   workerRestarts: number;
   /** Times the worker was initialised (load model, compile): once, unless it had to be restarted. */
   workerStarts: number;
+  online: boolean;
+  /** The service worker controls the page: the app works offline. */
+  offlineReady: boolean;
+  updateReady: boolean;
   error: string | null;
+  /** Every message on screen, by topic (camera, model, worker, image, update…). */
+  notices: { topic: string; message: string }[];
   settings: AppSettings;
 }
 
@@ -103,6 +110,10 @@ export class WhyCamApp extends LitElement {
     h2 { margin: 0 0 0.5rem; font-size: 1em; opacity: 0.8; text-transform: uppercase; letter-spacing: 0.04em; }
     whycam-live-view { border-radius: 0.5rem; overflow: hidden; }
     .drop { outline: 3px dashed var(--accent); }
+    .badge { font-size: 0.8em; padding: 0.1rem 0.5rem; border-radius: 1rem; border: 1px solid var(--track); }
+    .badge.offline { background: #5a1d1d; border-color: #ff7070; color: #ffdcdc; }
+    .install { font: inherit; padding: 0.2rem 0.8rem; border-radius: 0.35rem; cursor: pointer; }
+    footer { padding: 0 1rem 1rem; opacity: 0.6; font-size: 0.85em; }
     @media (max-width: 52rem) { main { grid-template-columns: 1fr; } }
   `;
 
@@ -123,6 +134,10 @@ export class WhyCamApp extends LitElement {
   @state() private figures: HudFigures | null = null;
   @state() private helpOpen = false;
   @state() private dragging = false;
+  @state() private online = navigator.onLine;
+  @state() private installable = false;
+  @state() private offlineReady = false;
+  @state() private updateReady = false;
 
   @query('whycam-live-view') private view!: LiveView;
   @query('whycam-predictions') private predictionList!: PredictionList;
@@ -143,6 +158,21 @@ export class WhyCamApp extends LitElement {
   private readonly painting = new Map<number, ResultMessage>();
   private fallbackFramePump = 0;
   private hudTimer = 0;
+  private watchdogTimer = 0;
+  private cameraRetryTimer = 0;
+  /** When the worker was last heard from (any message, including its twice-a-second heartbeat). */
+  private lastHeard = performance.now();
+  /** No heartbeat is expected while a model loads and compiles. */
+  private modelLoading = true;
+  private readonly pwa = new Pwa({
+    updateReady: () => {
+      this.updateReady = true;
+      this.showNotice({ topic: 'update', kind: 'info', message: 'A new version is ready — reload', hint: 'WhyCam was updated; reloading takes a second and keeps working offline.', actions: [{ label: 'Reload', action: 'apply-update' }] });
+    },
+    installable: (available) => { this.installable = available; },
+    online: (online) => { this.online = online; },
+    offlineReady: () => { this.offlineReady = true; },
+  });
 
   constructor() {
     super();
@@ -168,12 +198,16 @@ export class WhyCamApp extends LitElement {
     document.addEventListener('visibilitychange', this.onVisibility);
     navigator.mediaDevices?.addEventListener?.('devicechange', this.onDeviceChange);
     this.hudTimer = window.setInterval(() => this.updateFigures(), 500);
+    this.watchdogTimer = window.setInterval(() => this.checkWorker(), 250);
+    this.pwa.start();
     (window as unknown as { whycam: unknown }).whycam = {
       status: () => this.status(),
       set: (partial: WhyCamSet) => this.set(partial),
       openImage: (blob: Blob) => this.openPicture(blob),
       useCamera: () => this.useCamera(),
       save: () => this.save(),
+      drill: (failure: 'crash' | 'exit' | 'lose-device') => this.worker!.send({ type: 'drill', failure }),
+      checkForUpdate: () => this.pwa.checkForUpdate(),
     };
     if (this.wantCamera) void this.useCamera();
     else this.mode = 'none';
@@ -189,6 +223,9 @@ export class WhyCamApp extends LitElement {
     document.removeEventListener('visibilitychange', this.onVisibility);
     navigator.mediaDevices?.removeEventListener?.('devicechange', this.onDeviceChange);
     clearInterval(this.hudTimer);
+    clearInterval(this.watchdogTimer);
+    clearTimeout(this.cameraRetryTimer);
+    this.pwa.stop();
     this.stopFramePump();
     stopCamera(this.stream);
     this.worker?.terminate();
@@ -204,6 +241,9 @@ export class WhyCamApp extends LitElement {
       <header>
         <h1>WhyCam</h1><span class="tag">why did the network decide that?</span>
         <span class="status" data-status>${this.ready ? `${this.ready.backend} · ${findModel(s.model)?.displayName ?? s.model}` : this.progress}</span>
+        ${this.online ? null : html`<span class="badge offline" data-badge="offline" title="No network: WhyCam keeps working from its offline copy">Offline</span>`}
+        ${this.offlineReady && this.online ? html`<span class="badge" data-badge="offline-ready" title="Everything needed is saved on this device">Works offline</span>` : null}
+        ${this.installable ? html`<button type="button" class="install" @click=${() => void this.pwa.install()}>Install</button>` : null}
       </header>
       <div class="notices">
         ${this.notices.map((n) => html`<whycam-notice data-topic=${n.topic} kind=${n.kind} .message=${n.message} .hint=${n.hint} .actions=${n.actions}
@@ -237,6 +277,7 @@ export class WhyCamApp extends LitElement {
       </main>
       <whycam-help ?open=${this.helpOpen} @close=${() => { this.helpOpen = false; }}></whycam-help>
       <input type="file" accept="image/*" hidden @change=${this.onFileChosen}>
+      <footer>WhyCam ${import.meta.env.VITE_APP_VERSION ?? ''} · build ${import.meta.env.VITE_BUILD_ID ?? 'dev'} · pictures never leave this device</footer>
     `;
   }
 
@@ -260,12 +301,24 @@ export class WhyCamApp extends LitElement {
   }
 
   private onWorkerMessage(m: FromWorker): void {
+    this.lastHeard = performance.now();
     switch (m.type) {
+      case 'alive':
+        return;
+      case 'stream-ended':
+        if (m.streamId === this.streamId && this.stream) this.onCameraLost(this.stream);
+        return;
+      case 'recovering':
+        this.modelLoading = true;
+        this.progress = 'Restarting the GPU backend…';
+        this.showNotice({ topic: 'worker', kind: 'info', message: 'The GPU stopped working; WhyCam is restarting its backend.', hint: m.reason, actions: [] });
+        return;
       case 'progress':
         this.progress = m.text;
         return;
       case 'ready':
         this.ready = m;
+        this.modelLoading = false;
         this.progress = '';
         this.dropNotice('worker');
         this.dropNotice('model');
@@ -279,7 +332,10 @@ export class WhyCamApp extends LitElement {
           hint: m.hint ?? '',
           actions: m.fatal ? [{ label: 'Reload', action: 'reload' }] : [],
         });
-        if (m.fatal) this.progress = m.message;
+        if (m.fatal) {
+          this.progress = m.message;
+          this.modelLoading = true;
+        }
         return;
       case 'result':
         this.onResult(m);
@@ -287,8 +343,18 @@ export class WhyCamApp extends LitElement {
     }
   }
 
+  /** A worker that has gone quiet for several of its own frame times is dead: replace it. */
+  private checkWorker(): void {
+    if (!this.ready || this.modelLoading || document.hidden) return;
+    const frameMs = this.stageSamples.at(-1)?.totalMs ?? 0;
+    const limit = Math.max(1500, 3 * frameMs + 500);
+    if (performance.now() - this.lastHeard > limit) this.worker?.restart(`the worker stopped answering for ${((performance.now() - this.lastHeard) / 1000).toFixed(1)} s`);
+  }
+
   private onWorkerRestarted(reason: string): void {
     this.ready = null;
+    this.modelLoading = true;
+    this.lastHeard = performance.now();
     this.progress = 'Restarting the explanation worker…';
     this.showNotice({ topic: 'worker', kind: 'info', message: 'The explanation worker stopped and was restarted.', hint: reason, actions: [] });
     this.initWorker();
@@ -335,9 +401,9 @@ export class WhyCamApp extends LitElement {
 
   // ---- camera and pictures ---------------------------------------------------------------
 
-  private async useCamera(choice: string = this.cameraId): Promise<void> {
-    this.frozen = false;
-    this.picture = null;
+  /** Starts (or restarts) the camera; `quiet` retries leave the current message as it is on failure. */
+  private async useCamera(choice: string = this.cameraId, quiet = false): Promise<void> {
+    clearTimeout(this.cameraRetryTimer);
     this.progress = 'Starting the camera…';
     try {
       const device = choice.startsWith('facing:')
@@ -345,6 +411,8 @@ export class WhyCamApp extends LitElement {
         : choice ? { deviceId: choice } : null;
       const stream = await openCamera({ device, resolution: this.settings.resolution });
       stopCamera(this.stream);
+      this.frozen = false;
+      this.picture = null;
       this.stream = stream;
       this.mode = 'camera';
       this.dropNotice('camera');
@@ -356,6 +424,7 @@ export class WhyCamApp extends LitElement {
       this.cameras = await listCameras();
     } catch (e) {
       this.mode = this.picture ? 'image' : 'none';
+      if (quiet) return;
       const err = isWhyCamError(e) ? e : null;
       this.showNotice({
         topic: 'camera', kind: 'error',
@@ -414,7 +483,9 @@ export class WhyCamApp extends LitElement {
 
   private onCameraLost(stream: MediaStream): void {
     if (stream !== this.stream) return;
+    stopCamera(stream);
     this.stream = null;
+    this.frozen = false;
     this.mode = this.picture ? 'image' : 'none';
     this.worker!.send({ type: 'stop-stream' });
     this.showNotice({
@@ -422,6 +493,19 @@ export class WhyCamApp extends LitElement {
       hint: 'WhyCam resumes by itself when a camera comes back; meanwhile you can open a photo.',
       actions: [{ label: 'Try the camera again', action: 'use-camera' }, { label: 'Open a photo', action: 'open-image' }],
     });
+    this.scheduleCameraRetry();
+  }
+
+  /** Tries the camera again every two seconds, quietly, until one answers or a photo is opened. */
+  private scheduleCameraRetry(): void {
+    clearTimeout(this.cameraRetryTimer);
+    this.cameraRetryTimer = window.setTimeout(() => {
+      if (this.stream || this.mode === 'image') return;
+      if (document.hidden) return this.scheduleCameraRetry();
+      void this.useCamera(this.cameraId, true).then(() => {
+        if (!this.stream) this.scheduleCameraRetry();
+      });
+    }, 2000);
   }
 
   private onDeviceChange = (): void => {
@@ -436,6 +520,7 @@ export class WhyCamApp extends LitElement {
   private async openPicture(blob: Blob): Promise<void> {
     try {
       const bitmap = await decodeImageFile(blob);
+      clearTimeout(this.cameraRetryTimer);
       this.frozen = false;
       this.picture?.close();
       this.picture = bitmap;
@@ -493,6 +578,7 @@ export class WhyCamApp extends LitElement {
     }
     if (next.model !== before.model) {
       this.ready = null;
+      this.modelLoading = true;
       this.progress = `Loading ${findModel(next.model)?.displayName ?? next.model}…`;
       this.worker!.send({ type: 'model', model: next.model });
     }
@@ -612,6 +698,7 @@ export class WhyCamApp extends LitElement {
 
   private onNoticeAction(action: string): void {
     if (action === 'reload') location.reload();
+    else if (action === 'apply-update') this.pwa.applyUpdate();
     else void this.perform(action as Action);
   }
 
@@ -683,6 +770,10 @@ export class WhyCamApp extends LitElement {
       renderer: this.view?.rendererKind ?? 'none',
       workerRestarts: this.worker?.restartCount ?? 0,
       workerStarts: this.workerStarts,
+      online: this.online,
+      offlineReady: this.offlineReady,
+      updateReady: this.updateReady,
+      notices: this.notices.map((n) => ({ topic: n.topic, message: n.message })),
       error: this.notices.find((n) => n.kind === 'error')?.message ?? null,
       settings: { ...s },
     };

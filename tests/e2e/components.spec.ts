@@ -35,7 +35,7 @@ test('whycam-predictions: bars for the top 3, a click pins the class', async ({ 
   await expect(buttons).toHaveCount(3);
   await expect(buttons.first()).toContainText('golden retriever');
   await expect(buttons.first()).toContainText('78.0%');
-  await expect(buttons.nth(1).locator('.bar > span')).toHaveAttribute('style', /width: 15\.0%/);
+  expect(await buttons.nth(1).locator('meter').evaluate((m) => (m as HTMLMeterElement).value)).toBeCloseTo(0.15);
   await buttons.nth(1).click();
   expect(await events(page)).toEqual([{ type: 'pin', detail: { classIndex: 208 } }]);
   await page.evaluate(() => Object.assign(document.getElementById('subject')!, { pinned: 208, pinnedLabel: 'Labrador retriever' }));

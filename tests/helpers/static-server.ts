@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { SECURITY_HEADERS } from '../../scripts/csp.js';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
+  '.json': 'application/json', '.webmanifest': 'application/manifest+json', '.wasm': 'application/wasm',
+  '.png': 'image/png', '.svg': 'image/svg+xml', '.map': 'application/json',
+};
+
+/**
+ * A plain static host (as a school intranet server would be) whose folder can be swapped while it
+ * runs: serves one build, then another, to test updates.
+ */
+export class StaticServer {
+  private server: http.Server | null = null;
+
+  constructor(public root: string) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  }
+
+  async start(): Promise<void> {
+    this.server = http.createServer((req, res) => {
+      const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      let file = path.join(this.root, pathname);
+      if (!file.startsWith(this.root)) {
+        res.statusCode = 403;
+        res.end();
+        return;
+      }
+      if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+      if (!fs.existsSync(file)) {
+        // Navigations fall back to the app; anything else is a plain 404.
+        if ((req.headers.accept ?? '').includes('text/html')) file = path.join(this.root, 'index.html');
+        else {
+          res.statusCode = 404;
+          res.end('not found');
+          return;
+        }
+      }
+      for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+      res.setHeader('Content-Type', TYPES[path.extname(file)] ?? 'application/octet-stream');
+      res.setHeader('Cache-Control', 'no-cache');
+      fs.createReadStream(file).pipe(res);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+  }
+
+  async stop(): Promise<void> {
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+}
