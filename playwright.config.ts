@@ -1,5 +1,8 @@
 import { defineConfig } from '@playwright/test';
 
+// Service workers' own requests (precaching) show up in the privacy test's request log too.
+process.env['PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS'] = '1';
+
 /** The app as `npm start` serves it: a production build on a preview server. */
 export const APP_PORT = 4174;
 /** The development server, for the component fixtures (pages that exist only in tests). */

@@ -320,8 +320,9 @@ export class WhyCamApp extends LitElement {
         this.ready = m;
         this.modelLoading = false;
         this.progress = '';
-        this.dropNotice('worker');
         this.dropNotice('model');
+        // The note that the worker was restarted stays a few seconds, so that it can be read.
+        if (this.notices.some((n) => n.topic === 'worker')) setTimeout(() => this.dropNotice('worker'), 8000);
         if (this.settings.model !== m.model) this.settings = { ...this.settings, model: m.model };
         return;
       case 'error':

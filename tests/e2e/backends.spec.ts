@@ -59,3 +59,16 @@ test('without ?backend the choice is measured, and the HUD says why', async ({ p
   expect(s.backendNotes.join('\n')).toMatch(/webgpu: software renderer .*× slower than wasm/);
   expect(s.backendNotes.join('\n')).toMatch(/webgl: software renderer .*× slower than wasm/);
 });
+
+test('a lost GPU device is replaced: the worker re-initialises by itself and carries on', async ({ page }) => {
+  await page.goto('/?backend=webgpu&camera=off&method=cam');
+  await waitForStatus(page, (s) => s.ready, 120_000, 'webgpu ready');
+  await openPhoto(page, photo('goldfish.jpg'));
+  const before = await waitForStatus(page, (s) => s.frames >= 1, 120_000, 'a first heatmap');
+  await page.evaluate(() => (window as unknown as { whycam: { drill(f: string): void } }).whycam.drill('lose-device'));
+  await expect(page.locator('whycam-notice[data-topic=worker]')).toContainText('The GPU stopped working', { timeout: 30_000 });
+  const after = await waitForStatus(page, (s) => s.ready && s.backend === 'webgpu' && s.frames > before.frames, 180_000, 'a heatmap from the new device');
+  expect(after.backendNotes.join(' ')).toMatch(/restarted after the GPU device was lost \(destroyed/);
+  expect(after.predictions[0]!.label).toBe('goldfish');
+  expect(after.workerRestarts).toBe(0);
+});

@@ -11,8 +11,7 @@ export const VIDEOS = {
 };
 
 const BASE_ARGS = [
-  '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-  '--disable-quic', '--enable-unsafe-webgpu',
+  '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
 ];
 
 interface Options {
@@ -20,14 +19,18 @@ interface Options {
   camera: string | null;
   /** Auto-accept the camera permission prompt. */
   allowCamera: boolean;
+  /** Offer WebGPU (on SwiftShader here). */
+  webgpu: boolean;
 }
 
 /** Debian's chromium (no browser download), with a fake camera fed from a video file. */
 export const test = base.extend<object, Options>({
   camera: [VIDEOS.pomeranian, { option: true, scope: 'worker' }],
   allowCamera: [true, { option: true, scope: 'worker' }],
-  launchOptions: [async ({ camera, allowCamera }, use) => {
+  webgpu: [true, { option: true, scope: 'worker' }],
+  launchOptions: [async ({ camera, allowCamera, webgpu }, use) => {
     const args = [...BASE_ARGS];
+    if (webgpu) args.push('--enable-unsafe-webgpu');
     if (camera) args.push('--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`);
     if (allowCamera) args.push('--use-fake-ui-for-media-stream');
     await use({ executablePath: process.env['CHROMIUM'] ?? '/usr/bin/chromium', args });

@@ -1,0 +1,79 @@
+import { expect, set, status, test, waitForStatus } from './fixtures.js';
+
+// Every failure has a message on screen, a way forward, and recovers where it can.
+
+test('a camera that stops mid-run gives a message, and the app resumes when it is back', async ({ page }) => {
+  await page.goto('/?backend=wasm');
+  await waitForStatus(page, (x) => x.frames > 5, 30_000);
+  // What unplugging does to the page: the track ends.
+  await page.evaluate(() => {
+    const video = document.querySelector('whycam-app')!.shadowRoot!.querySelector('whycam-live-view')!.shadowRoot!.querySelector('video')!;
+    (video.srcObject as MediaStream).getVideoTracks()[0]!.stop();
+  });
+  const notice = page.locator('whycam-notice[data-topic=camera]');
+  await expect(notice).toContainText('The camera stopped', { timeout: 10_000 });
+  const lost = await status(page);
+  expect(lost.mode).toBe('none');
+  // The fake camera is still plugged in: the app finds it again by itself.
+  await expect(notice).toHaveCount(0, { timeout: 15_000 });
+  const back = await waitForStatus(page, (x) => x.mode === 'camera' && x.frames > lost.frames + 5, 30_000, 'frames after the camera came back');
+  expect(back.openFrames).toBeLessThanOrEqual(1);
+});
+
+test('a crashed worker is restarted within 2 s, with its settings kept', async ({ page }) => {
+  await page.goto('/?backend=wasm');
+  await waitForStatus(page, (x) => x.frames > 3, 30_000);
+  await set(page, { method: 'gradcam++', classIndex: 259, layer: 'conv_pw_13_relu' });
+  await waitForStatus(page, (x) => x.method === 'gradcam++' && x.target?.classIndex === 259, 10_000);
+  for (const [failure, restarts] of [['crash', 1], ['exit', 2]] as const) {
+    const t0 = Date.now();
+    await page.evaluate((f) => (window as unknown as { whycam: { drill(f: string): void } }).whycam.drill(f), failure);
+    await waitForStatus(page, (x) => x.workerRestarts === restarts, 5_000, `restart after ${failure}`);
+    expect(Date.now() - t0, failure).toBeLessThan(2_000 + 300); // the test's own polling adds up to 100 ms
+    const before = (await status(page)).frames;
+    const s = await waitForStatus(page, (x) => x.ready && x.frames > before + 2, 30_000, `frames after ${failure}`);
+    expect(s).toMatchObject({ method: 'gradcam++', classIndex: 259, layer: 'conv_pw_13_relu' });
+    expect(s.target!.classIndex).toBe(259);
+    await expect(page.locator('whycam-notice[data-topic=worker]')).toContainText('restarted');
+  }
+});
+
+test('a damaged model file on the server is named, with the fix', async ({ page }) => {
+  const shard = '**/models/mobilenet_v1_0.75_224/group3-shard1of1';
+  await page.route(shard, (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.alloc(100) }));
+  await page.goto('/?backend=wasm&camera=off');
+  let notice = page.locator('whycam-notice[data-topic=model]');
+  await expect(notice).toContainText('group3-shard1of1 holds 100 bytes; model.json declares 864');
+  await expect(notice).toContainText('npm run models');
+  await expect(notice.getByRole('button', { name: 'Reload' })).toBeVisible();
+
+  // Same length, other bytes: the checksum catches it.
+  await page.unroute(shard);
+  await page.route(shard, (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.alloc(864, 7) }));
+  await page.reload();
+  notice = page.locator('whycam-notice[data-topic=model]');
+  await expect(notice).toContainText('group3-shard1of1 fails its checksum');
+
+  await page.unroute(shard);
+  await page.route(shard, (route) => route.fulfill({ status: 404, body: 'not found' }));
+  await page.reload();
+  await expect(page.locator('whycam-notice[data-topic=model]')).toContainText('group3-shard1of1 is missing');
+});
+
+test('a hidden page pauses the work; it resumes when visible', async ({ page }) => {
+  await page.goto('/?backend=wasm');
+  await waitForStatus(page, (x) => x.frames > 3, 30_000);
+  // Headless Chromium keeps every page visible, so the test tells the page what a browser would.
+  const setHidden = (hidden: boolean) => page.evaluate((h) => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, hidden);
+  await setHidden(true);
+  await page.waitForTimeout(500);
+  const paused = (await status(page)).frames;
+  await page.waitForTimeout(2_000);
+  expect((await status(page)).frames).toBeLessThanOrEqual(paused + 1);
+  await setHidden(false);
+  await waitForStatus(page, (x) => x.frames > paused + 5, 10_000, 'frames after the page is visible again');
+});

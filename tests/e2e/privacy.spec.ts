@@ -1,0 +1,50 @@
+import type { Request } from '@playwright/test';
+import { expect, set, status, test, waitForStatus } from './fixtures.js';
+
+// Pictures never leave the device: every request of a live session goes to the app's own origin,
+// the Content-Security-Policy forbids anything else, and the service worker caches only this origin.
+
+test('a live session talks to nothing but its own origin, under a strict CSP', async ({ page, context, baseURL }) => {
+  const requests: string[] = [];
+  const record = (r: Request): void => { requests.push(r.url()); };
+  context.on('request', record);
+  await page.addInitScript(() => {
+    const w = window as unknown as { violations: string[] };
+    w.violations = [];
+    document.addEventListener('securitypolicyviolation', (e) => w.violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const response = await page.goto('/?backend=wasm');
+  const csp = response!.headers()['content-security-policy']!;
+  expect(csp).toContain("default-src 'self'");
+  expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+  expect(csp).not.toContain('unsafe-inline');
+  expect(csp).not.toMatch(/'unsafe-eval'/);
+  await expect(page.locator('meta[http-equiv=Content-Security-Policy]')).toHaveAttribute('content', /default-src 'self'/);
+
+  await waitForStatus(page, (s) => s.frames > 10 && s.offlineReady, 60_000);
+  // Use the app the way a class would: other methods, a pinned class, the fast model, a saved picture.
+  await set(page, { method: 'gradcam', classIndex: 259 });
+  await set(page, { model: 'mobilenet_v1_0.25_224' });
+  await waitForStatus(page, (s) => s.model === 'mobilenet_v1_0.25_224' && s.ready && s.frames > 20, 60_000, 'the fast model');
+  const download = page.waitForEvent('download');
+  await page.keyboard.press('w');
+  await download;
+
+  const origin = new URL(baseURL!).origin;
+  const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'));
+  expect(foreign).toEqual([]);
+  expect(requests.length).toBeGreaterThan(50);
+  expect(await page.evaluate(() => (window as unknown as { violations: string[] }).violations)).toEqual([]);
+
+  // The caches hold this origin's files only, the fast model among them (cached on first use).
+  const cached = await page.evaluate(async () => {
+    const urls: string[] = [];
+    for (const name of await caches.keys()) for (const r of await (await caches.open(name)).keys()) urls.push(r.url);
+    return { names: await caches.keys(), urls };
+  });
+  expect(cached.urls.every((u) => u.startsWith(`${origin}/`))).toBe(true);
+  expect(cached.urls.some((u) => u.includes('/models/mobilenet_v1_0.75_224/group29-shard1of1'))).toBe(true);
+  expect(cached.urls.some((u) => u.includes('/models/mobilenet_v1_0.25_224/group55-shard1of1'))).toBe(true);
+  expect(cached.names.filter((n) => n.startsWith('whycam-models-'))).toHaveLength(1);
+  expect((await status(page)).error).toBeNull();
+});
