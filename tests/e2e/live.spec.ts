@@ -88,14 +88,16 @@ test('a pinned class is explained; the layer sets the heatmap resolution', async
   await set(page, { layer: 'conv_pw_11_relu' });
   s = await waitForStatus(page, (x) => x.layer === 'conv_pw_11_relu', 10_000);
   expect([s.heatmap!.width, s.heatmap!.height]).toEqual([14, 14]);
-  // Clicking a prediction pins it, clicking again follows the top-1 again.
-  const first = page.locator('whycam-predictions').locator('button').first();
-  await set(page, { classIndex: null });
-  await waitForStatus(page, (x) => x.classIndex === null, 5_000);
-  const top = (await status(page)).predictions[0]!.classIndex;
-  await first.click();
-  s = await waitForStatus(page, (x) => x.classIndex !== null, 5_000);
-  expect(s.classIndex).toBe(top);
+  // Clicking a prediction pins it. Frozen, so that the list holds still while the test clicks.
+  await set(page, { classIndex: null, frozen: true });
+  s = await waitForStatus(page, (x) => x.frozen && x.classIndex === null && x.mode === 'camera', 5_000);
+  const frozenAt = s.frames;
+  s = await waitForStatus(page, (x) => x.frames > frozenAt, 10_000, 'the frozen frame explained');
+  const second = s.predictions[1]!.classIndex;
+  await page.locator('whycam-predictions').locator('button').nth(1).click();
+  s = await waitForStatus(page, (x) => x.target?.classIndex === second, 10_000, 'the clicked class explained');
+  expect(s.classIndex).toBe(second);
+  expect(s.frozen).toBe(true);
 });
 
 test('the HUD agrees with what the test measures; no long tasks, no leaks over 300 frames', async ({ page }) => {
