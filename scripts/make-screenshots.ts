@@ -1,0 +1,35 @@
+/**
+ * Takes the web-app manifest's screenshots (public/screenshots/) of the built app in still-image
+ * mode on a drawn scene (no third-party photo ships with the app). Needs `npm run build` and Chromium:
+ *   npx tsc -p tsconfig.tools.json --noEmit false --outDir /tmp/shots --rootDir . && node /tmp/shots/scripts/make-screenshots.js
+ * (with the app served by `npm start` on port 4173).
+ */
+import path from 'node:path';
+import { chromium } from '@playwright/test';
+
+const OUT = path.resolve('public/screenshots');
+const browser = await chromium.launch({ executablePath: process.env['CHROMIUM'] ?? '/usr/bin/chromium', args: ['--no-sandbox', '--no-first-run', '--disable-background-networking'] });
+for (const [name, width, height] of [['wide', 1280, 720], ['narrow', 540, 960]] as const) {
+  const page = await browser.newPage({ viewport: { width, height } });
+  await page.goto('http://127.0.0.1:4173/?backend=wasm&camera=off&method=layercam');
+  await page.evaluate(async () => {
+    // A yellow ball on a green lawn under a blue sky.
+    const c = new OffscreenCanvas(640, 480);
+    const g = c.getContext('2d')!;
+    g.fillStyle = '#6fa8dc'; g.fillRect(0, 0, 640, 260);
+    g.fillStyle = '#4e8f3a'; g.fillRect(0, 260, 640, 220);
+    const ball = g.createRadialGradient(300, 280, 10, 320, 300, 90);
+    ball.addColorStop(0, '#fff59d'); ball.addColorStop(1, '#c9a400');
+    g.fillStyle = ball; g.beginPath(); g.arc(320, 300, 90, 0, Math.PI * 2); g.fill();
+    g.strokeStyle = '#ffffff'; g.lineWidth = 6; g.beginPath(); g.arc(250, 300, 90, -0.9, 0.9); g.stroke();
+    g.beginPath(); g.arc(390, 300, 90, Math.PI - 0.9, Math.PI + 0.9); g.stroke();
+    const blob = await c.convertToBlob({ type: 'image/png' });
+    await (window as unknown as { whycam: { openImage(b: Blob): Promise<void> } }).whycam.openImage(blob);
+  });
+  await page.waitForFunction(() => (window as unknown as { whycam: { status(): { frames: number } } }).whycam.status().frames > 0);
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: path.join(OUT, `${name}.png`) });
+  await page.close();
+}
+await browser.close();
+console.log(`screenshots written to ${OUT}`);
