@@ -11,7 +11,7 @@ export default tseslint.config(
     files: ['**/*.ts'],
     languageOptions: {
       parserOptions: {
-        project: ['./tsconfig.json', './workers/tsconfig.json', './tsconfig.node.json', './tsconfig.tools.json'],
+        project: ['./tsconfig.json', './workers/tsconfig.json', './tsconfig.node.json', './tsconfig.bench.json', './tsconfig.tools.json'],
         tsconfigRootDir: import.meta.dirname,
       },
     },

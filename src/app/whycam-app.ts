@@ -71,6 +71,8 @@ export interface WhyCamStatus {
   error: string | null;
   /** Every message on screen, by topic (camera, model, worker, image, update…). */
   notices: { topic: string; message: string }[];
+  /** Milliseconds since the page started: when the camera delivered its stream, when the first heatmap was painted. */
+  timeline: { cameraStarted: number | null; firstHeatmap: number | null };
   settings: AppSettings;
 }
 
@@ -155,6 +157,7 @@ export class WhyCamApp extends LitElement {
   private readonly rate = new RateMeter(2000);
   private readonly stageSamples: ResultMessage['timings'][] = [];
   private readonly recent: WhyCamStatus['recent'] = [];
+  private readonly timeline: WhyCamStatus['timeline'] = { cameraStarted: null, firstHeatmap: null };
   private readonly painting = new Map<number, ResultMessage>();
   private fallbackFramePump = 0;
   private hudTimer = 0;
@@ -390,6 +393,7 @@ export class WhyCamApp extends LitElement {
 
   private onPainted = (e: PaintedEvent): void => {
     this.frames++;
+    this.timeline.firstHeatmap ??= performance.now();
     const r = this.painting.get(e.detail.frame);
     this.painting.clear();
     if (r) {
@@ -411,6 +415,7 @@ export class WhyCamApp extends LitElement {
         ? { facingMode: choice.slice(7) as 'user' | 'environment' }
         : choice ? { deviceId: choice } : null;
       const stream = await openCamera({ device, resolution: this.settings.resolution });
+      this.timeline.cameraStarted ??= performance.now();
       stopCamera(this.stream);
       this.frozen = false;
       this.picture = null;
@@ -775,6 +780,7 @@ export class WhyCamApp extends LitElement {
       offlineReady: this.offlineReady,
       updateReady: this.updateReady,
       notices: this.notices.map((n) => ({ topic: n.topic, message: n.message })),
+      timeline: { ...this.timeline },
       error: this.notices.find((n) => n.kind === 'error')?.message ?? null,
       settings: { ...s },
     };

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from '../helpers/shared.js';
-import { StaticServer } from '../helpers/static-server.js';
+import { StaticServer } from '../../src/node/static-server.js';
 import { expect, status, test, waitForStatus } from './fixtures.js';
 
 // Installed once, WhyCam works with no network: the service worker serves the app, the WASM

@@ -1,0 +1,25 @@
+import type { BackendName } from '../../src/protocol.js';
+
+export type BenchMode = 'classify' | 'cam' | 'gradcam' | 'gradcam14' | 'gradcampp' | 'layercam' | 'baseline';
+export const BENCH_MODES: readonly BenchMode[] = ['classify', 'cam', 'gradcam', 'gradcam14', 'gradcampp', 'layercam', 'baseline'];
+
+export interface MicroRequest {
+  backend: BackendName;
+  models: string[];
+  /** The frame to explain, as a camera would deliver it. */
+  bitmap: ImageBitmap;
+  warmup: number;
+  iterations: number;
+  /** Give up on a mode after this long (SwiftShader backends take seconds per frame). */
+  budgetMs: number;
+}
+
+export interface MicroResult {
+  backend: BackendName;
+  model: string;
+  mode: BenchMode;
+  samplesMs: number[];
+  error?: string;
+}
+
+export type MicroMessage = { type: 'result'; result: MicroResult } | { type: 'done'; backendNotes: string[] } | { type: 'failed'; message: string };
