@@ -5,12 +5,12 @@ import type { Explainer, ExplainRequest } from '../../src/explain/explainer.js';
 import { chooseBackend } from '../../workers/backend-select.js';
 import { loadExplainer } from '../../workers/model-loader.js';
 import { BaselineGradCam } from './baseline.js';
-import { type BenchMode, BENCH_MODES, type MicroMessage, type MicroRequest } from './protocol.js';
+import { type BenchMode, BENCH_MODES, type MicroMessage, type MicroRequest, type MicroResult } from './protocol.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-// One backend per worker (backends sharing a page change each other's results): for each model
-// and mode, a few warm-up frames, then timed frames, each from camera-like input to read-back.
+// One backend per worker (backends sharing a page change each other's results). The modes are
+// timed round-robin, so that every ratio compares frames taken under the same conditions.
 self.onmessage = async (event: MessageEvent<MicroRequest>) => {
   const req = event.data;
   const post = (m: MicroMessage): void => self.postMessage(m);
@@ -18,10 +18,7 @@ self.onmessage = async (event: MessageEvent<MicroRequest>) => {
     const choice = await chooseBackend(req.backend);
     for (const model of req.models) {
       const explainer = await loadExplainer(model, `${location.origin}/models`, () => undefined);
-      const view = findModel(model)!.viewLayer;
-      for (const mode of BENCH_MODES) {
-        post({ type: 'result', result: await measure(explainer, model, mode, view, req) });
-      }
+      for (const result of await measure(explainer, model, findModel(model)!.viewLayer, req)) post({ type: 'result', result });
       explainer.dispose();
     }
     post({ type: 'done', backendNotes: choice.notes });
@@ -41,42 +38,54 @@ function requestFor(mode: BenchMode, viewLayer: string): ExplainRequest | null {
   }
 }
 
-async function measure(explainer: Explainer, model: string, mode: BenchMode, viewLayer: string, req: MicroRequest) {
-  const result = { backend: req.backend, model, mode, samplesMs: [] as number[], error: undefined as string | undefined };
-  const request = requestFor(mode, viewLayer);
+async function measure(explainer: Explainer, model: string, viewLayer: string, req: MicroRequest): Promise<MicroResult[]> {
   const gpu = req.backend === 'webgpu' || req.backend === 'webgl';
+  const results = new Map<BenchMode, MicroResult>(BENCH_MODES.map((mode) => [mode, { backend: req.backend, model, mode, samplesMs: [] }]));
   let baseline: BaselineGradCam | undefined;
   try {
-    if (mode === 'baseline') baseline = new BaselineGradCam(explainer.network.model, explainer.defaultLayer, 'conv_preds');
-    const once = async (): Promise<void> => {
-      // A fresh VideoFrame each time, as the camera delivers them; the worker's own conversion path.
-      const frame = new VideoFrame(req.bitmap, { timestamp: 0 });
-      try {
-        if (baseline) {
-          const pixels = tf.browser.fromPixels(req.bitmap);
-          await baseline.run(pixels, req.bitmap.width, req.bitmap.height);
-          pixels.dispose();
-        } else {
-          const input = gpu ? await createImageBitmap(frame) : frame;
-          if (request) await explainer.explain(input, { ...request, crop: 'center' });
-          else await explainer.classify(input, { crop: 'center' });
-          if (input !== frame) input.close();
-        }
-      } finally {
-        frame.close();
-      }
-    };
-    const start = performance.now();
-    for (let i = 0; i < req.warmup; i++) await once();
-    for (let i = 0; i < req.iterations && performance.now() - start < req.budgetMs; i++) {
-      const t0 = performance.now();
-      await once();
-      result.samplesMs.push(performance.now() - t0);
-    }
+    baseline = new BaselineGradCam(explainer.network.model, explainer.defaultLayer, 'conv_preds');
   } catch (e) {
-    result.error = (e as Error).message;
-  } finally {
-    baseline?.dispose();
+    results.get('baseline')!.error = (e as Error).message;
   }
-  return result;
+  const once = async (mode: BenchMode): Promise<void> => {
+    // A fresh VideoFrame each time, as the camera delivers them, through the worker's own conversion path.
+    const frame = new VideoFrame(req.bitmap, { timestamp: 0 });
+    try {
+      if (mode === 'baseline') {
+        const pixels = tf.browser.fromPixels(req.bitmap);
+        try {
+          await baseline!.run(pixels, req.bitmap.width, req.bitmap.height);
+        } finally {
+          pixels.dispose();
+        }
+        return;
+      }
+      const input = gpu ? await createImageBitmap(frame) : frame;
+      try {
+        const request = requestFor(mode, viewLayer);
+        if (request) await explainer.explain(input, { ...request, crop: 'center' });
+        else await explainer.classify(input, { crop: 'center' });
+      } finally {
+        if (input !== frame) input.close();
+      }
+    } finally {
+      frame.close();
+    }
+  };
+  const start = performance.now();
+  for (let round = -req.warmup; round < req.iterations && performance.now() - start < req.budgetMs; round++) {
+    for (const [mode, result] of results) {
+      if (result.error) continue;
+      const t0 = performance.now();
+      try {
+        await once(mode);
+      } catch (e) {
+        result.error = (e as Error).message;
+        continue;
+      }
+      if (round >= 0) result.samplesMs.push(performance.now() - t0);
+    }
+  }
+  baseline?.dispose();
+  return [...results.values()];
 }

@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { BaselineGradCam } from './baseline.js';
 
@@ -13,7 +14,7 @@ const stats = { frames: 0, started: 0, error: '' };
 
 async function main(): Promise<void> {
   const backend = new URLSearchParams(location.search).get('backend') ?? 'wasm';
-  setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd });
+  setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   await tf.setBackend(backend);
   const model = await tfl.loadLayersModel('/models/mobilenet_v1_0.75_224/model.json');

@@ -10,7 +10,7 @@ export interface MicroRequest {
   bitmap: ImageBitmap;
   warmup: number;
   iterations: number;
-  /** Give up on a mode after this long (SwiftShader backends take seconds per frame). */
+  /** Stop starting new rounds after this long (SwiftShader backends take seconds per frame). */
   budgetMs: number;
 }
 

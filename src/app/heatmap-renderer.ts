@@ -62,6 +62,8 @@ void main() {
 
 type Uniform = 'region' | 'gridSize' | 'alpha' | 'threshold' | 'dim';
 
+const OVERLAY_MAX_WIDTH = 480;
+
 class WebGlRenderer implements HeatmapRenderer {
   readonly kind = 'webgl2';
   private colormapName: ColormapName | null = null;
@@ -150,8 +152,12 @@ class WebGlRenderer implements HeatmapRenderer {
     this.gl.clear(this.gl.COLOR_BUFFER_BIT);
   }
 
+  /**
+   * At most OVERLAY_MAX_WIDTH pixels across, whatever the display: the map is smooth, the
+   * compositor scales the canvas up, and on software-rendered GPUs every pixel costs CPU time.
+   */
   private fitToDisplay(): void {
-    const scale = Math.min(window.devicePixelRatio || 1, 2);
+    const scale = Math.min(window.devicePixelRatio || 1, 2, OVERLAY_MAX_WIDTH / Math.max(1, this.canvas.clientWidth));
     const w = Math.max(1, Math.round(this.canvas.clientWidth * scale));
     const h = Math.max(1, Math.round(this.canvas.clientHeight * scale));
     if (this.canvas.width !== w || this.canvas.height !== h) {
@@ -159,6 +165,7 @@ class WebGlRenderer implements HeatmapRenderer {
       this.canvas.height = h;
     }
   }
+
 }
 
 /** Where WebGL2 is missing: colour the cells, let the 2D canvas interpolate the colours. */

@@ -77,10 +77,14 @@ export class LiveView extends LitElement {
     return this.video;
   }
 
-  /** Queues a heatmap; it is drawn on the next animation frame (a newer one replaces it). */
+  /**
+   * Draws a heatmap at once (the low-latency canvas shows it with the next composited frame);
+   * while the element is still being laid out, it waits for the next animation frame instead.
+   */
   show(frame: OverlayFrame): void {
     this.pending = frame;
-    if (!this.rafId) this.rafId = requestAnimationFrame(() => this.paint());
+    if (this.renderer && !this.rafId) this.paint();
+    else if (!this.rafId) this.rafId = requestAnimationFrame(() => this.paint());
   }
 
   clearOverlay(): void {

@@ -152,6 +152,8 @@ export class WhyCamApp extends LitElement {
   private imageId = 0;
   private frames = 0;
   private workerStarts = 0;
+  /** The suggestion to switch to the fast model is made once. */
+  private speedAdvised = false;
   private readonly smoother = new HeatmapSmoother();
   private readonly latency = new RollingSamples(120);
   private readonly rate = new RateMeter(2000);
@@ -705,6 +707,10 @@ export class WhyCamApp extends LitElement {
   private onNoticeAction(action: string): void {
     if (action === 'reload') location.reload();
     else if (action === 'apply-update') this.pwa.applyUpdate();
+    else if (action === 'use-fast-model') {
+      this.dropNotice('speed');
+      this.apply({ model: FAST_MODEL_ID });
+    }
     else void this.perform(action as Action);
   }
 
@@ -725,10 +731,25 @@ export class WhyCamApp extends LitElement {
     return { waitMs: mean('waitMs'), preprocessMs: mean('preprocessMs'), forwardMs: mean('forwardMs'), heatmapMs: mean('heatmapMs'), readbackMs: mean('readbackMs') };
   }
 
+  /** On a slow device, suggests the model that keeps up: measured, after a few seconds of live work. */
+  private adviseOnSpeed(rate: number): void {
+    const s = this.settings;
+    if (this.speedAdvised || this.mode !== 'camera' || this.frozen || s.model !== DEFAULT_MODEL_ID || this.frames < 20 || rate >= 8) return;
+    this.speedAdvised = true;
+    const fast = findModel(FAST_MODEL_ID)!;
+    this.showNotice({
+      topic: 'speed', kind: 'info',
+      message: `This device explains ${rate.toFixed(1)} pictures per second with ${findModel(s.model)?.displayName ?? s.model}.`,
+      hint: `${fast.displayName} is about three times faster (and less accurate): it follows the camera more smoothly.`,
+      actions: [{ label: 'Use the fast model', action: 'use-fast-model' }],
+    });
+  }
+
   private updateFigures(): void {
     const r = this.latest;
     if (!r || !this.ready) return;
     const s = this.settings;
+    this.adviseOnSpeed(this.rate.rate(performance.now()));
     const layer = this.ready.layers.find((l) => l.name === r.layer);
     this.figures = {
       heatmapsPerSecond: this.rate.rate(performance.now()),
