@@ -77,6 +77,12 @@ async function launch(camera = false): Promise<Browser> {
 async function micro(devUrl: string): Promise<{ rows: BenchRow[]; notes: Record<string, string[]> }> {
   const results: MicroResult[] = [];
   const notes: Record<string, string[]> = {};
+  // Let the development server discover and pre-bundle every dependency before anything is timed.
+  const warm = await launch();
+  const warmPage = await warm.newPage();
+  await warmPage.goto(`${devUrl}/bench/browser/micro.html`);
+  await warmPage.waitForTimeout(5000);
+  await warm.close();
   for (const backend of backends) {
     // A fresh browser per backend: one backend's leftovers (a lost WebGL2, a busy GPU process) must not slow the next.
     const browser = await launch();
@@ -89,8 +95,15 @@ async function micro(devUrl: string): Promise<{ rows: BenchRow[]; notes: Record<
         return page.evaluate((req) => (window as unknown as { runMicro(r: unknown): Promise<{ results: MicroResult[]; notes: string[] }> }).runMicro(req),
           { backend, models, image: '/shared/images/photos/sherlock_golden_retriever.jpg', ...budget[backend]! });
       };
-      // The development server may reload the page once when it first meets the worker's dependencies.
-      const out = await run().catch((e: Error) => (/context was destroyed|navigat/i.test(e.message) ? run() : Promise.reject(e)));
+      // The development server reloads the page when it first meets new dependencies: try again.
+      let out: Awaited<ReturnType<typeof run>> | undefined;
+      for (let attempt = 1; !out; attempt++) {
+        try {
+          out = await run();
+        } catch (e) {
+          if (attempt >= 3 || !/context was destroyed|navigat/i.test((e as Error).message)) throw e;
+        }
+      }
       results.push(...out.results);
       notes[backend] = out.notes;
     } catch (e) {

@@ -143,6 +143,8 @@ export interface ResultMessage {
   numTensors: number;
   /** VideoFrames the worker holds open right now. */
   openFrames: number;
+  /** tfjs's memory in the worker: bytes in tensors, and on GPU backends bytes on the GPU; the WASM heap's size. */
+  memory: { tensorBytes: number; gpuBytes: number | null; wasmHeapBytes: number | null };
 }
 
 export interface ErrorMessage {

@@ -294,9 +294,16 @@ export class ExplainService {
       timings: { ...result.timings, waitMs: captureTime === null ? 0 : tookAt - captureTime },
       skipped,
       numTensors: tf.memory().numTensors,
+      memory: this.memory(),
       openFrames: this.openedFrames - this.closedFrames - (picture instanceof VideoFrame ? 1 : 0),
     };
     this.post(message, [heatmap.data.buffer]);
+  }
+
+  private memory(): ResultMessage['memory'] {
+    const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesInGPUAllocated?: number };
+    const wasm = this.backend === 'wasm' ? (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.byteLength ?? null : null;
+    return { tensorBytes: m.numBytes, gpuBytes: m.numBytesInGPUAllocated ?? m.numBytesInGPU ?? null, wasmHeapBytes: wasm };
   }
 
   /** CAM is defined at one layer only: it ignores the layer setting, and the result names the layer used. */

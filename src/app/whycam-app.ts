@@ -3,7 +3,6 @@ import { customElement, query, state } from 'lit/decorators.js';
 import { DEFAULT_MODEL_ID, FAST_MODEL_ID, findModel } from '../../models/registry.js';
 import { COLORMAPS } from '../explain/colormaps.js';
 import { isWhyCamError } from '../explain/errors.js';
-import type { Prediction } from '../explain/explainer.js';
 import { HeatmapSmoother } from '../explain/heatmap.js';
 import { IMAGENET_LABELS } from '../explain/labels.js';
 import { METHOD_NAMES, METHODS } from '../explain/methods.js';
@@ -11,6 +10,7 @@ import type { FeatureLayer } from '../explain/network.js';
 import {
   type BackendName, type ExplainSettings, type FromWorker, PROTOCOL_VERSION, type ReadyMessage, type ResultMessage,
 } from '../protocol.js';
+import type { WhyCamApi, WhyCamSet, WhyCamStatus } from './automation.js';
 import { type CameraInfo, listCameras, openCamera, stopCamera, trackReadable } from './camera.js';
 import './controls.js';
 import './help-overlay.js';
@@ -29,55 +29,6 @@ import { Pwa } from './pwa.js';
 import { snapshotPng } from './snapshot.js';
 import { RateMeter, RollingSamples } from './stats.js';
 import { WorkerClient } from './worker-client.js';
-
-/** What `window.whycam.status()` returns: the latest frame's explanation and the measured speed. */
-export interface WhyCamStatus {
-  ready: boolean;
-  backend: BackendName | null;
-  backendNotes: string[];
-  model: string;
-  method: string;
-  reduction: string;
-  /** The layer the latest heatmap came from. */
-  layer: string | null;
-  layers: { name: string; width: number; height: number }[];
-  /** The pinned class, or null when following the top-1. */
-  classIndex: number | null;
-  target: Prediction | null;
-  mode: 'camera' | 'image' | 'none';
-  frozen: boolean;
-  /** Heatmaps painted so far. */
-  frames: number;
-  /** The last painted heatmaps, oldest first: which frame (count of painted heatmaps) showed what. */
-  recent: { frame: number; method: string; layer: string; classIndex: number; width: number }[];
-  /** Heatmaps per second. */
-  fps: number;
-  cameraFps: number | null;
-  latencyMs: { p50: number | null; p95: number | null };
-  stages: HudFigures['stages'];
-  predictions: Prediction[];
-  heatmap: { width: number; height: number; data: number[] } | null;
-  region: { x: number; y: number; width: number; height: number } | null;
-  numTensors: number | null;
-  openFrames: number | null;
-  renderer: string;
-  workerRestarts: number;
-  /** Times the worker was initialised (load model, compile): once, unless it had to be restarted. */
-  workerStarts: number;
-  online: boolean;
-  /** The service worker controls the page: the app works offline. */
-  offlineReady: boolean;
-  updateReady: boolean;
-  error: string | null;
-  /** Every message on screen, by topic (camera, model, worker, image, update…). */
-  notices: { topic: string; message: string }[];
-  /** Milliseconds since the page started: when the camera delivered its stream, when the first heatmap was painted. */
-  timeline: { cameraStarted: number | null; firstHeatmap: number | null };
-  settings: AppSettings;
-}
-
-/** What `window.whycam.set()` takes: the same as the controls. */
-export type WhyCamSet = Partial<Pick<AppSettings, 'method' | 'layer' | 'classIndex' | 'reduction' | 'colormap' | 'alpha' | 'threshold' | 'smoothing' | 'crop' | 'model' | 'mirror' | 'projector'>> & { frozen?: boolean };
 
 interface Notice {
   message: string;
@@ -205,7 +156,7 @@ export class WhyCamApp extends LitElement {
     this.hudTimer = window.setInterval(() => this.updateFigures(), 500);
     this.watchdogTimer = window.setInterval(() => this.checkWorker(), 250);
     this.pwa.start();
-    (window as unknown as { whycam: unknown }).whycam = {
+    const api: WhyCamApi = {
       status: () => this.status(),
       set: (partial: WhyCamSet) => this.set(partial),
       openImage: (blob: Blob) => this.openPicture(blob),
@@ -214,6 +165,7 @@ export class WhyCamApp extends LitElement {
       drill: (failure: 'crash' | 'exit' | 'lose-device') => this.worker!.send({ type: 'drill', failure }),
       checkForUpdate: () => this.pwa.checkForUpdate(),
     };
+    (window as unknown as { whycam: WhyCamApi }).whycam = api;
     if (this.wantCamera) void this.useCamera();
     else this.mode = 'none';
   }
@@ -794,6 +746,7 @@ export class WhyCamApp extends LitElement {
       region: r?.region ?? null,
       numTensors: r?.numTensors ?? null,
       openFrames: r?.openFrames ?? null,
+      memory: r ? { ...r.memory, pageHeapBytes: (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null } : null,
       renderer: this.view?.rendererKind ?? 'none',
       workerRestarts: this.worker?.restartCount ?? 0,
       workerStarts: this.workerStarts,

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import type { WhyCamStatus } from '../../src/app/whycam-app.js';
+import type { WhyCamStatus } from '../../src/app/automation.js';
 import { photo } from '../helpers/shared.js';
 import { expect, openPhoto, set, test, waitForStatus } from './fixtures.js';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { test as base, expect, type FileChooser, type Page } from '@playwright/test';
-import type { WhyCamSet, WhyCamStatus } from '../../src/app/whycam-app.js';
+import type { WhyCamSet, WhyCamStatus } from '../../src/app/automation.js';
 import { SHARED } from '../helpers/shared.js';
 
 export { expect };

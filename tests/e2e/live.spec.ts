@@ -1,4 +1,4 @@
-import type { WhyCamStatus } from '../../src/app/whycam-app.js';
+import type { WhyCamStatus } from '../../src/app/automation.js';
 import { expect, massInBox, set, status, test, waitForStatus } from './fixtures.js';
 
 // The live app on WASM, the real-time backend of these CPU-only machines, with the Pomeranian
