@@ -1,9 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { findModel, MODELS } from '../models/registry.js';
 import { WhyCamError } from '../src/explain/errors.js';
-import { Explainer } from '../src/explain/explainer.js';
-import { IMAGENET_LABELS } from '../src/explain/labels.js';
+import type { Explainer } from '../src/explain/explainer.js';
+import { explainerForEntry } from '../src/explain/registered-model.js';
 import { readVerifiedModel } from '../src/explain/model-files.js';
 
 /**
@@ -34,12 +32,5 @@ export async function loadExplainer(id: string, baseUrl: string, onProgress: (te
     fix: 'The app was built or deployed without this model. On the machine that serves WhyCam run `npm run models`, then `npm start` (or rebuild and redeploy).',
     onProgress: (done, total) => onProgress(`Loading ${entry.displayName}: ${Math.round((100 * done) / total)}%`),
   });
-  const model = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
-  return new Explainer(model, {
-    labels: IMAGENET_LABELS,
-    inputSize: entry.inputSize,
-    inputRange: entry.inputRange,
-    logitLayer: entry.logitLayer,
-    softmaxLayer: entry.softmaxLayer,
-  });
+  return explainerForEntry(entry, artifacts);
 }

@@ -179,6 +179,7 @@ export class WhyCamApp extends LitElement {
     window.removeEventListener('drop', this.onDrop);
     document.removeEventListener('visibilitychange', this.onVisibility);
     navigator.mediaDevices?.removeEventListener?.('devicechange', this.onDeviceChange);
+    delete (window as unknown as { whycam?: WhyCamApi }).whycam;
     clearInterval(this.hudTimer);
     clearInterval(this.watchdogTimer);
     clearTimeout(this.cameraRetryTimer);

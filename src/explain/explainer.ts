@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { WhyCamError } from './errors.js';
-import { type ImageSource, sourceSize, toRgbTensor } from './input.js';
+import { type ImageSource, PixelScratch, sourceSize, toRgbTensor } from './input.js';
 import type { LabelSet } from './labels.js';
 import {
   cam, gradCam, gradCamPlusPlus, isMethod, layerCam, type Method, METHODS, normalizeMap, type Reduction, REDUCTIONS,
@@ -97,6 +97,8 @@ export class Explainer {
   readonly labels: LabelSet;
   readonly inputSize: readonly [number, number];
   readonly inputRange: readonly [number, number];
+  private readonly scratch = new PixelScratch();
+  private scratchBusy = false;
 
   constructor(model: LayersModel, info: ModelInfo) {
     const hints = { ...(info.logitLayer ? { logitLayer: info.logitLayer } : {}), ...(info.softmaxLayer ? { softmaxLayer: info.softmaxLayer } : {}) };
@@ -283,11 +285,18 @@ export class Explainer {
   private async prepare(image: ImageSource, crop: CropPolicy): Promise<{ x: tf.Tensor4D; region: Region; source: { width: number; height: number } }> {
     const source = sourceSize(image);
     const region = cropRegion(source.width, source.height, this.inputSize, crop);
-    const rgb = await toRgbTensor(image, region);
+    // Calls may overlap (the conversion awaits): only one at a time uses the shared buffers.
+    const shared = !this.scratchBusy;
+    this.scratchBusy = true;
     try {
-      return { x: preprocess(rgb, this.inputSize, this.inputRange), region, source };
+      const rgb = await toRgbTensor(image, region, shared ? this.scratch : new PixelScratch());
+      try {
+        return { x: preprocess(rgb, this.inputSize, this.inputRange), region, source };
+      } finally {
+        rgb.dispose();
+      }
     } finally {
-      rgb.dispose();
+      if (shared) this.scratchBusy = false;
     }
   }
 

@@ -11,3 +11,4 @@ export * from './model-files.js';
 export * from './network.js';
 export * from './overlay.js';
 export * from './preprocess.js';
+export * from './registered-model.js';

@@ -116,3 +116,30 @@ async function checkHash(path: string, data: Uint8Array, options: VerifyOptions)
       `${options.location}/${path} fails its checksum (sha256 ${actual.slice(0, 12)}…, expected ${expected.slice(0, 12)}…).`, options.fix);
   }
 }
+
+/** A file the user picked (a browser `File`, or a Node `Blob` with a name). */
+export interface PickedFile {
+  name: string;
+  size: number;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/** The most a picked model file may weigh: bigger is not a MobileNet-sized classifier, and would exhaust memory. */
+export const MAX_MODEL_FILE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Reads a model from files the user picked (model.json and its weight files, e.g. from a folder
+ * picker), matched by file name. Sizes are checked before anything is read.
+ */
+export function pickedFilesReader(files: Iterable<PickedFile>): ModelFileReader {
+  const byName = new Map<string, PickedFile>();
+  for (const f of files) byName.set(f.name.split(/[\\/]/).pop()!, f);
+  return async (name) => {
+    const file = byName.get(name);
+    if (!file) return null;
+    if (file.size > MAX_MODEL_FILE_BYTES) {
+      throw new WhyCamError('model-corrupt', `${name} is ${(file.size / 2 ** 20).toFixed(0)} MiB; a model file may be at most ${MAX_MODEL_FILE_BYTES / 2 ** 20} MiB.`);
+    }
+    return new Uint8Array(await file.arrayBuffer());
+  };
+}

@@ -1,11 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import * as tfl from '@tensorflow/tfjs-layers';
-import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_MODEL_ID, findModel, MODELS, type ModelEntry } from '../../models/registry.js';
 import { WhyCamError } from '../explain/errors.js';
-import { Explainer } from '../explain/explainer.js';
-import { IMAGENET_LABELS } from '../explain/labels.js';
+import type { Explainer } from '../explain/explainer.js';
+import { explainerForEntry } from '../explain/registered-model.js';
 import { type ModelFileReader, readVerifiedModel } from '../explain/model-files.js';
 import { modelsDir } from './paths.js';
 
@@ -41,12 +39,5 @@ export async function loadExplainer(id: string = DEFAULT_MODEL_ID, dir = modelsD
     sha256: entry.sha256,
     fix: `Run: npm run models -- --model ${id}   (or with --from DIR to copy from a local mirror)`,
   });
-  const model = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
-  return new Explainer(model, {
-    labels: IMAGENET_LABELS,
-    inputSize: entry.inputSize,
-    inputRange: entry.inputRange,
-    logitLayer: entry.logitLayer,
-    softmaxLayer: entry.softmaxLayer,
-  });
+  return explainerForEntry(entry, artifacts);
 }

@@ -153,3 +153,14 @@ test('when Grad-CAM coincides with CAM, the HUD says so', async ({ page }) => {
   await waitForStatus(page, (x) => x.reduction === 'softmax', 10_000);
   await expect(page.locator('whycam-hud').locator('[data-hud=coincidence]')).toHaveCount(0, { timeout: 5_000 });
 });
+
+test('where there is no MediaStreamTrackProcessor (Firefox), frames go one by one, the newest only', async ({ page }) => {
+  await page.addInitScript(() => { delete (window as unknown as { MediaStreamTrackProcessor?: unknown }).MediaStreamTrackProcessor; });
+  await page.goto('/?backend=wasm');
+  expect(await page.evaluate(() => 'MediaStreamTrackProcessor' in window)).toBe(false);
+  const s = await waitForStatus(page, (x) => x.frames > 30, 30_000, '30 heatmaps through the fallback path');
+  expect(s.predictions.slice(0, 3).some((p) => isDog(p.classIndex))).toBe(true);
+  expect(s.openFrames).toBeLessThanOrEqual(1);
+  expect(s.latencyMs.p50!).toBeGreaterThan(0);
+  expect(s.latencyMs.p50!).toBeLessThan(1000);
+});

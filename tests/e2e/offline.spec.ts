@@ -67,3 +67,20 @@ test('when the app loads but its model cannot, the message says what to do', asy
   await expect(notice).toContainText('could not be fetched (offline, and not cached yet)');
   await expect(notice).toContainText('Connect once');
 });
+
+test('when the browser offers installation, an Install button asks for it', async ({ page }) => {
+  await page.goto('/?backend=wasm&camera=off');
+  await waitForStatus(page, (s) => s.ready, 60_000);
+  await expect(page.getByRole('button', { name: 'Install' })).toHaveCount(0);
+  // What Chromium fires when the app is installable (headless never does).
+  await page.evaluate(() => {
+    const offer = Object.assign(new Event('beforeinstallprompt', { cancelable: true }), {
+      prompt: () => { (window as unknown as { prompted: boolean }).prompted = true; return Promise.resolve(); },
+      userChoice: Promise.resolve({ outcome: 'accepted' }),
+    });
+    window.dispatchEvent(offer);
+  });
+  await page.getByRole('button', { name: 'Install' }).click();
+  expect(await page.evaluate(() => (window as unknown as { prompted?: boolean }).prompted)).toBe(true);
+  await expect(page.getByRole('button', { name: 'Install' })).toHaveCount(0);
+});
