@@ -188,7 +188,6 @@ export class ExplainService {
     this.reader = reader;
     this.streamId = streamId;
     this.clock.reset();
-    this.mode = this.held ? this.mode : 'camera';
     for (;;) {
       let next: ReadableStreamReadResult<VideoFrame>;
       try {
@@ -227,7 +226,7 @@ export class ExplainService {
       const settings = this.settings!;
       if (!explainer || settings.paused) {
         this.drop();
-        if (!explainer || settings.paused) await new Promise((r) => setTimeout(r, 50));
+        await new Promise((r) => setTimeout(r, 50));
         continue;
       }
       if (this.mode === 'image') {

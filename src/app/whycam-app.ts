@@ -146,13 +146,7 @@ export class WhyCamApp extends LitElement {
       { message: (m) => this.onWorkerMessage(m), restarted: (reason) => this.onWorkerRestarted(reason) },
     );
     this.initWorker();
-    window.addEventListener('keydown', this.onKey);
-    window.addEventListener('paste', this.onPaste);
-    window.addEventListener('dragover', this.onDragOver);
-    window.addEventListener('dragleave', this.onDragLeave);
-    window.addEventListener('drop', this.onDrop);
-    document.addEventListener('visibilitychange', this.onVisibility);
-    navigator.mediaDevices?.addEventListener?.('devicechange', this.onDeviceChange);
+    for (const [target, type, listener] of this.pageListeners()) target?.addEventListener(type, listener);
     this.hudTimer = window.setInterval(() => this.updateFigures(), 500);
     this.watchdogTimer = window.setInterval(() => this.checkWorker(), 250);
     this.pwa.start();
@@ -172,13 +166,7 @@ export class WhyCamApp extends LitElement {
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
-    window.removeEventListener('keydown', this.onKey);
-    window.removeEventListener('paste', this.onPaste);
-    window.removeEventListener('dragover', this.onDragOver);
-    window.removeEventListener('dragleave', this.onDragLeave);
-    window.removeEventListener('drop', this.onDrop);
-    document.removeEventListener('visibilitychange', this.onVisibility);
-    navigator.mediaDevices?.removeEventListener?.('devicechange', this.onDeviceChange);
+    for (const [target, type, listener] of this.pageListeners()) target?.removeEventListener(type, listener);
     delete (window as unknown as { whycam?: WhyCamApi }).whycam;
     clearInterval(this.hudTimer);
     clearInterval(this.watchdogTimer);
@@ -187,6 +175,19 @@ export class WhyCamApp extends LitElement {
     this.stopFramePump();
     stopCamera(this.stream);
     this.worker?.terminate();
+  }
+
+  /** The page-wide events the app listens to, added on connect and removed on disconnect. */
+  private pageListeners(): [EventTarget | undefined, string, EventListener][] {
+    return [
+      [window, 'keydown', this.onKey as EventListener],
+      [window, 'paste', this.onPaste as EventListener],
+      [window, 'dragover', this.onDragOver as EventListener],
+      [window, 'dragleave', this.onDragLeave],
+      [window, 'drop', this.onDrop as EventListener],
+      [document, 'visibilitychange', this.onVisibility],
+      [navigator.mediaDevices, 'devicechange', this.onDeviceChange],
+    ];
   }
 
   protected override render() {
