@@ -6,6 +6,7 @@ import { VitePWA } from 'vite-plugin-pwa';
 import { DEFAULT_MODEL_ID, MODELS } from './models/registry.js';
 import { CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from './scripts/csp.js';
 import { modelsPlugin } from './scripts/vite-models.js';
+import { wasmThreadsPlugin } from './scripts/vite-wasm-threads.js';
 
 const modelsDir = path.resolve(process.env['WHYCAM_MODELS_DIR'] ?? 'models');
 const port = Number(process.env['PORT'] ?? 4173);
@@ -39,11 +40,13 @@ const icon = (size: number, purpose = 'any') => ({
 
 export default defineConfig({
   build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 4096 },
-  worker: { format: 'es' },
+  // The explain worker's bundle is built apart from the page's: it needs the pthread scripts too.
+  worker: { format: 'es', plugins: () => [wasmThreadsPlugin()] },
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port, strictPort: true, headers: SECURITY_HEADERS },
   plugins: [
     modelsPlugin(modelsDir),
+    wasmThreadsPlugin(),
     cspMeta(),
     VitePWA({
       strategies: 'injectManifest',

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
+import { chromiumLaunchOptions } from '../scripts/chromium.js';
 import type { WhyCamStatus } from '../src/app/automation.js';
 import { PROJECT_ROOT } from '../src/node/paths.js';
 import { StaticServer } from '../src/node/static-server.js';
@@ -21,17 +22,14 @@ const outDir = path.join(PROJECT_ROOT, 'bench', 'results', 'app');
 await build({ root: PROJECT_ROOT, logLevel: 'error', build: { outDir, emptyOutDir: true } });
 const server = new StaticServer(outDir);
 await server.start();
-const browser = await chromium.launch({
-  executablePath: process.env['CHROMIUM'] ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu',
-    '--enable-precise-memory-info', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-    `--use-file-for-fake-video-capture=${path.join(SHARED, 'video', 'pomeranian_sofa_640x360_30fps.mjpeg')}`],
-});
+const browser = await chromium.launch(chromiumLaunchOptions({
+  webgpu: true, preciseMemory: true, allowCamera: true, camera: path.join(SHARED, 'video', 'pomeranian_sofa_640x360_30fps.mjpeg'),
+}));
 const samples: { frames: number; seconds: number; numTensors: number | null; openFrames: number | null; tensorMB: number; gpuMB: number | null; wasmHeapMB: number | null; pageHeapMB: number | null; fps: number }[] = [];
 try {
   const page = await browser.newPage();
   await page.goto(`${server.url}/?backend=${o.backend}`);
-  const status = () => page.evaluate(() => (window as unknown as { whycam: { status(): WhyCamStatus } }).whycam.status());
+  const status = (): Promise<WhyCamStatus> => page.evaluate(() => window.whycam!.status());
   const t0 = Date.now();
   let next = 0;
   for (;;) {

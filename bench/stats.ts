@@ -1,8 +1,8 @@
-/** Median and 90th percentile (nearest rank) of a list of times. */
+import { percentile } from '../src/app/stats.js';
+
+/** Median and 90th percentile (nearest rank) of a list of times; NaN when there are none. */
 export function summarize(samples: readonly number[]): { medianMs: number; p90Ms: number; n: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-  return { medianMs: sorted.length ? at(0.5) : NaN, p90Ms: sorted.length ? at(0.9) : NaN, n: sorted.length };
+  return { medianMs: percentile(samples, 50) ?? NaN, p90Ms: percentile(samples, 90) ?? NaN, n: samples.length };
 }
 
 export interface BenchRow {
@@ -14,7 +14,36 @@ export interface BenchRow {
   /** This mode's median over classify-only's, measured in the same run. */
   ratioToClassify: number;
   n: number;
+  /** Kernels one frame runs (counted by bench/frame-probe.ts), when measured. */
+  kernels?: number;
+  /** Median time of each stage of a frame, when measured. */
+  stages?: StageMedians;
   error?: string;
+}
+
+/**
+ * Where a frame's time goes: turning the picture into the input tensor, encoding the kernels
+ * (on WASM/CPU this includes running them), the GPU's own time from timestamp queries (null where
+ * there are none), and waiting for the one read-back.
+ */
+export interface StageMedians {
+  preprocessMs: number;
+  encodeMs: number;
+  gpuMs: number | null;
+  readbackMs: number;
+}
+
+/** One frame's stage times, as measured. */
+export type StageSample = Omit<StageMedians, 'gpuMs'>;
+
+function stageMedians(samples: readonly StageSample[], gpuSamples: readonly number[]): StageMedians {
+  const median = (xs: number[]): number => summarize(xs).medianMs;
+  return {
+    preprocessMs: median(samples.map((s) => s.preprocessMs)),
+    encodeMs: median(samples.map((s) => s.encodeMs)),
+    gpuMs: gpuSamples.length ? median([...gpuSamples]) : null,
+    readbackMs: median(samples.map((s) => s.readbackMs)),
+  };
 }
 
 export function markdownTable(rows: readonly BenchRow[]): string {
@@ -27,11 +56,38 @@ export function markdownTable(rows: readonly BenchRow[]): string {
   return lines.join('\n');
 }
 
-export function toRows(results: readonly { backend: string; model: string; mode: string; samplesMs: number[]; error?: string }[]): BenchRow[] {
+/** Kernels and stage times per frame, one row per mode. */
+export function stageTable(rows: readonly BenchRow[]): string {
+  const f = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(2));
+  const lines = ['| backend | model | mode | kernels | preprocess ms | encode ms | GPU ms | read-back ms |', '|---|---|---|---|---|---|---|---|'];
+  for (const r of rows) {
+    if (r.error) continue;
+    lines.push(`| ${r.backend} | ${r.model} | ${r.mode} | ${r.kernels ?? '–'} | ${f(r.stages?.preprocessMs)} | ${f(r.stages?.encodeMs)} | ${f(r.stages?.gpuMs)} | ${f(r.stages?.readbackMs)} |`);
+  }
+  return lines.join('\n');
+}
+
+export interface RawResult {
+  backend: string;
+  model: string;
+  mode: string;
+  samplesMs: number[];
+  stageSamples?: StageSample[];
+  gpuSamplesMs?: number[];
+  kernels?: number;
+  error?: string;
+}
+
+export function toRows(results: readonly RawResult[]): BenchRow[] {
   return results.map((r) => {
     const s = summarize(r.samplesMs);
     const classify = results.find((c) => c.backend === r.backend && c.model === r.model && c.mode === 'classify');
     const reference = classify ? summarize(classify.samplesMs).medianMs : NaN;
-    return { backend: r.backend, model: r.model, mode: r.mode, medianMs: s.medianMs, p90Ms: s.p90Ms, ratioToClassify: s.medianMs / reference, n: s.n, ...(r.error ? { error: r.error } : {}) };
+    return {
+      backend: r.backend, model: r.model, mode: r.mode, medianMs: s.medianMs, p90Ms: s.p90Ms, ratioToClassify: s.medianMs / reference, n: s.n,
+      ...(r.kernels !== undefined ? { kernels: r.kernels } : {}),
+      ...(r.stageSamples?.length ? { stages: stageMedians(r.stageSamples, r.gpuSamplesMs ?? []) } : {}),
+      ...(r.error ? { error: r.error } : {}),
+    };
   });
 }

@@ -6,8 +6,6 @@
  * by Google and hosted with the tfjs-models; upstream the TensorFlow-Slim checkpoints are Apache-2.0.
  */
 
-export type LabelSet = 'imagenet-1k';
-
 export interface ModelEntry {
   /** Folder name under `models/` and the value of `--model`. */
   id: string;
@@ -27,14 +25,11 @@ export interface ModelEntry {
   logitLayer: string;
   /** The softmax layer that turns logits into probabilities. */
   softmaxLayer: string;
-  /** Where CAM is defined and Grad-CAM starts by default (the last conv map). */
-  defaultFeatureLayer: string;
   /**
    * The live app's default view: LayerCAM at this layer (14×14 for MobileNet) localised best
    * against the centre prior in `whycam eval` (see README).
    */
   viewLayer: string;
-  labels: LabelSet;
   /** `default` models are fetched by `npm run models` and on install; others on request. */
   fetch: 'default' | 'on-request';
   /** One line for pickers: what the model is good for. */
@@ -47,9 +42,7 @@ const KERAS_MOBILENET = {
   inputRange: [-1, 1],
   logitLayer: 'conv_preds',
   softmaxLayer: 'act_softmax',
-  defaultFeatureLayer: 'conv_pw_13_relu',
   viewLayer: 'conv_pw_11_relu',
-  labels: 'imagenet-1k',
   licence: 'Apache-2.0 (Keras Applications MobileNet weights, from the TensorFlow-Slim checkpoints)',
 } as const;
 

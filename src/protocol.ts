@@ -8,8 +8,9 @@ import type { CropPolicy, Region } from './explain/preprocess.js';
 import type { Prediction, StageTimings } from './explain/explainer.js';
 import type { FeatureLayer } from './explain/network.js';
 import type { WhyCamErrorCode } from './explain/errors.js';
+import type { ClassReport } from './explain/teach.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 4;
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -23,8 +24,30 @@ export interface ExplainSettings {
   /** The class to explain; null follows the top-1 prediction. */
   classIndex: number | null;
   crop: CropPolicy;
+  /** "Why A and not B": the class the map is explained against, or null. */
+  contrastClass: number | null;
+  /** Side by side: a second view of the same frame, with these settings changed from the first; null for one view. */
+  compare: CompareSettings | null;
   /** While paused the worker closes incoming frames unread (hidden page, frozen view). */
   paused: boolean;
+}
+
+/** What the second view changes from the first (method vs method, layer vs layer, class vs class). */
+export interface CompareSettings {
+  method?: Method;
+  layer?: string;
+  classIndex?: number | null;
+}
+
+/** The second view of a side-by-side result: the same frame, forward pass and read-back as the first. */
+export interface ComparedView {
+  method: Method;
+  reduction: Reduction;
+  layer: string;
+  classIndex: number | null;
+  target: Prediction;
+  contrast: Prediction | null;
+  heatmap: { width: number; height: number; data: Float32Array };
 }
 
 // ---- page → worker -------------------------------------------------------------------------
@@ -55,6 +78,8 @@ export interface FrameMessage {
   /** When the camera captured it, in ms since the epoch (performance.timeOrigin + now). */
   captureTime: number;
   streamId: number;
+  /** Chosen by the page, increasing; the worker answers every frame with a `frame-ack` naming it. */
+  frameId: number;
 }
 
 /** A still picture to explain and keep explaining as settings change (still-image mode). */
@@ -80,7 +105,8 @@ export interface ModelMessage {
  */
 export interface DrillMessage {
   type: 'drill';
-  failure: 'crash' | 'exit' | 'lose-device';
+  /** `fail-frame`: the next frame's explanation throws (the page must carry on). */
+  failure: 'crash' | 'exit' | 'lose-device' | 'fail-frame';
 }
 
 /** Go back to explaining camera frames after a still picture (or a frozen frame). */
@@ -93,7 +119,39 @@ export interface StopStreamMessage {
   type: 'stop-stream';
 }
 
-export type ToWorker = InitMessage | StreamMessage | FrameMessage | ImageMessage | SettingsMessage | ModelMessage | CameraMessage | StopStreamMessage | DrillMessage;
+/**
+ * Use a model from files: a Teachable Machine export (model.json + weights.bin + metadata.json, or
+ * its zip) or a taught model's zip. `model` is the page's name for it, echoed in `ready`.
+ */
+export interface OpenModelMessage {
+  type: 'open-model';
+  model: string;
+  files: File[];
+}
+
+/** One teaching example (a camera frame or a photo), transferred; the worker keeps only its pooled features. */
+export interface TeachExampleMessage {
+  type: 'teach-example';
+  exampleId: number;
+  bitmap: ImageBitmap;
+}
+
+/** Forget teaching examples (removed thumbnails), or all of them (a new teaching session). */
+export interface TeachForgetMessage {
+  type: 'teach-forget';
+  exampleIds: number[] | 'all';
+}
+
+/** Fit a head on the examples, then explain the live view with the taught model (`model`). */
+export interface TeachTrainMessage {
+  type: 'teach-train';
+  model: string;
+  name: string;
+  classes: { name: string; exampleIds: number[] }[];
+}
+
+export type ToWorker = InitMessage | StreamMessage | FrameMessage | ImageMessage | SettingsMessage | ModelMessage | CameraMessage | StopStreamMessage | DrillMessage
+  | OpenModelMessage | TeachExampleMessage | TeachForgetMessage | TeachTrainMessage;
 
 // ---- worker → page -------------------------------------------------------------------------
 
@@ -107,8 +165,17 @@ export interface ReadyMessage {
   layers: FeatureLayer[];
   defaultLayer: string;
   camLayer: string | null;
+  /** The model's class names (short form), in class-index order. */
+  labels: string[];
+  /** The name to show: a registered model's display name, or the name in a picked model's metadata. */
+  modelName: string;
+  origin: 'registered' | 'teachable-machine' | 'taught';
+  /** For picked and taught models: which methods are exact for the model's head, or why CAM does not apply. */
+  methodNotes: string | null;
   /** Time to load the model and compile its kernels. */
   startupMs: number;
+  /** Threads the WASM backend computes with (BackendChoice.wasmThreads): 1 when single-threaded or on another backend. */
+  wasmThreads?: number;
 }
 
 export interface ProgressMessage {
@@ -132,7 +199,11 @@ export interface ResultMessage {
   classIndex: number | null;
   predictions: Prediction[];
   target: Prediction;
+  /** The class explained against ("and not B"), or null. */
+  contrast: Prediction | null;
   heatmap: { width: number; height: number; data: Float32Array };
+  /** Side by side: the second view (its heatmap is transferred too); null for one view. */
+  compared: ComparedView | null;
   region: Region;
   sourceSize: { width: number; height: number };
   /** Per stage; `preprocessMs` is frame → tensor. `waitMs`: from capture until the worker took the frame. */
@@ -173,7 +244,68 @@ export interface RecoveringMessage {
   reason: string;
 }
 
-export type FromWorker = ReadyMessage | ProgressMessage | ResultMessage | ErrorMessage | AliveMessage | StreamEndedMessage | RecoveringMessage;
+/** Why a sent frame got no result. */
+export type FrameDropReason =
+  /** A newer frame arrived before this one was taken. */
+  | 'superseded'
+  /** The page is hidden or the view is frozen. */
+  | 'paused'
+  /** No model is ready (loading, switching, recovering). */
+  | 'no-model'
+  /** The worker is explaining a still picture, or the frame belongs to an older camera session. */
+  | 'not-current';
+
+/**
+ * The answer to every `frame` message (the path without a track processor): the page sends its
+ * next frame once the previous one is acknowledged, whatever happened to it.
+ */
+export type FrameAckMessage = { type: 'frame-ack'; frameId: number; streamId: number } & (
+  | { outcome: 'done'; /** The result's running number. */ result: number }
+  | { outcome: 'dropped'; reason: FrameDropReason }
+  | { outcome: 'failed'; message: string }
+);
+
+/** A teaching example's features were taken (ok) or could not be. */
+export interface TeachExampleDoneMessage {
+  type: 'teach-example';
+  exampleId: number;
+  ok: boolean;
+  message: string | null;
+}
+
+export interface TeachProgressMessage {
+  type: 'teach-progress';
+  /** `features`: the base model is loading; `training`: epoch of epochs. */
+  stage: 'base' | 'training' | 'loading';
+  epoch: number;
+  epochs: number;
+  loss: number;
+}
+
+/** Training finished: the taught model (its portable zip, transferred) and how well it did. */
+export interface TaughtMessage {
+  type: 'taught';
+  model: string;
+  name: string;
+  labels: string[];
+  /** Share of held-back examples classified correctly; null when too few examples to hold any back. */
+  accuracy: number | null;
+  classes: ClassReport[];
+  trainMs: number;
+  zip: Uint8Array;
+}
+
+/** Opening model files or teaching failed; the model in use stays. */
+export interface ModelFailedMessage {
+  type: 'model-failed';
+  model: string;
+  during: 'open' | 'teach';
+  code: WhyCamErrorCode | 'internal';
+  message: string;
+  hint: string | null;
+}
+
+export type FromWorker = TeachExampleDoneMessage | TeachProgressMessage | TaughtMessage | ModelFailedMessage | ReadyMessage | ProgressMessage | ResultMessage | ErrorMessage | AliveMessage | StreamEndedMessage | RecoveringMessage | FrameAckMessage;
 
 /** Milliseconds since the epoch on a clock shared by the page and its workers. */
 export function wallClock(): number {

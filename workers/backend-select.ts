@@ -8,9 +8,10 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { WhyCamError } from '../src/explain/errors.js';
 import { BACKENDS, type BackendName } from '../src/protocol.js';
+import { threadsUnavailable, useSingleThreadedWasm, useThreadedWasm, wasmThreadsInUse } from './wasm-threads.js';
 
-// Threaded WASM hangs inside a bundled module worker (its pthread workers fail to start), and
-// gives nothing on two cores anyway: single-threaded SIMD is the fast CPU path.
+// tfjs's own 'wasm' backend runs single-threaded: its threaded start-up builds the pthreads from
+// bundled code and fails in this module worker. Threads, where they pay, come from wasm-threads.ts.
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
   'tfjs-backend-wasm-simd.wasm': wasmSimd,
@@ -25,6 +26,8 @@ export interface BackendChoice {
   name: BackendName;
   /** Why each better backend was not used. */
   notes: string[];
+  /** Threads the WASM backend computes with: 1 when single-threaded (and for every other backend); absent means 1. */
+  wasmThreads?: number;
 }
 
 interface GpuAdapterLike {
@@ -63,7 +66,7 @@ async function softwareRenderer(name: 'webgpu' | 'webgl'): Promise<string | null
  * Milliseconds for one depthwise-separable block (the bulk of MobileNet's work) on the current
  * backend, after a compiling run: a short, comparable measure of how fast a backend really is.
  */
-async function probe(): Promise<number> {
+async function probe(runs = 3): Promise<number> {
   const x = tf.randomUniform([1, 56, 56, 64]) as tf.Tensor4D;
   const dw = tf.randomUniform([3, 3, 64, 1]) as tf.Tensor4D;
   const pw = tf.randomUniform([1, 1, 64, 128]) as tf.Tensor4D;
@@ -74,12 +77,109 @@ async function probe(): Promise<number> {
   };
   try {
     await once();
-    const t0 = performance.now();
-    for (let i = 0; i < 3; i++) await once();
-    return (performance.now() - t0) / 3;
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      await once();
+      times.push(performance.now() - t0);
+    }
+    return times.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
   } finally {
     tf.dispose([x, dw, pw]);
   }
+}
+
+/** Runs of the probe when comparing thread counts: a median over enough runs to see a 10% difference. */
+const THREAD_PROBE_RUNS = 15;
+/** Threads must beat one thread by this much to be used: they cost a pool of workers and memory. */
+const THREADS_MIN_GAIN = 0.9;
+
+/**
+ * A build-time override for benchmarks (`VITE_WASM_THREADS=1|2|… vite build`): that thread count,
+ * unmeasured. Unset in normal builds: the count is measured.
+ */
+const FORCED_THREADS = Number((import.meta.env as Record<string, string | undefined>)['VITE_WASM_THREADS'] ?? 0);
+
+/** A threaded start that has not finished by then is taken as hung (a pthread that never loaded). */
+const THREADS_START_MS = 20_000;
+
+function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} in ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Why threads are not even tried here, or null. On 2 logical cores the page's thread and the
+ * browser's video work already take the second core: every measurement on the 2-core test machine
+ * chose 1 thread. In Firefox 153 a second threaded start in the same browser (a reload, a second
+ * tab) hung the worker for good (no timer fires, so no deadline catches it): until that is
+ * understood, Firefox runs single-threaded (forced builds, VITE_WASM_THREADS, still start threads).
+ */
+function threadsNotWorthMeasuring(cores: number): string | null {
+  if (cores <= 2) return `${cores} logical core${cores === 1 ? '' : 's'} (threads lost every measurement on 2)`;
+  if (/\bFirefox\//.test(navigator.userAgent)) return 'Firefox (a second threaded start in the same browser hangs)';
+  return null;
+}
+
+/**
+ * Measures the threaded WASM binary at each candidate thread count, then the single-threaded one
+ * (last, so that nothing measured before, such as a GPU probe, still weighs on it), and keeps the
+ * fastest; threads only when at least 10% faster. Leaves the chosen variant running and returns
+ * its thread count.
+ */
+async function chooseWasmThreads(notes: string[]): Promise<number> {
+  const unavailable = threadsUnavailable();
+  const cores = navigator.hardwareConcurrency ?? 1;
+  if (unavailable) {
+    notes.push(`wasm threads: ${unavailable}, single-threaded`);
+    return 1;
+  }
+  if (FORCED_THREADS < 1) {
+    const skip = threadsNotWorthMeasuring(cores);
+    if (skip) {
+      notes.push(`wasm threads: ${skip}, single-threaded`);
+      return 1;
+    }
+  }
+  if (FORCED_THREADS >= 1) {
+    if (FORCED_THREADS > 1) {
+      useThreadedWasm(FORCED_THREADS);
+      await withDeadline(start('wasm'), THREADS_START_MS, 'the threaded WASM backend did not start');
+    }
+    notes.push(`wasm threads: ${wasmThreadsInUse()} set by this build (VITE_WASM_THREADS=${FORCED_THREADS})`);
+    return wasmThreadsInUse();
+  }
+  // The pthread pool Emscripten builds holds 8 workers: more threads than that gain nothing.
+  const candidates = [...new Set([2, Math.ceil(cores / 2), cores].map((n) => Math.min(n, 8)))].filter((n) => n >= 2);
+  const threaded: { threads: number; ms: number }[] = [];
+  const measured: string[] = [];
+  for (const threads of candidates) {
+    try {
+      useThreadedWasm(threads);
+      await withDeadline(start('wasm'), THREADS_START_MS, 'the threaded WASM backend did not start');
+      const ms = await probe(THREAD_PROBE_RUNS);
+      measured.push(`${wasmThreadsInUse()}: ${ms.toFixed(2)} ms`);
+      threaded.push({ threads: wasmThreadsInUse(), ms });
+    } catch (e) {
+      measured.push(`${threads}: failed (${(e as Error).message})`);
+      break;
+    }
+  }
+  useSingleThreadedWasm();
+  await start('wasm');
+  const single = await probe(THREAD_PROBE_RUNS);
+  measured.unshift(`1: ${single.toFixed(2)} ms`);
+  const fastest = threaded.sort((a, b) => a.ms - b.ms)[0];
+  const threads = fastest && fastest.threads > 1 && fastest.ms < single * THREADS_MIN_GAIN ? fastest.threads : 1;
+  if (threads > 1) {
+    useThreadedWasm(threads);
+    await start('wasm');
+  }
+  notes.push(`wasm threads: ${threads} chosen by measurement (ms per block, by threads: ${measured.join(', ')})`);
+  return threads;
 }
 
 async function start(name: BackendName): Promise<void> {
@@ -104,7 +204,9 @@ export async function chooseBackend(forced: BackendName | null): Promise<Backend
       throw new WhyCamError('bad-option', `Unknown backend "${forced}".`, `Valid: ${BACKENDS.join(', ')}.`);
     }
     await start(forced);
-    return { name: forced, notes: [`${forced}: forced by ?backend=${forced}`] };
+    const notes = [`${forced}: forced by ?backend=${forced}`];
+    const wasmThreads = forced === 'wasm' ? await chooseWasmThreads(notes) : 1;
+    return { name: forced, notes, wasmThreads };
   }
   const notes: string[] = [];
   let wasmMs: number | undefined;
@@ -124,14 +226,14 @@ export async function chooseBackend(forced: BackendName | null): Promise<Backend
       }
       if (software === null) {
         await start(name);
-        return { name, notes };
+        return { name, notes, wasmThreads: 1 };
       }
       const reference = await wasmProbe();
       await start(name);
       const ms = await probe();
       if (ms < reference) {
         notes.push(`${name}: software renderer (${software}), but measured faster than wasm (${ms.toFixed(1)} vs ${reference.toFixed(1)} ms)`);
-        return { name, notes };
+        return { name, notes, wasmThreads: 1 };
       }
       notes.push(`${name}: software renderer (${software}), ${(ms / reference).toFixed(0)}× slower than wasm (${ms.toFixed(1)} vs ${reference.toFixed(1)} ms per block)`);
     } catch (e) {
@@ -140,12 +242,12 @@ export async function chooseBackend(forced: BackendName | null): Promise<Backend
   }
   try {
     await start('wasm');
-    return { name: 'wasm', notes };
+    return { name: 'wasm', notes, wasmThreads: await chooseWasmThreads(notes) };
   } catch (e) {
     notes.push(`wasm: ${(e as Error).message}`);
   }
   await start('cpu');
-  return { name: 'cpu', notes };
+  return { name: 'cpu', notes, wasmThreads: 1 };
 }
 
 /**
@@ -158,7 +260,7 @@ export async function restartBackend(name: BackendName, forced: BackendName | nu
   if (factory) tf.registerBackend(name, factory);
   try {
     await start(name);
-    return { name, notes: [] };
+    return { name, notes: [], wasmThreads: name === 'wasm' ? wasmThreadsInUse() : 1 };
   } catch (e) {
     if (forced) throw e;
     return chooseBackend(null);

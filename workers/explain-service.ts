@@ -1,17 +1,48 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { findModel } from '../models/registry.js';
+import { DEFAULT_MODEL_ID, findModel } from '../models/registry.js';
 import { isWhyCamError } from '../src/explain/errors.js';
 import type { Explainer, Explanation } from '../src/explain/explainer.js';
+import type { OpenedModel } from '../src/explain/open-model.js';
 import {
-  type BackendName, type ErrorMessage, type ExplainSettings, type FromWorker, type InitMessage, PROTOCOL_VERSION,
-  type ResultMessage, type ToWorker, wallClock,
+  type BackendName, type DrillMessage, type ErrorMessage, type ExplainSettings, type FrameAckMessage, type FrameDropReason, type FrameMessage,
+  type FromWorker, type InitMessage, type ModelFailedMessage, PROTOCOL_VERSION, type ReadyMessage, type ResultMessage, type TeachTrainMessage,
+  type ToWorker, wallClock,
 } from '../src/protocol.js';
-import { chooseBackend, restartBackend } from './backend-select.js';
+import type { BackendChoice } from './backend-select.js';
 import { CaptureClock, LatestFrame } from './latest-frame.js';
-import { loadExplainer } from './model-loader.js';
+import { Teacher } from './teacher.js';
 
 type Post = (message: FromWorker, transfer?: Transferable[]) => void;
 type CameraFrame = VideoFrame | ImageBitmap;
+
+/** The part of an explainer the service uses (tests give it a fake). */
+export type FrameExplainer = Pick<Explainer, 'explain' | 'explainMany' | 'warmUp' | 'resolve' | 'dispose' | 'featureLayers' | 'defaultLayer' | 'camLayer'>
+  & { labels?: { short: readonly string[] } };
+
+/** What the service needs from its surroundings: the worker passes the real ones, tests fakes. */
+export interface ServiceRuntime {
+  chooseBackend(forced: BackendName | null): Promise<BackendChoice>;
+  restartBackend(name: BackendName, forced: BackendName | null): Promise<BackendChoice>;
+  fetchExplainer(id: string, baseUrl: string, onProgress: (text: string) => void): Promise<FrameExplainer>;
+  /** A Teachable Machine export or a taught model from files (absent where the service is tested without files). */
+  openFiles?(files: readonly File[], baseUrl: string, onProgress: (text: string) => void): Promise<OpenedModel>;
+}
+
+/** Where the model in use came from: a registered id, or files (kept, to reopen it after a lost GPU device). */
+type ModelOrigin = { kind: 'registered' } | { kind: 'files'; files: File[]; opened: Pick<OpenedModel, 'kind' | 'name' | 'methodNotes'> };
+
+/** What became of a camera frame; the page hears it for the frames it sent (`frame-ack`). */
+type FrameOutcome = DistributiveOmit<FrameAckMessage, 'type' | 'frameId' | 'streamId'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A camera frame waiting for the processing loop. */
+interface CameraInput {
+  picture: CameraFrame;
+  captureTime: number;
+  streamId: number;
+  /** The page's id for a frame it sent; null for frames read from a track's stream, which are not acknowledged. */
+  frameId: number | null;
+}
 
 /** The still picture being explained (still-image mode, or a frozen camera frame). */
 interface HeldImage {
@@ -23,13 +54,15 @@ interface HeldImage {
 /**
  * The worker's state: one model on one backend, the newest camera frame, the settings. Every
  * frame gets one forward pass and the heatmap the settings ask for; results stream back to the page.
+ * Every frame the page sends is answered with exactly one `frame-ack`, and every frame is closed.
  */
 export class ExplainService {
-  private explainer: Explainer | null = null;
+  private explainer: FrameExplainer | null = null;
   private backend: BackendName | null = null;
   private init: InitMessage | null = null;
   private settings: ExplainSettings | null = null;
-  private readonly latest = new LatestFrame<CameraFrame>();
+  /** The newest camera frame not yet taken by the processing loop. */
+  private readonly pending = new LatestFrame<CameraInput>((superseded) => this.release(superseded, { outcome: 'dropped', reason: 'superseded' }));
   private readonly clock = new CaptureClock();
   private reader: ReadableStreamDefaultReader<VideoFrame> | null = null;
   private streamId = 0;
@@ -40,8 +73,12 @@ export class ExplainService {
   private closedFrames = 0;
   private lastError = '';
   private running = false;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private origin: ModelOrigin = { kind: 'registered' };
+  private teacher: Teacher | null = null;
+  private training = false;
 
-  constructor(private readonly post: Post) {}
+  constructor(private readonly post: Post, private readonly runtime: ServiceRuntime) {}
 
   async handle(message: ToWorker): Promise<void> {
     switch (message.type) {
@@ -50,15 +87,14 @@ export class ExplainService {
       case 'stream':
         return this.readStream(message.readable, message.streamId);
       case 'frame':
-        this.openedFrames++;
-        this.streamId = message.streamId;
-        this.latest.put(message.bitmap, message.captureTime);
+        this.acceptSentFrame(message);
         return;
       case 'image':
         this.held?.bitmap.close();
         this.held = { bitmap: message.bitmap, imageId: message.imageId, dirty: true };
         this.mode = 'image';
-        this.latest.wake();
+        this.dropPending('not-current');
+        this.pending.wake();
         return;
       case 'camera':
         this.mode = 'camera';
@@ -69,7 +105,8 @@ export class ExplainService {
         if (this.settings) Object.assign(this.settings, message.settings);
         this.lastError = '';
         if (this.held) this.held.dirty = true;
-        this.latest.wake();
+        if (this.settings?.paused) this.dropPending('paused');
+        this.pending.wake();
         return;
       case 'model':
         return this.switchModel(message.model);
@@ -78,11 +115,30 @@ export class ExplainService {
         return;
       case 'drill':
         return this.drill(message.failure);
+      case 'open-model':
+        return this.openFiles(message.model, message.files, 'open');
+      case 'teach-example':
+        return this.teachExample(message.exampleId, message.bitmap);
+      case 'teach-forget':
+        this.teacher?.forget(message.exampleIds);
+        return;
+      case 'teach-train':
+        return this.teach(message);
     }
   }
 
-  private async drill(failure: 'crash' | 'exit' | 'lose-device'): Promise<void> {
-    if (failure === 'crash') setTimeout(() => { throw new Error('failure drill: the worker crashed'); });
+  /** Set by the 'fail-frame' drill: the next picture's explanation throws. */
+  private failNextFrame = false;
+
+  /** Stops the heartbeat (a worker that is closed needs no other clean-up; tests do). */
+  dispose(): void {
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+  }
+
+  private async drill(failure: DrillMessage['failure']): Promise<void> {
+    if (failure === 'fail-frame') this.failNextFrame = true;
+    else if (failure === 'crash') setTimeout(() => { throw new Error('failure drill: the worker crashed'); });
     else if (failure === 'exit') self.close();
     else if (this.backend === 'webgpu') (tf.backend() as unknown as { device: { destroy(): void } }).device.destroy();
     else this.fail(new Error(`failure drill: no GPU device to lose on the ${this.backend} backend`), false);
@@ -101,15 +157,25 @@ export class ExplainService {
     this.post({ type: 'recovering', reason });
     const old = this.explainer;
     this.explainer = null;
+    this.dropPending('no-model');
     try {
       old?.dispose();
     } catch {
       // Its tensors lived on the lost device; nothing more to free.
     }
     try {
-      const choice = await restartBackend(this.backend!, init.backend);
+      const choice = await this.runtime.restartBackend(this.backend!, init.backend);
       this.backend = choice.name;
-      await this.loadModel(init.model, [...choice.notes, `restarted after ${reason}`]);
+      const notes = [...choice.notes, `restarted after ${reason}`];
+      const origin = this.origin;
+      if (origin.kind === 'files') {
+        // The teaching session's base lived on the lost device too.
+        this.teacher?.forget('all');
+        const opened = await this.runtime.openFiles!(origin.files, init.modelBaseUrl, (text) => this.progress(text));
+        await this.install(opened.explainer, init.model, notes, origin);
+      } else {
+        await this.loadModel(init.model, notes);
+      }
     } catch (e) {
       this.fail(e, true);
     }
@@ -124,10 +190,10 @@ export class ExplainService {
     this.settings = { ...message.settings };
     try {
       this.progress('Choosing a backend…');
-      const choice = await chooseBackend(message.backend);
+      const choice = await this.runtime.chooseBackend(message.backend);
       this.backend = choice.name;
       await this.loadModel(message.model, choice.notes);
-      setInterval(() => this.post({ type: 'alive' }), 500);
+      this.heartbeat ??= setInterval(() => this.post({ type: 'alive' }), 500);
     } catch (e) {
       this.fail(e, true);
       return;
@@ -139,6 +205,7 @@ export class ExplainService {
     if (!this.init || !this.backend) return;
     const previous = this.explainer;
     this.explainer = null;
+    this.dropPending('no-model');
     try {
       await this.loadModel(model, []);
       previous?.dispose();
@@ -150,7 +217,87 @@ export class ExplainService {
 
   private async loadModel(model: string, notes: string[]): Promise<void> {
     const t0 = performance.now();
-    const explainer = await loadExplainer(model, this.init!.modelBaseUrl, (text) => this.progress(text));
+    const explainer = await this.runtime.fetchExplainer(model, this.init!.modelBaseUrl, (text) => this.progress(text));
+    await this.install(explainer, model, notes, { kind: 'registered' }, t0);
+  }
+
+  /**
+   * Opens a model from files and makes it the one in use; on failure the previous model stays and
+   * the page hears why (`model-failed`, naming the missing file or the unsupported layer class).
+   */
+  private async openFiles(model: string, files: File[], during: ModelFailedMessage['during']): Promise<void> {
+    if (!this.init || !this.backend || !this.runtime.openFiles) return;
+    const t0 = performance.now();
+    let opened: OpenedModel;
+    try {
+      this.progress(`Opening ${files.map((f) => f.name).join(', ')}…`);
+      opened = await this.runtime.openFiles(files, this.init.modelBaseUrl, (text) => this.progress(text));
+    } catch (e) {
+      this.modelFailed(model, during, e);
+      return;
+    }
+    const previous = this.explainer;
+    this.explainer = null;
+    this.dropPending('no-model');
+    try {
+      await this.install(opened.explainer, model, [], { kind: 'files', files, opened }, t0);
+      previous?.dispose();
+    } catch (e) {
+      opened.explainer.dispose();
+      this.explainer = previous;
+      this.modelFailed(model, during, e);
+    }
+  }
+
+  private modelFailed(model: string, during: ModelFailedMessage['during'], e: unknown): void {
+    const error = this.describe(e, false);
+    this.post({ type: 'model-failed', model, during, code: error.code === 'version' ? 'internal' : error.code, message: error.message, hint: error.hint });
+  }
+
+  private async teachExample(exampleId: number, bitmap: ImageBitmap): Promise<void> {
+    this.teacher ??= new Teacher(async () => {
+      // The model in use if it is a registered one with a linear head after pooling, else the default.
+      const current = this.init?.model;
+      const id = this.origin.kind === 'registered' && current && findModel(current) ? current : DEFAULT_MODEL_ID;
+      this.post({ type: 'teach-progress', stage: 'base', epoch: 0, epochs: 0, loss: NaN });
+      const explainer = await this.runtime.fetchExplainer(id, this.init!.modelBaseUrl, () => undefined) as Explainer;
+      return { id, explainer };
+    });
+    try {
+      await this.teacher.add(exampleId, bitmap);
+      this.post({ type: 'teach-example', exampleId, ok: true, message: null });
+    } catch (e) {
+      this.post({ type: 'teach-example', exampleId, ok: false, message: this.describe(e, false).message });
+    }
+  }
+
+  /** Fits the head on the examples (frames keep being explained meanwhile), then uses the taught model. */
+  private async teach(message: TeachTrainMessage): Promise<void> {
+    if (this.training) return this.modelFailed(message.model, 'teach', new Error('A model is being taught already; wait for it to finish.'));
+    if (!this.teacher) return this.modelFailed(message.model, 'teach', new Error('There are no examples to teach with.'));
+    this.training = true;
+    try {
+      const taught = await this.teacher.train(message.name, message.classes, (p) => {
+        this.post({ type: 'teach-progress', stage: 'training', epoch: p.epoch, epochs: p.epochs, loss: p.loss });
+      });
+      const { head, zip } = taught;
+      this.post({ type: 'teach-progress', stage: 'loading', epoch: head.epochs, epochs: head.epochs, loss: NaN });
+      const file = new File([zip as Uint8Array<ArrayBuffer>], `${message.name}.zip`, { type: 'application/zip' });
+      const copy = zip.slice();
+      this.post({
+        type: 'taught', model: message.model, name: message.name, labels: head.labels, accuracy: head.accuracy, classes: head.classes,
+        trainMs: head.trainMs, zip: copy,
+      }, [copy.buffer]);
+      await this.openFiles(message.model, [file], 'teach');
+    } catch (e) {
+      this.modelFailed(message.model, 'teach', e);
+    } finally {
+      this.training = false;
+    }
+  }
+
+  /** Makes a loaded explainer the one in use: compiles its kernels, then tells the page it is ready. */
+  private async install(explainer: FrameExplainer, model: string, notes: string[], origin: ModelOrigin, t0 = performance.now()): Promise<void> {
     this.progress(`Compiling ${this.backend} kernels…`);
     const settings = this.settings!;
     // Compile the views the app switches between (CAM, the default LayerCAM view, the current
@@ -166,6 +313,7 @@ export class ExplainService {
     }));
     this.explainer = explainer;
     this.init!.model = model;
+    this.origin = origin;
     this.watchDevice();
     if (this.held) this.held.dirty = true;
     this.post({
@@ -177,9 +325,37 @@ export class ExplainService {
       layers: [...explainer.featureLayers],
       defaultLayer: explainer.defaultLayer,
       camLayer: explainer.camLayer,
+      ...this.modelFacts(explainer, model, origin),
       startupMs: performance.now() - t0,
     });
-    this.latest.wake();
+    this.pending.wake();
+  }
+
+  private modelFacts(explainer: FrameExplainer, model: string, origin: ModelOrigin): Pick<ReadyMessage, 'labels' | 'modelName' | 'origin' | 'methodNotes'> {
+    const labels = [...(explainer.labels?.short ?? [])];
+    if (origin.kind === 'registered') return { labels, modelName: findModel(model)?.displayName ?? model, origin: 'registered', methodNotes: null };
+    return { labels, modelName: origin.opened.name, origin: origin.opened.kind, methodNotes: origin.opened.methodNotes };
+  }
+
+  /** A frame the page sent (no track processor): queued if it can be explained now, else acknowledged as dropped. */
+  private acceptSentFrame(message: FrameMessage): void {
+    this.openedFrames++;
+    if (message.streamId > this.streamId) this.streamId = message.streamId;
+    this.offer({ picture: message.bitmap, captureTime: message.captureTime, streamId: message.streamId, frameId: message.frameId });
+  }
+
+  private offer(input: CameraInput): void {
+    const refusal = this.refusal(input.streamId);
+    if (refusal) this.release(input, { outcome: 'dropped', reason: refusal });
+    else this.pending.put(input);
+  }
+
+  /** Why a camera frame of this stream cannot be explained now, or null if it can. */
+  private refusal(streamId: number): FrameDropReason | null {
+    if (this.mode === 'image' || streamId !== this.streamId) return 'not-current';
+    if (!this.explainer) return 'no-model';
+    if (this.settings?.paused) return 'paused';
+    return null;
   }
 
   private async readStream(readable: ReadableStream<VideoFrame>, streamId: number): Promise<void> {
@@ -201,11 +377,12 @@ export class ExplainService {
       }
       this.openedFrames++;
       const frame = next.value;
+      const input: CameraInput = { picture: frame, captureTime: this.clock.captureTime(frame.timestamp, wallClock()), streamId, frameId: null };
       if (this.reader !== reader) {
-        this.close(frame);
+        this.release(input, { outcome: 'dropped', reason: 'not-current' });
         break;
       }
-      this.latest.put(frame, this.clock.captureTime(frame.timestamp, wallClock()));
+      this.offer(input);
     }
     if (this.reader === reader) this.reader = null;
   }
@@ -213,7 +390,7 @@ export class ExplainService {
   private async stopStream(): Promise<void> {
     const reader = this.reader;
     this.reader = null;
-    this.latest.clear();
+    this.dropPending('not-current');
     if (reader) await reader.cancel().catch(() => undefined);
   }
 
@@ -221,16 +398,14 @@ export class ExplainService {
   private async run(): Promise<void> {
     this.running = true;
     for (;;) {
-      await this.latest.next();
+      await this.pending.next();
+      // Settings, mode or model may have changed since the waiting frame was accepted.
+      const refusal = this.refusal(this.streamId);
+      if (refusal) this.dropPending(refusal);
       const explainer = this.explainer;
       const settings = this.settings!;
-      if (!explainer || settings.paused) {
-        this.drop();
-        await new Promise((r) => setTimeout(r, 50));
-        continue;
-      }
+      if (!explainer || settings.paused) continue;
       if (this.mode === 'image') {
-        this.drop();
         const held = this.held;
         if (held?.dirty) {
           held.dirty = false;
@@ -238,40 +413,54 @@ export class ExplainService {
         }
         continue;
       }
-      const next = this.latest.take();
+      const next = this.pending.take();
       if (!next) continue;
+      const { frame, skipped } = next;
+      if (frame.streamId !== this.streamId) {
+        this.release(frame, { outcome: 'dropped', reason: 'not-current' });
+        continue;
+      }
       const tookAt = wallClock();
+      let outcome: FrameOutcome = { outcome: 'failed', message: 'the worker stopped while explaining this frame' };
       try {
-        await this.process(explainer, next.value, next.captureTime, { kind: 'camera', streamId: this.streamId }, next.skipped, tookAt);
+        outcome = await this.process(explainer, frame.picture, frame.captureTime, { kind: 'camera', streamId: frame.streamId }, skipped, tookAt);
       } finally {
-        this.close(next.value);
+        this.release(frame, outcome);
       }
     }
   }
 
-  /** Closes camera frames that arrive while nothing may be explained (loading, paused, still mode). */
-  private drop(): void {
-    const stale = this.latest.take();
-    if (stale) this.close(stale.value);
+  /** Closes the waiting camera frame, if any, unexplained. */
+  private dropPending(reason: FrameDropReason): void {
+    const stale = this.pending.take();
+    if (stale) this.release(stale.frame, { outcome: 'dropped', reason });
   }
 
+  /** Explains one picture and posts the result; a failure is reported (once per cause) and returned, not thrown. */
   private async process(
-    explainer: Explainer, picture: CameraFrame, captureTime: number | null, source: ResultMessage['source'], skipped: number, tookAt: number,
-  ): Promise<void> {
+    explainer: FrameExplainer, picture: CameraFrame, captureTime: number | null, source: ResultMessage['source'], skipped: number, tookAt: number,
+  ): Promise<FrameOutcome> {
     const settings = this.settings!;
     let result: Explanation;
+    let second: Explanation | undefined;
     try {
       // On GPU backends a bitmap uploads straight to a texture; on CPU ones VideoFrame.copyTo is the fastest read.
-      const input = picture instanceof VideoFrame && (this.backend === 'webgpu' || this.backend === 'webgl')
+      const input = isVideoFrame(picture) && (this.backend === 'webgpu' || this.backend === 'webgl')
         ? await createImageBitmap(picture) : picture;
       try {
-        result = await explainer.explain(input, { ...this.request(explainer, settings), topK: 5, crop: settings.crop });
+        if (this.failNextFrame) {
+          this.failNextFrame = false;
+          throw new Error('failure drill: this frame could not be explained');
+        }
+        const requests = [this.request(explainer, settings), ...(settings.compare ? [this.request(explainer, { ...settings, ...settings.compare })] : [])];
+        // Side by side: both views from one forward pass and one read-back.
+        [result, second] = await explainer.explainMany(input, requests, { topK: Math.min(5, explainer.labels?.short.length ?? 5), crop: settings.crop }) as [Explanation, Explanation?];
       } finally {
         if (input !== picture) input.close();
       }
     } catch (e) {
-      this.fail(e, false);
-      return;
+      const message = this.fail(e, false);
+      return { outcome: 'failed', message: message.message };
     }
     this.results++;
     const { heatmap } = result;
@@ -286,17 +475,24 @@ export class ExplainService {
       layer: result.layer,
       classIndex: settings.classIndex,
       predictions: result.predictions,
-      target: { classIndex: result.target.classIndex, label: result.target.label, score: result.target.score },
+      target: prediction(result.target),
+      contrast: result.contrast ? prediction(result.contrast) : null,
       heatmap,
+      compared: second ? {
+        method: second.method, reduction: second.reduction, layer: second.layer, classIndex: settings.compare?.classIndex ?? settings.classIndex,
+        target: prediction(second.target), contrast: second.contrast ? prediction(second.contrast) : null, heatmap: second.heatmap,
+      } : null,
       region: result.region,
       sourceSize: result.source,
       timings: { ...result.timings, waitMs: captureTime === null ? 0 : tookAt - captureTime },
       skipped,
       numTensors: tf.memory().numTensors,
       memory: this.memory(),
-      openFrames: this.openedFrames - this.closedFrames - (picture instanceof VideoFrame ? 1 : 0),
+      // Besides the camera frame being explained, which is closed right after this message.
+      openFrames: this.openedFrames - this.closedFrames - (source.kind === 'camera' ? 1 : 0),
     };
-    this.post(message, [heatmap.data.buffer]);
+    this.post(message, [heatmap.data.buffer, ...(second ? [second.heatmap.data.buffer] : [])]);
+    return { outcome: 'done', result: this.results };
   }
 
   private memory(): ResultMessage['memory'] {
@@ -306,31 +502,48 @@ export class ExplainService {
   }
 
   /** CAM is defined at one layer only: it ignores the layer setting, and the result names the layer used. */
-  private request(explainer: Explainer, s: ExplainSettings) {
+  private request(explainer: FrameExplainer, s: ExplainSettings) {
     return {
       method: s.method,
       reduction: s.reduction,
       classIndex: s.classIndex,
+      contrastClass: s.contrastClass ?? null,
       layer: s.method === 'cam' ? (explainer.camLayer ?? 'auto') : s.layer,
     };
   }
 
-  private close(frame: CameraFrame): void {
-    frame.close();
+  /** Closes a camera frame and, for a frame the page sent, tells the page what became of it. */
+  private release(input: CameraInput, outcome: FrameOutcome): void {
+    input.picture.close();
     this.closedFrames++;
+    if (input.frameId !== null) this.post({ type: 'frame-ack', frameId: input.frameId, streamId: input.streamId, ...outcome });
   }
 
   private progress(text: string): void {
     this.post({ type: 'progress', text });
   }
 
-  private fail(e: unknown, fatal: boolean): void {
-    const message: ErrorMessage = isWhyCamError(e)
+  /** Reports an error to the page (a repeated non-fatal one only once) and returns it. */
+  private fail(e: unknown, fatal: boolean): ErrorMessage {
+    const message = this.describe(e, fatal);
+    const key = `${message.code}:${message.message}`;
+    if (fatal || key !== this.lastError) this.post(message); // once per cause, not once per frame
+    this.lastError = key;
+    return message;
+  }
+
+  private describe(e: unknown, fatal: boolean): ErrorMessage {
+    return isWhyCamError(e)
       ? { type: 'error', code: e.code, message: e.message.split('\n')[0]!, hint: e.hint ?? null, fatal }
       : { type: 'error', code: 'internal', message: (e as Error)?.message ?? String(e), hint: null, fatal };
-    const key = `${message.code}:${message.message}`;
-    if (!fatal && key === this.lastError) return; // once per cause, not once per frame
-    this.lastError = key;
-    this.post(message);
   }
+}
+
+function prediction(p: { classIndex: number; label: string; score: number }): ResultMessage['target'] {
+  return { classIndex: p.classIndex, label: p.label, score: p.score };
+}
+
+/** VideoFrame exists only where WebCodecs does (not in Node, where the tests run). */
+function isVideoFrame(picture: CameraFrame): picture is VideoFrame {
+  return typeof VideoFrame !== 'undefined' && picture instanceof VideoFrame;
 }

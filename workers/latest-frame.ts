@@ -1,50 +1,56 @@
 /**
- * Holds only the newest camera frame. A frame that is replaced before the worker gets to it is
- * closed at once, so no queue builds up and the camera never stalls waiting for its buffers.
+ * Holds only the newest camera frame. A frame replaced before the worker gets to it is handed to
+ * `discard` at once (which closes it), so no queue builds up and the camera never stalls waiting
+ * for its buffers.
  */
-export class LatestFrame<F extends { close(): void }> {
-  private frame: { value: F; captureTime: number } | null = null;
+export class LatestFrame<F> {
+  private frame: F | null = null;
   private waiting: (() => void) | null = null;
-  /** Frames closed unread since the last `take`. */
-  skipped = 0;
+  /** A `wake` that came while nobody waited: the next `next` returns at once instead of missing it. */
+  private woken = false;
+  /** Frames superseded since the last `take`. */
+  private skipped = 0;
 
-  put(value: F, captureTime: number): void {
-    if (this.frame) {
-      this.frame.value.close();
+  /** `discard` receives every frame that is replaced unread; it must close it. */
+  constructor(private readonly discard: (superseded: F) => void) {}
+
+  put(frame: F): void {
+    const superseded = this.frame;
+    this.frame = frame;
+    if (superseded !== null) {
       this.skipped++;
+      this.discard(superseded);
     }
-    this.frame = { value, captureTime };
-    this.waiting?.();
-    this.waiting = null;
+    this.wake();
   }
 
-  take(): { value: F; captureTime: number; skipped: number } | null {
-    const f = this.frame;
-    if (!f) return null;
+  /** The held frame, with how many were superseded before it; the caller now owns (and closes) it. */
+  take(): { frame: F; skipped: number } | null {
+    const frame = this.frame;
+    if (frame === null) return null;
     this.frame = null;
     const skipped = this.skipped;
     this.skipped = 0;
-    return { ...f, skipped };
+    return { frame, skipped };
   }
 
-  /** Resolves when a frame is there (or `wake` is called). */
+  /** Resolves when a frame is there or `wake` is called (also a `wake` since the last `next`). */
   next(): Promise<void> {
-    if (this.frame) return Promise.resolve();
+    if (this.frame !== null || this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => { this.waiting = resolve; });
   }
 
+  /** Lets the consumer look again (new settings, a new picture) even without a new frame. */
   wake(): void {
-    this.waiting?.();
-    this.waiting = null;
-  }
-
-  get holding(): number {
-    return this.frame ? 1 : 0;
-  }
-
-  clear(): void {
-    this.frame?.value.close();
-    this.frame = null;
+    if (this.waiting) {
+      this.waiting();
+      this.waiting = null;
+    } else {
+      this.woken = true;
+    }
   }
 }
 

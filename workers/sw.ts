@@ -1,8 +1,9 @@
 /// <reference lib="webworker" />
-import { clientsClaim } from 'workbox-core';
-import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
+import { clientsClaim, type WorkboxPlugin } from 'workbox-core';
+import { addPlugins, cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { CacheFirst } from 'workbox-strategies';
+import { ISOLATION_HEADERS } from '../scripts/csp.js';
 
 declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: (string | { url: string; revision: string | null })[] };
 
@@ -12,6 +13,22 @@ declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: (string | { url:
  * so versions never mix.
  */
 const MODEL_CACHE = `whycam-models-${import.meta.env.VITE_MODELS_VERSION ?? 'dev'}`;
+
+/**
+ * Adds the cross-origin isolation headers to what this worker serves, so that the page, its
+ * workers and their scripts are isolated (shared memory, threaded WASM) after the first visit
+ * even on a static host that sends no such headers. Only this origin's own responses get them.
+ */
+const crossOriginIsolation: WorkboxPlugin = {
+  handlerWillRespond: async ({ response }) => {
+    if (response.type === 'opaque' || response.type === 'opaqueredirect' || response.status === 0) return response;
+    if (Object.keys(ISOLATION_HEADERS).every((name) => response.headers.has(name))) return response;
+    const headers = new Headers(response.headers);
+    for (const [name, value] of Object.entries(ISOLATION_HEADERS)) if (!headers.has(name)) headers.set(name, value);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  },
+};
+addPlugins([crossOriginIsolation]);
 
 // The app shell, scripts, WASM binaries and the default model, all fetched and verified at install.
 precacheAndRoute(self.__WB_MANIFEST);
@@ -23,7 +40,7 @@ registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html')));
 // Only this origin's model files; nothing from other origins is ever cached (or fetched).
 registerRoute(
   ({ url, sameOrigin }) => sameOrigin && url.pathname.includes('/models/'),
-  new CacheFirst({ cacheName: MODEL_CACHE }),
+  new CacheFirst({ cacheName: MODEL_CACHE, plugins: [crossOriginIsolation] }),
 );
 
 self.addEventListener('activate', (event) => {

@@ -1,9 +1,10 @@
 /// <reference lib="webworker" />
 import * as tf from '@tensorflow/tfjs-core';
 import { findModel } from '../../models/registry.js';
-import type { Explainer, ExplainRequest } from '../../src/explain/explainer.js';
+import type { Explainer, ExplainRequest, StageTimings } from '../../src/explain/explainer.js';
 import { chooseBackend } from '../../workers/backend-select.js';
-import { loadExplainer } from '../../workers/model-loader.js';
+import { countKernels, gpuTime } from '../frame-probe.js';
+import { fetchExplainer } from '../../workers/model-loader.js';
 import { BaselineGradCam } from './baseline.js';
 import { type BenchMode, BENCH_MODES, type MicroMessage, type MicroRequest, type MicroResult } from './protocol.js';
 
@@ -17,7 +18,7 @@ self.onmessage = async (event: MessageEvent<MicroRequest>) => {
   try {
     const choice = await chooseBackend(req.backend);
     for (const model of req.models) {
-      const explainer = await loadExplainer(model, `${location.origin}/models`, () => undefined);
+      const explainer = await fetchExplainer(model, `${location.origin}/models`, () => undefined);
       for (const result of await measure(explainer, model, findModel(model)!.viewLayer, req)) post({ type: 'result', result });
       explainer.dispose();
     }
@@ -47,7 +48,7 @@ async function measure(explainer: Explainer, model: string, viewLayer: string, r
   } catch (e) {
     results.get('baseline')!.error = (e as Error).message;
   }
-  const once = async (mode: BenchMode): Promise<void> => {
+  const once = async (mode: BenchMode): Promise<StageTimings | null> => {
     // A fresh VideoFrame each time, as the camera delivers them, through the worker's own conversion path.
     const frame = new VideoFrame(req.bitmap, { timestamp: 0 });
     try {
@@ -58,13 +59,13 @@ async function measure(explainer: Explainer, model: string, viewLayer: string, r
         } finally {
           pixels.dispose();
         }
-        return;
+        return null;
       }
       const input = gpu ? await createImageBitmap(frame) : frame;
       try {
         const request = requestFor(mode, viewLayer);
-        if (request) await explainer.explain(input, { ...request, crop: 'center' });
-        else await explainer.classify(input, { crop: 'center' });
+        if (request) return (await explainer.explain(input, { ...request, crop: 'center' })).timings;
+        return (await explainer.classify(input, { crop: 'center' })).timings;
       } finally {
         if (input !== frame) input.close();
       }
@@ -77,13 +78,26 @@ async function measure(explainer: Explainer, model: string, viewLayer: string, r
     for (const [mode, result] of results) {
       if (result.error) continue;
       const t0 = performance.now();
+      let t: StageTimings | null;
       try {
-        await once(mode);
+        t = await once(mode);
       } catch (e) {
         result.error = (e as Error).message;
         continue;
       }
-      if (round >= 0) result.samplesMs.push(performance.now() - t0);
+      if (round < 0) continue;
+      result.samplesMs.push(performance.now() - t0);
+      if (t) (result.stageSamples ??= []).push({ preprocessMs: t.preprocessMs, encodeMs: t.forwardMs + t.heatmapMs, readbackMs: t.readbackMs });
+    }
+  }
+  // Kernel counting and GPU timing hook every kernel: done apart from the timed frames.
+  for (const [mode, result] of results) {
+    if (result.error || mode === 'baseline') continue;
+    result.kernels = (await countKernels(() => once(mode))).kernels;
+    for (let k = 0; k < 3; k++) {
+      const ms = await gpuTime(() => once(mode));
+      if (ms === null) break;
+      (result.gpuSamplesMs ??= []).push(ms);
     }
   }
   baseline?.dispose();

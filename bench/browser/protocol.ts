@@ -1,4 +1,5 @@
 import type { BackendName } from '../../src/protocol.js';
+import type { StageSample } from '../stats.js';
 
 export type BenchMode = 'classify' | 'cam' | 'gradcam' | 'gradcam14' | 'gradcampp' | 'layercam' | 'baseline';
 export const BENCH_MODES: readonly BenchMode[] = ['classify', 'cam', 'gradcam', 'gradcam14', 'gradcampp', 'layercam', 'baseline'];
@@ -19,6 +20,12 @@ export interface MicroResult {
   model: string;
   mode: BenchMode;
   samplesMs: number[];
+  /** Each timed frame's stages (not for the baseline, which has none). */
+  stageSamples?: StageSample[];
+  /** GPU time per frame from timestamp queries, where the adapter has them. */
+  gpuSamplesMs?: number[];
+  /** Kernels one frame runs. */
+  kernels?: number;
   error?: string;
 }
 

@@ -1,6 +1,9 @@
 import type { Prediction } from '../explain/explainer.js';
-import type { BackendName, ResultMessage } from '../protocol.js';
+import type { ClassReport } from '../explain/teach.js';
+import type { BackendName, DrillMessage, ReadyMessage, ResultMessage } from '../protocol.js';
+import type { FrameAckCounts } from './controllers/camera.js';
 import type { HudFigures } from './hud.js';
+import type { Lang } from './i18n/choose-lang.js';
 import type { AppSettings } from './settings.js';
 
 /**
@@ -12,7 +15,16 @@ export interface WhyCamStatus {
   ready: boolean;
   backend: BackendName | null;
   backendNotes: string[];
+  /** The model in use: a registered id, or `stored:<name>` for a taught or opened model kept on this device. */
   model: string;
+  /** Its name as shown, and its class names (from the worker, so a picked model's own labels). */
+  modelName: string | null;
+  labels: string[];
+  modelOrigin: ReadyMessage['origin'] | null;
+  /** Which methods are exact for a picked or taught model's head, or why CAM does not apply. */
+  methodNotes: string | null;
+  /** Teach mode: its classes with their example counts, and the training run's stage. */
+  teach: { open: boolean; classes: { name: string; examples: number }[]; training: string | null };
   method: string;
   reduction: string;
   /** The layer the latest heatmap came from. */
@@ -23,6 +35,8 @@ export interface WhyCamStatus {
   target: Prediction | null;
   mode: 'camera' | 'image' | 'none';
   frozen: boolean;
+  /** The worker's answers to frames sent one by one (only where there is no MediaStreamTrackProcessor). */
+  frameAcks: FrameAckCounts;
   /** Heatmaps painted so far. */
   frames: number;
   /** The last painted heatmaps, oldest first: which frame (count of painted heatmaps) showed what. */
@@ -53,18 +67,63 @@ export interface WhyCamStatus {
   /** Milliseconds since the page started: when the camera delivered its stream, when the first heatmap was painted. */
   timeline: { cameraStarted: number | null; firstHeatmap: number | null };
   settings: AppSettings;
+  /** Side by side: what the second view changes from the first, or null for one view. */
+  compare: AppSettings['compare'];
+  /** "Why A and not B": the class the map is explained against (the setting), and the latest map's B with its score. */
+  contrastClass: number | null;
+  contrast: Prediction | null;
+  /** Presentation mode is on (`fullscreen`: the browser granted fullscreen; otherwise the page fills the window). */
+  presentation: boolean;
+  fullscreen: boolean;
+  /** The heads-up line over the picture is shown. */
+  hud: boolean;
+  /** With a comparison on, both views of the latest frame (first, second); null otherwise. */
+  views: {
+    method: string; layer: string; classIndex: number; contrastClass: number | null; label: string;
+    heatmap: { width: number; height: number; data: number[] };
+  }[] | null;
+  /** The language the page shows now. */
+  lang: Lang;
 }
 
 /** What `window.whycam.set()` takes: the same as the controls. */
-export type WhyCamSet = Partial<Pick<AppSettings, 'method' | 'layer' | 'classIndex' | 'reduction' | 'colormap' | 'alpha' | 'threshold' | 'smoothing' | 'crop' | 'model' | 'mirror' | 'projector'>> & { frozen?: boolean };
+export type WhyCamSet = Partial<Pick<AppSettings, 'method' | 'layer' | 'classIndex' | 'reduction' | 'colormap' | 'alpha' | 'threshold' | 'smoothing' | 'crop' | 'model' | 'mirror' | 'presentation' | 'hud' | 'compare' | 'contrastClass'>> & { frozen?: boolean; lang?: Lang };
 
+
+/** What `window.whycam.teach()` resolves to once the taught model explains the live view. */
+export interface WhyCamTeachResult {
+  /** Share of held-back examples classified correctly (null with fewer than 5 examples in every class). */
+  accuracy: number | null;
+  classes: ClassReport[];
+  labels: string[];
+  trainMs: number;
+  /** The taught model's id (`stored:<name>`). */
+  model: string;
+}
+
+export interface WhyCamTeachSpec {
+  /** The name it is kept under (default: the class names). */
+  name?: string;
+  classes: { name: string; images: Blob[] }[];
+}
 
 export interface WhyCamApi {
+  /** Opens a Teachable Machine export (three files or its zip) or an exported taught model; resolves once it is in use. */
+  openModel(files: File[]): Promise<{ model: string; labels: string[]; modelName: string }>;
+  /** Teaches the classes from the photos and resolves once the live view uses the taught model. */
+  teach(spec: WhyCamTeachSpec): Promise<WhyCamTeachResult>;
   status(): WhyCamStatus;
   set(partial: WhyCamSet): void;
   openImage(blob: Blob): Promise<void>;
   useCamera(): Promise<void>;
   save(): Promise<void>;
-  drill(failure: 'crash' | 'exit' | 'lose-device'): void;
+  drill(failure: DrillMessage['failure']): void;
   checkForUpdate(): Promise<void>;
+}
+
+declare global {
+  interface Window {
+    /** The automation API, present while the app is on the page. */
+    whycam?: WhyCamApi;
+  }
 }

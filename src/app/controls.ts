@@ -1,12 +1,15 @@
+import { localized, msg, str } from '@lit/localize';
 import { css, html, LitElement, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { MODELS } from '../../models/registry.js';
 import { COLORMAPS } from '../explain/colormaps.js';
-import { IMAGENET_LABELS } from '../explain/labels.js';
+import { IMAGENET_LABELS, LabelSet } from '../explain/labels.js';
 import { METHOD_NAMES, METHODS, REDUCTIONS } from '../explain/methods.js';
 import type { FeatureLayer } from '../explain/network.js';
 import type { CameraInfo, Resolution } from './camera.js';
 import { RESOLUTIONS } from './camera.js';
+import { storedModelId } from './model-store.js';
+import { type Pairing, pairingOf } from './controllers/comparison.js';
 import type { AppSettings } from './settings.js';
 import type { Action } from './shortcuts.js';
 
@@ -15,6 +18,7 @@ import type { Action } from './shortcuts.js';
  * threshold, smoothing, model, camera; plus freeze, photo, save and help.
  */
 @customElement('whycam-controls')
+@localized()
 export class Controls extends LitElement {
   static override styles = css`
     :host { display: block; }
@@ -34,6 +38,11 @@ export class Controls extends LitElement {
   @property({ attribute: false }) settings!: AppSettings;
   @property({ attribute: false }) layers: readonly FeatureLayer[] = [];
   @property({ attribute: false }) camLayer: string | null = null;
+  /** The model's class names (from the worker); ImageNet's until it is ready. */
+  @property({ attribute: false }) labels: readonly string[] = [];
+  /** Models kept on this device (taught or opened), listed after the registered ones. */
+  @property({ attribute: false }) stored: readonly { name: string }[] = [];
+  private labelSet: { names: readonly string[]; set: LabelSet } | null = null;
   /** The layer the last heatmap came from (what `auto` and CAM resolved to). */
   @property({ attribute: false }) resolvedLayer = '';
   @property({ attribute: false }) cameras: readonly CameraInfo[] = [];
@@ -51,80 +60,95 @@ export class Controls extends LitElement {
   protected override render() {
     const s = this.settings;
     if (!s) return null;
-    const matches = IMAGENET_LABELS.search(this.query, 30);
-    const pinned = s.classIndex === null ? '' : `${IMAGENET_LABELS.label(s.classIndex)} (${s.classIndex})`;
+    const labels = this.classLabels();
+    const matches = labels.search(this.query, 30);
+    const pinned = s.classIndex === null ? '' : `${labels.label(s.classIndex)} (${s.classIndex})`;
     return html`
       <form @submit=${(e: Event) => e.preventDefault()}>
-        <label for="method">Method<kbd>m</kbd></label>
+        <label for="method">${msg('Method')}<kbd>m</kbd></label>
         <select id="method" @change=${(e: Event) => this.change({ method: value(e) as AppSettings['method'] })}>
           ${METHODS.map((m) => html`<option value=${m} ?selected=${s.method === m}>${METHOD_NAMES[m]}</option>`)}
         </select>
 
-        <label for="layer">Layer<kbd>l</kbd></label>
+        <label for="layer">${msg('Layer')}<kbd>l</kbd></label>
         <select id="layer" ?disabled=${s.method === 'cam'} @change=${(e: Event) => this.change({ layer: value(e) })}>
-          <option value="auto" ?selected=${s.layer === 'auto'}>auto (last conv map)</option>
+          <option value="auto" ?selected=${s.layer === 'auto'}>${msg('auto (last conv map)')}</option>
           ${[...this.layers].reverse().map((l) => html`<option value=${l.name} ?selected=${s.layer === l.name}>${l.name} (${l.height}×${l.width})</option>`)}
         </select>
-        <div class="resolved" data-control="resolved-layer">${s.method === 'cam' ? `CAM is defined at ${this.camLayer ?? 'the pooled layer'} only` : ''}${this.resolvedLayer ? ` → using ${this.resolvedLayer}` : ''}</div>
+        <div class="resolved" data-control="resolved-layer">${s.method === 'cam' ? (this.camLayer ? msg(str`CAM is defined at ${this.camLayer} only`) : msg('CAM is defined at the pooled layer only')) : ''}${this.resolvedLayer ? ` → ${msg(str`using ${this.resolvedLayer}`)}` : ''}</div>
 
-        <label for="reduction">Reduction<kbd>r</kbd></label>
+        <label for="reduction">${msg('Reduction')}<kbd>r</kbd></label>
         <select id="reduction" ?disabled=${s.method === 'cam'} @change=${(e: Event) => this.change({ reduction: value(e) as AppSettings['reduction'] })}>
-          ${REDUCTIONS.map((r) => html`<option value=${r} ?selected=${s.reduction === r}>${r === 'logit' ? 'class logit (paper)' : 'softmax probability (MATLAB)'}</option>`)}
+          ${REDUCTIONS.map((r) => html`<option value=${r} ?selected=${s.reduction === r}>${r === 'logit' ? msg('class logit (paper)') : msg('softmax probability (MATLAB)')}</option>`)}
         </select>
 
-        <label for="class">Class<kbd>u</kbd></label>
-        <input id="class" type="search" list="class-list" autocomplete="off" placeholder=${pinned || 'auto: the top prediction'}
+        <label for="class">${msg('Class')}<kbd>u</kbd></label>
+        <input id="class" type="search" list="class-list" autocomplete="off" placeholder=${pinned || msg('auto: the top prediction')}
           .value=${this.query} @input=${(e: Event) => { this.query = value(e); this.pickClass(this.query); }} @change=${(e: Event) => this.pickClass(value(e))}>
-        <datalist id="class-list">${matches.map((i) => html`<option value="${IMAGENET_LABELS.label(i)} (${i})"></option>`)}</datalist>
+        <datalist id="class-list">${matches.map((i) => html`<option value="${labels.label(i)} (${i})"></option>`)}</datalist>
 
-        <label for="colormap">Colormap<kbd>k</kbd></label>
+        <label for="colormap">${msg('Colormap')}<kbd>k</kbd></label>
         <select id="colormap" @change=${(e: Event) => this.change({ colormap: value(e) as AppSettings['colormap'] })}>
           ${COLORMAPS.map((c) => html`<option value=${c} ?selected=${s.colormap === c}>${c}</option>`)}
         </select>
 
-        <label for="alpha">Opacity<kbd>[ ]</kbd></label>
+        <label for="alpha">${msg('Opacity')}<kbd>[ ]</kbd></label>
         <input id="alpha" type="range" min="0" max="1" step="0.05" .value=${String(s.alpha)} @input=${(e: Event) => this.change({ alpha: Number(value(e)) })}>
 
-        <label for="threshold">Threshold<kbd>, .</kbd></label>
+        <label for="threshold">${msg('Threshold')}<kbd>, .</kbd></label>
         <input id="threshold" type="range" min="0" max="0.9" step="0.05" .value=${String(s.threshold)} @input=${(e: Event) => this.change({ threshold: Number(value(e)) })}>
 
-        <label for="smoothing">Smoothing<kbd>s</kbd></label>
+        <label for="smoothing">${msg('Smoothing')}<kbd>s</kbd></label>
         <input id="smoothing" type="range" min="0" max="0.9" step="0.1" .value=${String(s.smoothing)} @input=${(e: Event) => this.change({ smoothing: Number(value(e)) })}>
 
-        <label for="crop">Crop<kbd>x</kbd></label>
-        <select id="crop" @change=${(e: Event) => this.change({ crop: value(e) as AppSettings['crop'] })}>
-          <option value="center" ?selected=${s.crop === 'center'}>centre square</option>
-          <option value="full" ?selected=${s.crop === 'full'}>whole frame (squashed)</option>
+        <label for="compare">${msg('Side by side')}<kbd>b</kbd></label>
+        <select id="compare" @change=${(e: Event) => this.emit('compare-pairing', { pairing: value(e) as Pairing })}>
+          ${([['off', msg('off: one view')], ['method', msg('CAM ↔ this view')], ['layer', msg('7×7 ↔ 14×14 layer')], ['class', msg('runner-up class')]] as const)
+            .map(([p, text]) => html`<option value=${p} ?selected=${pairingOf(s.compare, s) === p}>${text}</option>`)}
         </select>
 
-        <label for="model">Model<kbd>n</kbd></label>
+        <label for="crop">${msg('Crop')}<kbd>x</kbd></label>
+        <select id="crop" @change=${(e: Event) => this.change({ crop: value(e) as AppSettings['crop'] })}>
+          <option value="center" ?selected=${s.crop === 'center'}>${msg('centre square')}</option>
+          <option value="full" ?selected=${s.crop === 'full'}>${msg('whole frame (squashed)')}</option>
+        </select>
+
+        <label for="model">${msg('Model')}<kbd>n</kbd></label>
         <select id="model" @change=${(e: Event) => this.change({ model: value(e) })}>
-          ${MODELS.filter((m) => m.fetch === 'default').map((m) => html`<option value=${m.id} ?selected=${s.model === m.id}>${m.displayName} — ${m.note.split(':')[0]}</option>`)}
+          ${MODELS.filter((m) => m.fetch === 'default').map((m) => html`<option value=${m.id} ?selected=${s.model === m.id}>${m.displayName} — ${modelRole(m.note.split(':')[0] ?? '')}</option>`)}
+          ${this.stored.length > 0 ? html`<optgroup label=${msg('On this device')}>${this.stored.map((m) => html`<option value=${storedModelId(m.name)} ?selected=${s.model === storedModelId(m.name)}>${m.name}</option>`)}</optgroup>` : null}
         </select>
 
         ${this.cameras.length > 0 ? html`
-          <label for="camera">Camera</label>
+          <label for="camera">${msg('Camera')}</label>
           <select id="camera" @change=${(e: Event) => this.emit('camera-change', { camera: value(e) })}>
             ${this.cameras.map((c) => html`<option value=${c.deviceId} ?selected=${this.cameraId === c.deviceId}>${c.label}</option>`)}
-            <option value="facing:environment">rear camera (phones)</option>
-            <option value="facing:user">front camera (phones)</option>
+            <option value="facing:environment">${msg('rear camera (phones)')}</option>
+            <option value="facing:user">${msg('front camera (phones)')}</option>
           </select>
-          <label for="resolution">Resolution</label>
+          <label for="resolution">${msg('Resolution')}</label>
           <select id="resolution" @change=${(e: Event) => this.change({ resolution: value(e) as Resolution })}>
             ${Object.keys(RESOLUTIONS).map((r) => html`<option value=${r} ?selected=${s.resolution === r}>${r}</option>`)}
           </select>` : null}
       </form>
       <div class="buttons">
-        <button type="button" aria-pressed=${String(this.frozen)} ?disabled=${this.mode !== 'camera' && !this.frozen} @click=${() => this.act('freeze')}>${this.frozen ? 'Resume' : 'Freeze'}<kbd>space</kbd></button>
-        <button type="button" aria-pressed=${String(s.method === 'cam')} @click=${() => this.act('toggle-cam')}>CAM ↔ default<kbd>c</kbd></button>
-        <button type="button" @click=${() => this.act('open-image')}>Open photo<kbd>o</kbd></button>
-        ${this.mode === 'image' && !this.frozen ? html`<button type="button" @click=${() => this.act('use-camera')}>Camera<kbd>v</kbd></button>` : null}
-        <button type="button" @click=${() => this.act('save')}>Save PNG<kbd>w</kbd></button>
-        <button type="button" aria-pressed=${String(s.mirror)} @click=${() => this.act('mirror')}>Mirror<kbd>f</kbd></button>
-        <button type="button" aria-pressed=${String(s.projector)} @click=${() => this.act('projector')}>Projector<kbd>g</kbd></button>
-        <button type="button" @click=${() => this.act('help')}>Keys<kbd>?</kbd></button>
+        <button type="button" aria-pressed=${String(this.frozen)} ?disabled=${this.mode !== 'camera' && !this.frozen} @click=${() => this.act('freeze')}>${this.frozen ? msg('Resume') : msg('Freeze')}<kbd>${msg('space')}</kbd></button>
+        <button type="button" aria-pressed=${String(s.method === 'cam')} @click=${() => this.act('toggle-cam')}>${msg('CAM ↔ default')}<kbd>c</kbd></button>
+        <button type="button" @click=${() => this.act('open-image')}>${msg('Open photo')}<kbd>o</kbd></button>
+        ${this.mode === 'image' && !this.frozen ? html`<button type="button" @click=${() => this.act('use-camera')}>${msg('Camera')}<kbd>v</kbd></button>` : null}
+        <button type="button" @click=${() => this.act('save')}>${msg('Save PNG')}<kbd>w</kbd></button>
+        <button type="button" aria-pressed=${String(s.mirror)} @click=${() => this.act('mirror')}>${msg('Mirror')}<kbd>f</kbd></button>
+        <button type="button" data-control="presentation" aria-pressed=${String(s.presentation)} @click=${() => this.act('presentation')}>${msg('Present')}<kbd>g</kbd></button>
+        <button type="button" data-control="hud" aria-pressed=${String(s.hud)} @click=${() => this.act('hud')}>${msg('HUD')}<kbd>h</kbd></button>
+        <button type="button" @click=${() => this.act('help')}>${msg('Keys')}<kbd>?</kbd></button>
       </div>
     `;
+  }
+
+  private classLabels(): LabelSet {
+    if (this.labels.length === 0) return IMAGENET_LABELS;
+    if (this.labelSet?.names !== this.labels) this.labelSet = { names: this.labels, set: new LabelSet(this.labels) };
+    return this.labelSet.set;
   }
 
   private pickClass(text: string): void {
@@ -151,6 +175,13 @@ export class Controls extends LitElement {
   private emit(name: string, detail: unknown): void {
     this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
   }
+}
+
+/** The registry's one-word role of a model ("default", "fast"), in the page's language. */
+function modelRole(role: string): string {
+  if (role === 'default') return msg('default');
+  if (role === 'fast') return msg('fast');
+  return role;
 }
 
 function value(e: Event): string {

@@ -1,9 +1,11 @@
+import { localized, msg } from '@lit/localize';
 import { css, html, LitElement } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { SHORTCUTS } from './shortcuts.js';
 
 /** The keyboard shortcuts, one per control. */
 @customElement('whycam-help')
+@localized()
 export class HelpOverlay extends LitElement {
   static override styles = css`
     :host { position: fixed; inset: 0; display: none; place-items: center; background: rgba(0,0,0,0.7); z-index: 10; }
@@ -19,11 +21,11 @@ export class HelpOverlay extends LitElement {
 
   protected override render() {
     return html`
-      <section role="dialog" aria-modal="true" aria-label="Keyboard shortcuts">
-        <h2>Keyboard shortcuts</h2>
-        <table>${SHORTCUTS.map((s) => html`<tr><td><kbd>${s.key === ' ' ? 'space' : s.key}</kbd></td><td>${s.label}</td></tr>`)}</table>
-        <p>Touch: tap a prediction to pin its class; the buttons do the rest.</p>
-        <button type="button" @click=${() => this.dispatchEvent(new CustomEvent('close', { bubbles: true, composed: true }))}>Close</button>
+      <section role="dialog" aria-modal="true" aria-label=${msg('Keyboard shortcuts')}>
+        <h2>${msg('Keyboard shortcuts')}</h2>
+        <table>${SHORTCUTS.map((s) => html`<tr><td><kbd>${s.key === ' ' ? msg('space') : s.key}</kbd></td><td>${s.label()}</td></tr>`)}</table>
+        <p>${msg('Touch: tap a prediction to pin its class; the buttons do the rest.')}</p>
+        <button type="button" @click=${() => this.dispatchEvent(new CustomEvent('close', { bubbles: true, composed: true }))}>${msg('Close')}</button>
       </section>
     `;
   }

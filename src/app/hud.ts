@@ -1,3 +1,4 @@
+import { localized, msg, str } from '@lit/localize';
 import { css, html, LitElement } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 
@@ -18,10 +19,11 @@ export interface HudFigures {
   coincidence: string | null;
 }
 
-const ms = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : `${v.toFixed(v < 10 ? 1 : 0)} ms`);
+const ms = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : msg(str`${v.toFixed(v < 10 ? 1 : 0)} ms`));
 
 /** Speed and configuration, all measured: heatmaps per second, camera rate, latency, stages. */
 @customElement('whycam-hud')
+@localized()
 export class Hud extends LitElement {
   static override styles = css`
     :host { display: block; font: 0.85em/1.4 ui-monospace, SFMono-Regular, Menlo, monospace; }
@@ -36,20 +38,20 @@ export class Hud extends LitElement {
 
   protected override render() {
     const f = this.figures;
-    if (!f) return html`<p>Waiting for the first heatmap…</p>`;
+    if (!f) return html`<p>${msg('Waiting for the first heatmap…')}</p>`;
     const s = f.stages;
     return html`
       <dl>
-        <dt>heatmaps/s</dt><dd data-hud="rate">${f.heatmapsPerSecond.toFixed(1)}</dd>
-        <dt>camera</dt><dd data-hud="camera">${f.cameraFps === null ? '–' : `${f.cameraFps.toFixed(1)} fps`}</dd>
-        <dt>latency</dt><dd data-hud="latency">p50 ${ms(f.latencyMs.p50)} · p95 ${ms(f.latencyMs.p95)}</dd>
-        <dt>stages</dt><dd data-hud="stages">${s ? `wait ${ms(s.waitMs)} · frame→tensor ${ms(s.preprocessMs)} · forward ${ms(s.forwardMs)} · heatmap ${ms(s.heatmapMs)} · read-back ${ms(s.readbackMs)}` : '–'}</dd>
-        <dt>backend</dt><dd data-hud="backend">${f.backend}</dd>
-        <dt>model</dt><dd>${f.model}</dd>
-        <dt>map</dt><dd data-hud="map">${f.method} · ${f.layer} (${f.grid}) · ${f.reduction}</dd>
+        <dt>${msg('heatmaps/s')}</dt><dd data-hud="rate">${f.heatmapsPerSecond.toFixed(1)}</dd>
+        <dt>${msg('camera')}</dt><dd data-hud="camera">${f.cameraFps === null ? '–' : msg(str`${f.cameraFps.toFixed(1)} fps`)}</dd>
+        <dt>${msg('latency')}</dt><dd data-hud="latency">p50 ${ms(f.latencyMs.p50)} · p95 ${ms(f.latencyMs.p95)}</dd>
+        <dt>${msg('stages')}</dt><dd data-hud="stages">${s ? msg(str`wait ${ms(s.waitMs)} · frame→tensor ${ms(s.preprocessMs)} · forward ${ms(s.forwardMs)} · heatmap ${ms(s.heatmapMs)} · read-back ${ms(s.readbackMs)}`) : '–'}</dd>
+        <dt>${msg('backend')}</dt><dd data-hud="backend">${f.backend}</dd>
+        <dt>${msg('model')}</dt><dd>${f.model}</dd>
+        <dt>${msg('map')}</dt><dd data-hud="map">${f.method} · ${f.layer} (${f.grid}) · ${f.reduction}</dd>
       </dl>
       ${f.coincidence ? html`<div class="note" data-hud="coincidence">${f.coincidence}</div>` : null}
-      ${f.backendNotes.length > 0 ? html`<details><summary>why ${f.backend}</summary><ul>${f.backendNotes.map((n) => html`<li>${n}</li>`)}</ul></details>` : null}
+      ${f.backendNotes.length > 0 ? html`<details><summary>${msg(str`why ${f.backend}`)}</summary><ul>${f.backendNotes.map((n) => html`<li>${n}</li>`)}</ul></details>` : null}
     `;
   }
 }

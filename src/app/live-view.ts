@@ -1,3 +1,4 @@
+import { localized, msg } from '@lit/localize';
 import { css, html, LitElement, type PropertyValues } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import type { Heatmap } from '../explain/explainer.js';
@@ -22,10 +23,13 @@ export type PaintedEvent = CustomEvent<{ frame: number; captureTime: number | nu
  * picture), with the overlay canvas on top, repainted whenever a heatmap arrives.
  */
 @customElement('whycam-live-view')
+@localized()
 export class LiveView extends LitElement {
   static override styles = css`
     :host { display: block; position: relative; background: #000; }
     .frame { position: relative; margin: 0 auto; max-width: 100%; max-height: 100%; }
+    /* The page may cap the picture's height (--view-max-height): the width follows the source's shape. */
+    .frame { max-width: min(100%, calc(var(--view-max-height, 1e5px) * var(--source-aspect, 1.78))); }
     video, canvas { position: absolute; inset: 0; width: 100%; height: 100%; display: block; }
     .mirror { transform: scaleX(-1); }
     .empty { color: #ccc; display: grid; place-items: center; min-height: 12rem; padding: 1rem; text-align: center; }
@@ -39,9 +43,12 @@ export class LiveView extends LitElement {
   @property({ attribute: false }) picture: ImageBitmap | null = null;
   @property({ type: Boolean }) mirror = false;
   @property({ attribute: false }) overlayStyle: OverlayStyle = { colormap: 'jet', alpha: 0.5, threshold: 0, dimOutside: 0.45 };
+  /** The heatmap to paint; a new object paints once (the renderer draws it at once, without waiting for layout). */
+  @property({ attribute: false }) frame: OverlayFrame | null = null;
   /** Text over the picture, e.g. "golden retriever 78%". */
   @property() label = '';
-  @property() emptyText = 'Starting the camera…';
+  /** What the view says while there is no picture; empty: that the camera is starting. */
+  @property() emptyText = '';
 
   @query('video') private video?: HTMLVideoElement;
   @query('canvas.overlay') private overlayCanvas?: HTMLCanvasElement;
@@ -106,16 +113,18 @@ export class LiveView extends LitElement {
           <video class=${this.mirror ? 'mirror' : ''} ?hidden=${!!this.picture} autoplay muted playsinline
             @loadedmetadata=${this.onMetadata}></video>
           <canvas class="picture ${this.mirror ? 'mirror' : ''}" ?hidden=${!this.picture}></canvas>
-          <canvas class="overlay ${this.mirror ? 'mirror' : ''}" aria-label="heatmap"></canvas>
+          <canvas class="overlay ${this.mirror ? 'mirror' : ''}" aria-label=${msg('heatmap')}></canvas>
           ${this.label ? html`<div class="label" aria-live="polite">${this.label}</div>` : null}
+          <slot></slot>
         </div>`
-        : html`<div class="empty">${this.emptyText}</div>`}
+        : html`<div class="empty">${this.emptyText || msg('Starting the camera…')}</div>`}
     `;
   }
 
   protected override updated(changed: PropertyValues<this>): void {
     // Through CSSOM, not a style attribute: the Content-Security-Policy forbids inline styles.
     this.frameElement?.style.setProperty('aspect-ratio', `${this.sourceSize.width} / ${this.sourceSize.height}`);
+    this.frameElement?.style.setProperty('--source-aspect', String(this.sourceSize.width / this.sourceSize.height));
     if (this.overlayCanvas && !this.renderer) this.renderer = createHeatmapRenderer(this.overlayCanvas);
     if (!this.overlayCanvas) this.renderer = null;
     if (changed.has('stream') && this.video && this.video.srcObject !== this.stream) {
@@ -134,6 +143,7 @@ export class LiveView extends LitElement {
       this.setSourceSize(this.video.videoWidth || 16, this.video.videoHeight || 9);
       if (this.video.paused && this.stream) void this.video.play().catch(() => undefined);
     }
+    if (changed.has('frame') && this.frame) this.show(this.frame);
     if (changed.has('overlayStyle') || changed.has('mirror')) {
       if (this.last && !this.pending) this.show(this.last);
     }

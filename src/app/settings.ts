@@ -13,8 +13,10 @@ export interface ViewSettings {
   /** Weight of the previous heatmap in exponential smoothing, 0 (none) to 0.9. */
   smoothing: number;
   mirror: boolean;
-  /** Large, high-contrast text for projectors. */
-  projector: boolean;
+  /** Presentation mode: the live view fills the screen, large high-contrast text, controls hidden until the pointer moves. */
+  presentation: boolean;
+  /** The heads-up line over the picture (rate, latency, backend, method/layer). */
+  hud: boolean;
 }
 
 export interface AppSettings extends Omit<ExplainSettings, 'paused'>, ViewSettings {
@@ -33,13 +35,16 @@ export function defaultSettings(model = DEFAULT_MODEL_ID): AppSettings {
     layer: findModel(model)?.viewLayer ?? 'auto',
     reduction: 'logit',
     classIndex: null,
+    contrastClass: null,
+    compare: null,
     crop: 'center',
     colormap: 'jet',
     alpha: 0.5,
     threshold: 0,
     smoothing: 0,
     mirror: false,
-    projector: false,
+    presentation: false,
+    hud: true,
     resolution: '480p',
   };
 }
@@ -76,7 +81,9 @@ export function startOptions(params: URLSearchParams): StartOptions {
     smoothing: number('smoothing', 0, 0.9),
     resolution: pick('resolution', Object.keys(RESOLUTIONS) as Resolution[]),
     classIndex: cls === undefined ? undefined : Math.round(cls),
-    projector: params.get('projector') === '1' ? true : undefined,
+    // `?projector=1`, presentation mode's old name, still works in saved links.
+    presentation: params.get('presentation') === '1' || params.get('projector') === '1' ? true : undefined,
+    hud: params.get('hud') === '0' ? false : undefined,
   }).filter(([, v]) => v !== undefined)));
   return { settings, backend: pick('backend', BACKENDS) ?? null, camera: params.get('camera') !== 'off' };
 }

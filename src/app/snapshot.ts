@@ -2,10 +2,11 @@ import type { Heatmap } from '../explain/explainer.js';
 import { overlayHeatmap } from '../explain/overlay.js';
 import type { Region } from '../explain/preprocess.js';
 import type { OverlayStyle } from './heatmap-renderer.js';
+import { withPngText } from './png-text.js';
 
 /**
  * The current view as a PNG: the picture at its own resolution with the heatmap blended exactly
- * as the CLI does, under a title band "<label> (<score>) — <method>".
+ * as the CLI does, under a title band "<label> (<score>) — <method>", which the file's Title text chunk repeats.
  */
 export async function snapshotPng(
   source: { image: CanvasImageSource; width: number; height: number },
@@ -35,5 +36,21 @@ export async function snapshotPng(
     ctx.scale(-1, 1);
   }
   ctx.drawImage(picture, 0, band);
-  return out.convertToBlob({ type: 'image/png' });
+  const png = new Uint8Array(await (await out.convertToBlob({ type: 'image/png' })).arrayBuffer());
+  return new Blob([withPngText(png, 'Title', title) as Uint8Array<ArrayBuffer>], { type: 'image/png' });
+}
+
+/** Saves the view as "whycam-<label>-<method>.png" through the browser's download. */
+export async function downloadSnapshot(
+  source: { image: CanvasImageSource; width: number; height: number },
+  heatmap: Heatmap, region: Region, style: OverlayStyle, mirror: boolean,
+  target: { label: string; score: number }, method: { id: string; name: string },
+): Promise<void> {
+  const title = `${target.label} (${target.score.toFixed(2)}) — ${method.name}`;
+  const blob = await snapshotPng(source, heatmap, region, style, title, mirror);
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `whycam-${target.label.replace(/[^\w-]+/g, '_')}-${method.id.replace('++', 'pp')}.png`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }

@@ -1,3 +1,10 @@
+/** The p-th percentile (0–100) of the values by nearest rank; null when there are none. */
+export function percentile(values: readonly number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
 /** The last `size` samples of a measurement, for medians and tails. */
 export class RollingSamples {
   private readonly values: number[] = [];
@@ -9,19 +16,9 @@ export class RollingSamples {
     if (this.values.length > this.size) this.values.shift();
   }
 
-  get count(): number {
-    return this.values.length;
-  }
-
-  /** The p-th percentile (0–100) by nearest rank; null when empty. */
+  /** The p-th percentile (0–100) of the samples kept, by nearest rank; null when empty. */
   percentile(p: number): number | null {
-    if (this.values.length === 0) return null;
-    const sorted = [...this.values].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-  }
-
-  mean(): number | null {
-    return this.values.length === 0 ? null : this.values.reduce((a, b) => a + b, 0) / this.values.length;
+    return percentile(this.values, p);
   }
 
   clear(): void {

@@ -1,3 +1,4 @@
+import { msg, str } from '@lit/localize';
 import type { FromWorker, ToWorker } from '../protocol.js';
 
 export interface WorkerClientEvents {
@@ -43,10 +44,10 @@ export class WorkerClient {
     worker.onmessage = (e: MessageEvent<FromWorker>) => this.events.message(e.data);
     worker.onerror = (e: ErrorEvent) => {
       e.preventDefault();
-      if (worker === this.worker) this.restart(`the worker crashed: ${e.message || 'unknown error'}`);
+      if (worker === this.worker) this.restart(msg(str`the worker crashed: ${e.message || msg('unknown error')}`));
     };
     worker.onmessageerror = () => {
-      if (worker === this.worker) this.restart('the worker sent an unreadable message');
+      if (worker === this.worker) this.restart(msg('the worker sent an unreadable message'));
     };
     return worker;
   }

@@ -2,41 +2,52 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MODEL_ID } from '../../models/registry.js';
 import { COLORMAPS } from '../explain/colormaps.js';
-import { isWhyCamError } from '../explain/errors.js';
+import { isWhyCamError, WhyCamError } from '../explain/errors.js';
 import type { Explanation } from '../explain/explainer.js';
 import { METHOD_NAMES, METHODS, REDUCTIONS } from '../explain/methods.js';
 import { overlayHeatmap } from '../explain/overlay.js';
+import { isPerturbationMethod, PERTURBATION_METHODS } from '../explain/perturbation.js';
 import { CROP_POLICIES } from '../explain/preprocess.js';
 import { NODE_BACKENDS, useNodeBackend } from '../node/backend.js';
 import { encodePng, readImage } from '../node/image-io.js';
-import { loadExplainer } from '../node/load-model.js';
+import { loadModelOption } from '../node/model-path.js';
 import { withTitle } from '../node/title.js';
 import { numberIn, oneOf, parseCommand } from './args.js';
+import { methodWarning } from '../explain/warnings.js';
+import { explainFilesByPerturbation } from './explain-perturbation.js';
 import { collectImages } from './images.js';
+import { PERTURBATION_OPTIONS, PERTURBATION_USAGE, perturbationOptions } from './perturbation-options.js';
 
 export const EXPLAIN_USAGE = `Usage: whycam explain <image|folder...> [options]
 
 Classifies each image and shows which part of it drove the decision.
 
-  --model ID          ${DEFAULT_MODEL_ID} (default) or another id from \`whycam models --list\`
-  --method NAME       ${METHODS.join(' | ')} (default gradcam)
+  --model ID|DIR      ${DEFAULT_MODEL_ID} (default) or another id from \`whycam models --list\`, or the folder
+                      (or .zip) of a Teachable Machine "TensorFlow.js" image export or a taught model
+  --method NAME       ${[...METHODS, ...PERTURBATION_METHODS].join(' | ')} (default gradcam);
+                      occlusion and LIME run many forward passes (seconds per picture)
   --layer NAME        feature layer, or auto (default: the last conv map)
   --class C           class index (0-999) or label to explain (default: the top prediction)
+  --contrast B        why the class and not B (index or label): the map explains logit_class − logit_B
+                      (with --reduction softmax, p_class − p_B); not with occlusion or LIME
   --reduction R       ${REDUCTIONS.join(' | ')}: what Grad-CAM differentiates (default logit)
-  --crop P            center | full: the centre square, or the whole picture squashed (default full)
+  --crop P            center | full: the centre square, or the whole picture squashed (default full; center for a
+                      Teachable Machine or taught model, as they were trained)
   --colormap NAME     ${COLORMAPS.join(' | ')} (default jet)
   --alpha A           heatmap opacity 0-1 (default 0.5)
   --threshold T       hide heatmap values below T, 0-1 (default 0)
   --top K             predictions to report (default 5)
   --out DIR           write <image>_<method>.png overlays into DIR
   --json              print one JSON object per image (JSON Lines) instead of text
-  --backend NAME      ${NODE_BACKENDS.join(' | ')} (default wasm)`;
+  --backend NAME      ${NODE_BACKENDS.join(' | ')} (default wasm)
+${PERTURBATION_USAGE}`;
 
 const OPTIONS = {
   model: { type: 'string' },
   method: { type: 'string' },
   layer: { type: 'string' },
   class: { type: 'string' },
+  contrast: { type: 'string' },
   reduction: { type: 'string' },
   crop: { type: 'string' },
   colormap: { type: 'string' },
@@ -46,6 +57,7 @@ const OPTIONS = {
   out: { type: 'string' },
   json: { type: 'boolean' },
   backend: { type: 'string' },
+  ...PERTURBATION_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -55,6 +67,8 @@ export interface ExplainRecord {
   model: string;
   predictions: Explanation['predictions'];
   target: Explanation['target'];
+  /** The class explained against (`--contrast`), or null. */
+  contrast: Explanation['target'] | null;
   method: Explanation['method'];
   reduction: Explanation['reduction'];
   layer: string;
@@ -70,34 +84,46 @@ export async function explainCommand(args: string[]): Promise<number> {
     console.log(EXPLAIN_USAGE);
     return 0;
   }
-  const method = oneOf(o.method, METHODS, '--method', 'gradcam');
+  const method = oneOf(o.method, [...METHODS, ...PERTURBATION_METHODS], '--method', 'gradcam');
   const reduction = oneOf(o.reduction, REDUCTIONS, '--reduction', 'logit');
-  const crop = oneOf(o.crop, CROP_POLICIES, '--crop', 'full');
+  const cropOption = oneOf(o.crop, CROP_POLICIES, '--crop', 'full');
   const colormap = oneOf(o.colormap, COLORMAPS, '--colormap', 'jet');
   const backend = oneOf(o.backend, NODE_BACKENDS, '--backend', 'wasm');
   const alpha = numberIn(o.alpha, '--alpha', 0, 1, 0.5);
   const threshold = numberIn(o.threshold, '--threshold', 0, 1, 0);
   const topK = numberIn(o.top, '--top', 1, 1000, 5);
-  const modelId = o.model ?? DEFAULT_MODEL_ID;
   const files = await collectImages(positionals);
 
   await useNodeBackend(backend);
-  const explainer = await loadExplainer(modelId);
+  const { explainer, name: modelId, notes, crop: trainedCrop } = await loadModelOption(o.model);
+  const crop = o.crop === undefined ? trainedCrop ?? cropOption : cropOption;
+  if (notes && !o.json) console.error(`${modelId}: ${notes}`);
+  // A taught or Teachable Machine model may score fewer than five classes.
+  const top = o.top === undefined ? Math.min(topK, explainer.network.numClasses) : topK;
   try {
     const classIndex = o.class === undefined ? null : explainer.labels.resolve(o.class);
-    const request = { method, reduction, classIndex, ...(o.layer !== undefined ? { layer: o.layer } : {}) };
-    explainer.resolve(request);
+    const contrastClass = o.contrast === undefined ? null : explainer.labels.resolve(o.contrast);
+    if (isPerturbationMethod(method)) {
+      if (contrastClass !== null) throw new WhyCamError('bad-option', '--contrast works with cam, gradcam, gradcam++ and layercam only.');
+      return await explainFilesByPerturbation(explainer, files, {
+        method, modelId, classIndex, crop, topK: top, settings: perturbationOptions(o, explainer.inputRange),
+        colormap, alpha, threshold, out: o.out, json: !!o.json,
+      });
+    }
+    const request = { method, reduction, classIndex, contrastClass, ...(o.layer !== undefined ? { layer: o.layer } : {}) };
+    const warning = methodWarning(method, explainer.resolve(request).layer.name, explainer.network);
+    if (warning) console.error(`whycam: ${warning}`);
     if (o.out) await fs.mkdir(o.out, { recursive: true });
 
     let failures = 0;
     for (const file of files) {
       try {
         const image = await readImage(file);
-        const result = await explainer.explain(image, { ...request, topK, crop });
+        const result = await explainer.explain(image, { ...request, topK: top, crop });
         let output: string | null = null;
         if (o.out) {
           const overlay = overlayHeatmap(image, result.heatmap, result.region, { colormap, alpha, threshold });
-          const title = `${result.target.label} (${result.target.score.toFixed(2)})`;
+          const title = `${result.target.label} (${result.target.score.toFixed(2)})${result.contrast ? `, not ${result.contrast.label}` : ''}`;
           const subtitle = `${METHOD_NAMES[method]} · ${result.layer}${method === 'cam' ? '' : ` · ${reduction}`} · ${modelId}`;
           output = path.join(o.out, `${path.parse(file).name}_${method.replace('++', 'pp')}.png`);
           await writeAtomically(output, encodePng(withTitle(overlay, title, subtitle)));
@@ -122,6 +148,7 @@ function toRecord(file: string, model: string, r: Explanation, output: string | 
     model,
     predictions: r.predictions,
     target: r.target,
+    contrast: r.contrast ?? null,
     method: r.method,
     reduction: r.reduction,
     layer: r.layer,
@@ -134,7 +161,8 @@ function toRecord(file: string, model: string, r: Explanation, output: string | 
 
 function printSummary(file: string, r: Explanation, output: string | null): void {
   const top = r.predictions.slice(0, 3).map((p) => `${p.label} ${(p.score * 100).toFixed(1)}%`).join(', ');
-  console.log(`${file}: ${r.target.label} (${r.target.score.toFixed(2)}) — ${METHOD_NAMES[r.method]} at ${r.layer} ` +
+  const not = r.contrast ? `, not ${r.contrast.label} (${r.contrast.score.toFixed(2)})` : '';
+  console.log(`${file}: ${r.target.label} (${r.target.score.toFixed(2)})${not} — ${METHOD_NAMES[r.method]} at ${r.layer} ` +
     `(${r.heatmap.width}×${r.heatmap.height}), ${r.timings.totalMs.toFixed(0)} ms. Top 3: ${top}.` +
     (output ? ` Wrote ${output}` : ''));
 }

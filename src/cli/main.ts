@@ -1,5 +1,6 @@
 import { isWhyCamError } from '../explain/errors.js';
 import { EVAL_USAGE, evalCommand } from './eval-command.js';
+import { SANITY_USAGE, sanityCommand } from './sanity-command.js';
 import { EXPLAIN_USAGE, explainCommand } from './explain-command.js';
 import { MODELS_USAGE, modelsCommand } from './models-command.js';
 
@@ -7,18 +8,21 @@ const USAGE = `WhyCam — see why an ImageNet CNN decides what it decides (CAM, 
 
 Commands:
   whycam explain <image|folder...> [options]   classify and explain still images
-  whycam eval --images DIR --boxes FILE        score localisation against bounding boxes
+  whycam eval --images DIR --boxes FILE        score localisation and faithfulness against bounding boxes
+  whycam sanity --images DIR                   does the map depend on the network? (model randomisation)
   whycam models [options]                      download and verify the models
 
 Run \`whycam <command> --help\` for the options.
 
 ${EXPLAIN_USAGE.split('\n')[0]}
 ${EVAL_USAGE.split('\n')[0]}
+${SANITY_USAGE.split('\n')[0]}
 ${MODELS_USAGE.split('\n')[0]}`;
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   explain: explainCommand,
   eval: evalCommand,
+  sanity: sanityCommand,
   models: modelsCommand,
 };
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { relu6Backward } from './kernels/index.js';
 
 /** Activations the engine can run forward and differentiate from their output alone. */
 export type Activation = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'tanh' | 'elu';
@@ -31,7 +32,7 @@ export function applyActivation(x: tf.Tensor, act: Activation): tf.Tensor {
 /**
  * dL/dx from dL/dy and the activation's output y: every activation here has a derivative that
  * is a function of its output, so the backward pass needs no pre-activation tensors and no
- * gradient kernels (several are missing on WASM).
+ * gradient kernels (several are missing on WASM). ReLU6 (MobileNet's) is one kernel of WhyCam's own.
  */
 export function activationBackward(dy: tf.Tensor, y: tf.Tensor, act: Activation): tf.Tensor {
   switch (act) {
@@ -40,7 +41,7 @@ export function activationBackward(dy: tf.Tensor, y: tf.Tensor, act: Activation)
     case 'relu':
       return tf.mul(dy, tf.step(y));
     case 'relu6':
-      return tf.mul(dy, tf.cast(tf.logicalAnd(tf.greater(y, 0), tf.less(y, 6)), 'float32'));
+      return relu6Backward(dy, y);
     case 'sigmoid':
       return tf.mul(dy, tf.mul(y, tf.sub(1, y)));
     case 'tanh':

@@ -56,7 +56,3 @@ export const COLORMAP_TABLES: Readonly<Record<ColormapName, ColormapTable>> = {
   inferno: fromInterpolator(interpolateInferno),
   gray: gray(),
 };
-
-export function isColormap(name: string): name is ColormapName {
-  return (COLORMAPS as readonly string[]).includes(name);
-}

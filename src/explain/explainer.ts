@@ -1,13 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { WhyCamError } from './errors.js';
-import { type ImageSource, PixelScratch, sourceSize, toRgbTensor } from './input.js';
+import { normalizeHeatmapInPlace } from './heatmap.js';
+import { type ImageSource, PixelScratch, sourceSize, toInputTensor } from './input.js';
+import { topOneHot } from './kernels/index.js';
 import type { LabelSet } from './labels.js';
 import {
-  cam, gradCam, gradCamPlusPlus, isMethod, layerCam, type Method, METHODS, normalizeMap, type Reduction, REDUCTIONS,
+  cam, gradCam, gradCamPlusPlus, isMethod, layerCam, type Method, METHODS, type Reduction, REDUCTIONS,
 } from './methods.js';
 import { type FeatureLayer, Network } from './network.js';
-import { type CropPolicy, CROP_POLICIES, cropRegion, preprocess, type Region } from './preprocess.js';
+import { type CropPolicy, CROP_POLICIES, cropRegion, type Region } from './preprocess.js';
+import { argMax, softmax, topIndices } from './scores.js';
 
 export interface Prediction {
   classIndex: number;
@@ -39,6 +42,12 @@ export interface ExplainRequest {
   reduction?: Reduction;
   /** The class to explain; undefined or null explains the top-1 prediction. */
   classIndex?: number | null;
+  /**
+   * "Why A and not B": explain the difference between the target class and this one. With the
+   * logit reduction the map explains logit_A − logit_B (the gradient seed is one-hot(A) − one-hot(B));
+   * with softmax, p_A − p_B. CAM, being linear in the classifier weights, gives the map of w_A − w_B.
+   */
+  contrastClass?: number | null;
 }
 
 export interface ImageOptions {
@@ -52,6 +61,8 @@ export interface Explanation {
   predictions: Prediction[];
   /** The explained class, with its probability and logit. */
   target: Prediction & { logit: number };
+  /** The class explained against ("and not B"), when the request named one. */
+  contrast?: (Prediction & { logit: number }) | null;
   method: Method;
   reduction: Reduction;
   layer: string;
@@ -83,6 +94,7 @@ interface ResolvedRequest {
   layer: FeatureLayer;
   reduction: Reduction;
   classIndex: number | null;
+  contrastClass: number | null;
 }
 
 /**
@@ -99,6 +111,8 @@ export class Explainer {
   readonly inputRange: readonly [number, number];
   private readonly scratch = new PixelScratch();
   private scratchBusy = false;
+  /** One-hot targets of pinned classes, uploaded once (not per frame). */
+  private readonly classTargets = new Map<number, tf.Tensor2D>();
 
   constructor(model: LayersModel, info: ModelInfo) {
     const hints = { ...(info.logitLayer ? { logitLayer: info.logitLayer } : {}), ...(info.softmaxLayer ? { softmaxLayer: info.softmaxLayer } : {}) };
@@ -142,72 +156,31 @@ export class Explainer {
     const t1 = performance.now();
     let t2 = t1;
     const layers = [...new Set(resolved.map((r) => r.layer.name))];
-    const plan = this.network.plan(layers);
-    const packed = tf.tidy(() => {
-      const values = this.network.forward(plan, x, layers);
-      const logits = tf.reshape(values.get(plan.logits)!, [1, this.network.numClasses]) as tf.Tensor2D;
-      const probs = tf.softmax(logits);
-      const top = tf.topk(probs, topK);
-      t2 = performance.now();
-      const parts: tf.Tensor[] = [tf.reshape(top.values, [-1]), tf.reshape(tf.cast(top.indices, 'float32'), [-1])];
-      const targets = new Map<string, tf.Tensor2D>();
-      const gradients = new Map<string, Map<string, tf.Tensor>>();
-      for (const r of resolved) {
-        const targetKey = String(r.classIndex);
-        let oneHot = targets.get(targetKey);
-        if (!oneHot) {
-          const index = r.classIndex === null ? tf.argMax(logits, 1) : tf.tensor1d([r.classIndex], 'int32');
-          oneHot = tf.cast(tf.oneHot(index, this.network.numClasses), 'float32') as tf.Tensor2D;
-          targets.set(targetKey, oneHot);
-        }
-        const activations = values.get(r.layer.name) as tf.Tensor4D;
-        let map: tf.Tensor2D;
-        if (r.method === 'cam') {
-          const classWeights = this.network.backward(plan, values, oneHot, [this.network.camPool!]).get(this.network.camPool!)!;
-          map = cam(activations, classWeights);
-        } else {
-          const gradKey = `${targetKey}:${r.reduction}`;
-          let grads = gradients.get(gradKey);
-          if (!grads) {
-            const dLogits = r.reduction === 'logit'
-              ? oneHot
-              // d softmax_c / d z = p_c (e_c − p)
-              : tf.mul(tf.sum(tf.mul(probs, oneHot)), tf.sub(oneHot, probs));
-            const wanted = resolved.filter((q) => q.method !== 'cam' && `${q.classIndex}:${q.reduction}` === gradKey).map((q) => q.layer.name);
-            grads = this.network.backward(plan, values, dLogits, wanted);
-            gradients.set(gradKey, grads);
-          }
-          const g = grads.get(r.layer.name) as tf.Tensor4D;
-          map = r.method === 'gradcam' ? gradCam(activations, g)
-            : r.method === 'gradcam++' ? gradCamPlusPlus(activations, g)
-              : layerCam(activations, g);
-        }
-        parts.push(
-          tf.reshape(tf.cast(tf.argMax(oneHot, 1), 'float32'), [1]),
-          tf.reshape(tf.sum(tf.mul(probs, oneHot)), [1]),
-          tf.reshape(tf.sum(tf.mul(logits, oneHot)), [1]),
-          tf.reshape(normalizeMap(map), [-1]),
-        );
-      }
-      return tf.concat(parts);
-    });
-    x.dispose();
+    // The input is freed however the work below ends (a bad layer, a lost device, an exception).
+    let packed: tf.Tensor;
+    try {
+      packed = this.runPacked(x, layers, resolved, () => { t2 = performance.now(); });
+    } finally {
+      x.dispose();
+    }
     const t3 = performance.now();
-    const data = await packed.data() as Float32Array;
-    packed.dispose();
+    const data = await readAndDispose(packed);
     const t4 = performance.now();
 
-    const predictions = this.unpackPredictions(data, topK);
-    let offset = 2 * topK;
+    const logits = data.subarray(0, this.network.numClasses);
+    const probs = softmax(logits);
+    const predictions = this.predictions(probs, topK);
+    let offset = this.network.numClasses;
     const timings: StageTimings = { preprocessMs: t1 - t0, forwardMs: t2 - t1, heatmapMs: t3 - t2, readbackMs: t4 - t3, totalMs: t4 - t0 };
     return resolved.map((r) => {
-      const classIndex = data[offset]!;
-      const target = { classIndex, label: this.labels.label(classIndex), score: data[offset + 1]!, logit: data[offset + 2]! };
-      offset += 3;
+      const classIndex = r.classIndex ?? argMax(logits);
+      const scored = (i: number) => ({ classIndex: i, label: this.labels.label(i), score: probs[i]!, logit: logits[i]! });
+      const target = scored(classIndex);
+      const contrast = r.contrastClass === null ? null : scored(r.contrastClass);
       const size = r.layer.width * r.layer.height;
-      const heatmap = { width: r.layer.width, height: r.layer.height, data: data.slice(offset, offset + size) };
+      const heatmap = { width: r.layer.width, height: r.layer.height, data: normalizeHeatmapInPlace(data.slice(offset, offset + size)) };
       offset += size;
-      return { predictions, target, method: r.method, reduction: r.reduction, layer: r.layer.name, heatmap, region, source, timings };
+      return { predictions, target, contrast, method: r.method, reduction: r.reduction, layer: r.layer.name, heatmap, region, source, timings };
     });
   }
 
@@ -217,20 +190,18 @@ export class Explainer {
     const t0 = performance.now();
     const { x, region, source } = await this.prepare(image, this.checkCrop(options.crop));
     const t1 = performance.now();
-    const plan = this.network.plan([]);
-    const packed = tf.tidy(() => {
-      const values = this.network.forward(plan, x, []);
-      const probs = tf.softmax(tf.reshape(values.get(plan.logits)!, [1, this.network.numClasses]));
-      const top = tf.topk(probs, topK);
-      return tf.concat([tf.reshape(top.values, [-1]), tf.reshape(tf.cast(top.indices, 'float32'), [-1])]);
-    });
-    x.dispose();
+    let packed: tf.Tensor;
+    try {
+      const plan = this.network.plan([]);
+      packed = tf.tidy(() => tf.reshape(this.network.forward(plan, x, []).get(plan.logits)!, [-1]));
+    } finally {
+      x.dispose();
+    }
     const t2 = performance.now();
-    const data = await packed.data() as Float32Array;
-    packed.dispose();
+    const data = await readAndDispose(packed);
     const t3 = performance.now();
     return {
-      predictions: this.unpackPredictions(data, topK),
+      predictions: this.predictions(softmax(data), topK),
       region,
       source,
       timings: { preprocessMs: t1 - t0, forwardMs: t2 - t1, heatmapMs: 0, readbackMs: t3 - t2, totalMs: t3 - t0 },
@@ -249,6 +220,8 @@ export class Explainer {
   }
 
   dispose(): void {
+    for (const t of this.classTargets.values()) t.dispose();
+    this.classTargets.clear();
     this.network.dispose();
   }
 
@@ -266,7 +239,7 @@ export class Explainer {
     if (method === 'cam') {
       const camLayer = this.network.camLayer;
       if (!camLayer) {
-        throw new WhyCamError('method-unavailable', 'CAM needs a network that ends in global average pooling and a linear classifier; this one does not.',
+        throw new WhyCamError('method-unavailable', this.network.camUnavailable!,
           'Use gradcam, gradcam++ or layercam instead.');
       }
       if (request.layer === undefined || request.layer === 'auto') layer = this.network.layer(camLayer);
@@ -276,10 +249,79 @@ export class Explainer {
       }
     }
     const classIndex = request.classIndex ?? null;
-    if (classIndex !== null && !(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < this.network.numClasses)) {
-      throw new WhyCamError('unknown-class', `Class index ${classIndex} is out of range.`, `Valid class indices are 0 to ${this.network.numClasses - 1}.`);
+    const contrastClass = request.contrastClass ?? null;
+    for (const index of [classIndex, contrastClass]) {
+      if (index !== null && !(Number.isInteger(index) && index >= 0 && index < this.network.numClasses)) {
+        throw new WhyCamError('unknown-class', `Class index ${index} is out of range.`, `Valid class indices are 0 to ${this.network.numClasses - 1}.`);
+      }
     }
-    return { method, layer, reduction, classIndex };
+    return { method, layer, reduction, classIndex, contrastClass };
+  }
+
+  /**
+   * One forward pass and the backward passes the requests need, packed into one tensor to read
+   * back: the logits (softmax, top-k and the targets' scores are taken from them on the CPU), then
+   * each request's raw map (normalised on the CPU). Nothing on the device that the CPU does faster.
+   */
+  private runPacked(x: tf.Tensor4D, layers: string[], resolved: readonly ResolvedRequest[], forwardDone: () => void): tf.Tensor {
+    const plan = this.network.plan(layers);
+    return tf.tidy(() => {
+      const values = this.network.forward(plan, x, layers);
+      const logits = tf.reshape(values.get(plan.logits)!, [1, this.network.numClasses]) as tf.Tensor2D;
+      forwardDone();
+      const parts: tf.Tensor[] = [tf.reshape(logits, [-1])];
+      let probs: tf.Tensor2D | undefined;
+      const targets = new Map<string, tf.Tensor2D>();
+      const gradients = new Map<string, Map<string, tf.Tensor>>();
+      for (const r of resolved) {
+        const targetKey = `${r.classIndex}:${r.contrastClass}`;
+        let oneHot = targets.get(targetKey);
+        if (!oneHot) {
+          oneHot = r.classIndex === null ? topOneHot(logits) : this.classTarget(r.classIndex);
+          // The contrastive seed: one-hot(A) − one-hot(B), so the backward pass differentiates logit_A − logit_B.
+          if (r.contrastClass !== null) oneHot = tf.sub(oneHot, this.classTarget(r.contrastClass)) as tf.Tensor2D;
+          targets.set(targetKey, oneHot);
+        }
+        const activations = values.get(r.layer.name) as tf.Tensor4D;
+        let map: tf.Tensor2D;
+        if (r.method === 'cam') {
+          const classWeights = this.network.backward(plan, values, oneHot, [this.network.camPool!]).get(this.network.camPool!)!;
+          map = cam(activations, classWeights);
+        } else {
+          const gradKey = `${targetKey}:${r.reduction}`;
+          let grads = gradients.get(gradKey);
+          if (!grads) {
+            probs ??= r.reduction === 'softmax' ? tf.softmax(logits) : undefined;
+            // d softmax_c / d z = p_c (e_c − p); for a contrast (seed e_A − e_B) the difference of two such terms, d(p_A − p_B)/dz.
+            const dSoftmax = (seed: tf.Tensor2D): tf.Tensor => tf.mul(tf.sum(tf.mul(probs!, seed)), tf.sub(seed, probs!));
+            const dLogits = r.reduction === 'logit' ? oneHot
+              : r.contrastClass === null ? dSoftmax(oneHot)
+                : tf.sub(dSoftmax(r.classIndex === null ? topOneHot(logits) : this.classTarget(r.classIndex)), dSoftmax(this.classTarget(r.contrastClass)));
+            const wanted = resolved.filter((q) => q.method !== 'cam' && `${q.classIndex}:${q.contrastClass}:${q.reduction}` === gradKey).map((q) => q.layer.name);
+            grads = this.network.backward(plan, values, dLogits, wanted);
+            gradients.set(gradKey, grads);
+          }
+          const g = grads.get(r.layer.name) as tf.Tensor4D;
+          map = r.method === 'gradcam' ? gradCam(activations, g)
+            : r.method === 'gradcam++' ? gradCamPlusPlus(activations, g)
+              : layerCam(activations, g);
+        }
+        parts.push(tf.reshape(map, [-1]));
+      }
+      return tf.concat(parts);
+    });
+  }
+
+  /** The one-hot target of a pinned class, made once and kept (a constant, not a per-frame upload). */
+  private classTarget(classIndex: number): tf.Tensor2D {
+    let target = this.classTargets.get(classIndex);
+    if (!target) {
+      const values = new Float32Array(this.network.numClasses);
+      values[classIndex] = 1;
+      target = tf.keep(tf.tensor2d(values, [1, values.length]));
+      this.classTargets.set(classIndex, target);
+    }
+    return target;
   }
 
   private async prepare(image: ImageSource, crop: CropPolicy): Promise<{ x: tf.Tensor4D; region: Region; source: { width: number; height: number } }> {
@@ -289,22 +331,15 @@ export class Explainer {
     const shared = !this.scratchBusy;
     this.scratchBusy = true;
     try {
-      const rgb = await toRgbTensor(image, region, shared ? this.scratch : new PixelScratch());
-      try {
-        return { x: preprocess(rgb, this.inputSize, this.inputRange), region, source };
-      } finally {
-        rgb.dispose();
-      }
+      const x = await toInputTensor(image, region, this.inputSize, this.inputRange, shared ? this.scratch : new PixelScratch());
+      return { x, region, source };
     } finally {
       if (shared) this.scratchBusy = false;
     }
   }
 
-  private unpackPredictions(data: Float32Array, topK: number): Prediction[] {
-    return Array.from({ length: topK }, (_, i) => {
-      const classIndex = data[topK + i]!;
-      return { classIndex, label: this.labels.label(classIndex), score: data[i]! };
-    });
+  private predictions(probs: Float64Array, topK: number): Prediction[] {
+    return topIndices(probs, topK).map((classIndex) => ({ classIndex, label: this.labels.label(classIndex), score: probs[classIndex]! }));
   }
 
   private checkTopK(topK = Math.min(5, this.network.numClasses)): number {
@@ -319,5 +354,14 @@ export class Explainer {
       throw new WhyCamError('bad-option', `Unknown crop policy "${String(crop)}".`, `Valid: ${CROP_POLICIES.join(', ')}.`);
     }
     return crop;
+  }
+}
+
+/** Reads a tensor back and frees it, also when the read fails (a lost GPU device). */
+async function readAndDispose(packed: tf.Tensor): Promise<Float32Array> {
+  try {
+    return await packed.data() as Float32Array;
+  } finally {
+    packed.dispose();
   }
 }

@@ -1,6 +1,25 @@
 import type { Heatmap } from './explainer.js';
 import type { Region } from './preprocess.js';
 
+/**
+ * A raw class-activation map → what is shown: ReLU, then min–max to [0, 1]; a flat map becomes
+ * all zeros. In place (the engine reads raw maps back and normalises them here, on the CPU:
+ * 49 or 196 values are cheaper here than the six kernels it takes on the device).
+ */
+export function normalizeHeatmapInPlace(values: Float32Array): Float32Array {
+  let low = Infinity;
+  let high = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = Math.max(values[i]!, 0);
+    values[i] = v;
+    low = Math.min(low, v);
+    high = Math.max(high, v);
+  }
+  const range = high - low;
+  for (let i = 0; i < values.length; i++) values[i] = range > 0 ? (values[i]! - low) / range : 0;
+  return values;
+}
+
 /** Zeroes values below `threshold` (MATLAB's Grad-CAM example uses 0.2). */
 export function thresholdHeatmap(heatmap: Heatmap, threshold: number): Heatmap {
   if (!(threshold > 0)) return heatmap;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { WhyCamError } from './errors.js';
-import type { Region } from './preprocess.js';
+import { sampleFrame, sampleFrameOnCpu } from './kernels/index.js';
+import { inputSampling, type Region } from './preprocess.js';
 
 /** Decoded RGBA pixels: an `ImageData`, or what an image decoder in Node returns. */
 export interface RgbaImage {
@@ -37,6 +38,68 @@ export function sourceSize(s: ImageSource): { width: number; height: number } {
   if (s instanceof tf.Tensor) return { width: s.shape[1], height: s.shape[0] };
   if (isVideoFrameLike(s)) return { width: s.displayWidth, height: s.displayHeight };
   return { width: s.width, height: s.height };
+}
+
+/**
+ * The network's input batch [1, H, W, 3] for the `region` of the picture: cropped, resized
+ * (bilinear, half-pixel centres) and scaled to `inputRange`, as `preprocess(toRgbTensor(…))`
+ * gives it, but the pixels go to the device as they are and become the input in one kernel.
+ * On wasm and cpu, pixels already in memory are resampled in JavaScript instead (one pass over
+ * the 224×224 samples, cheaper there than uploading the frame), and uploaded once.
+ */
+export async function toInputTensor(
+  source: ImageSource, region: Region, inputSize: readonly [number, number], inputRange: readonly [number, number],
+  scratch: PixelScratch = new PixelScratch(),
+): Promise<tf.Tensor4D> {
+  const sampling = inputSampling(region, inputSize, inputRange);
+  if (source instanceof tf.Tensor) {
+    if (source.rank !== 3 || (source.shape[2] !== 3 && source.shape[2] !== 4)) {
+      throw new WhyCamError('bad-image', `An image tensor must be [height, width, 3 or 4]; got [${source.shape.join(', ')}].`);
+    }
+    return sampleFrame(source, sampling);
+  }
+  let pixels: RgbaImage;
+  if (isVideoFrameLike(source)) {
+    const { displayWidth: width, displayHeight: height } = source;
+    const rgba = scratch.rgba(width * height * 4);
+    await source.copyTo(rgba, { format: 'RGBA' });
+    pixels = { width, height, data: rgba };
+  } else if (isRgbaImage(source)) {
+    pixels = source;
+  } else {
+    const rgba = tf.browser.fromPixels(source as unknown as Parameters<typeof tf.browser.fromPixels>[0], 4);
+    try {
+      return sampleFrame(rgba, sampling);
+    } finally {
+      rgba.dispose();
+    }
+  }
+  const { width, height, data } = pixels;
+  if (data.length !== width * height * 4) {
+    throw new WhyCamError('bad-image', `The pixel buffer holds ${data.length} bytes; ${width}×${height} RGBA needs ${width * height * 4}.`);
+  }
+  const backend = tf.getBackend();
+  if (backend === 'webgpu') {
+    // The RGBA bytes uploaded as they are, four to an int32 word (a view, not a conversion).
+    const bytes = data.byteOffset % 4 === 0 ? data : scratch.alignedCopy(data);
+    const words = tf.tensor2d(new Int32Array(bytes.buffer, bytes.byteOffset, width * height), [height, width], 'int32');
+    try {
+      return sampleFrame(words, sampling, true);
+    } finally {
+      words.dispose();
+    }
+  }
+  if (backend === 'webgl') {
+    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length);
+    const rgba = tf.browser.fromPixels({ width, height, data: bytes }, 4);
+    try {
+      return sampleFrame(rgba, sampling);
+    } finally {
+      rgba.dispose();
+    }
+  }
+  const [inH, inW] = inputSize;
+  return tf.tensor4d(sampleFrameOnCpu(data, width, 4, sampling, scratch.rgb(inH * inW * 3)), [1, inH, inW, 3], 'float32');
 }
 
 /**
@@ -104,5 +167,12 @@ export class PixelScratch {
   rgb(length: number): Float32Array {
     if (this.floats.length !== length) this.floats = new Float32Array(length);
     return this.floats;
+  }
+
+  /** The bytes copied to the start of a buffer of their own (so that they can be viewed as int32 words). */
+  alignedCopy(data: Uint8Array | Uint8ClampedArray): Uint8Array {
+    const bytes = this.rgba(data.length);
+    bytes.set(data);
+    return bytes;
   }
 }

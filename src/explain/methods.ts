@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { gradCamPlusPlusWeights, layerCamMap } from './kernels/index.js';
 
 export type Method = 'cam' | 'gradcam' | 'gradcam++' | 'layercam';
 export const METHODS: readonly Method[] = ['cam', 'gradcam', 'gradcam++', 'layercam'];
@@ -39,17 +40,14 @@ export function gradCam(activations: tf.Tensor4D, gradients: tf.Tensor4D): tf.Te
  * α = g² / (2g² + ΣA·g³), channel weight = Σ α·relu(g).
  */
 export function gradCamPlusPlus(activations: tf.Tensor4D, gradients: tf.Tensor4D): tf.Tensor2D {
-  const g2 = tf.square(gradients);
-  const g3 = tf.mul(g2, gradients);
-  const sumA = tf.sum(activations, [1, 2], true);
-  const alpha = tf.divNoNan(g2, tf.add(tf.mul(g2, 2), tf.mul(sumA, g3)));
-  const weights = tf.sum(tf.mul(alpha, tf.relu(gradients)), [0, 1, 2]);
-  return weightedChannelSum(activations, weights);
+  // The weights in one kernel of WhyCam's own (kernels/index.ts; the ops it replaces: tests/unit/kernels.test.ts).
+  return weightedChannelSum(activations, gradCamPlusPlusWeights(gradients, activations));
 }
 
 /** LayerCAM (Jiang et al. 2021): every position weighted by its own positive gradient. */
 export function layerCam(activations: tf.Tensor4D, gradients: tf.Tensor4D): tf.Tensor2D {
-  return tf.sum(tf.mul(tf.relu(gradients), activations), [0, 3]) as tf.Tensor2D;
+  // Σ_k relu(g) · A over channels, in one kernel of WhyCam's own (kernels/index.ts).
+  return layerCamMap(gradients, activations);
 }
 
 /** ReLU, then min–max to [0, 1]; a flat map becomes all zeros. */

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { WhyCamError } from './errors.js';
 import { ancestors, cutPoints, type GraphNode, type ModelGraph, readGraph } from './graph.js';
-import { buildPlan, canBackpropagate, isAffine, type Plan } from './plan.js';
+import { canBackpropagate, isAffine, isShapeOnly } from './layers.js';
+import { buildPlan, type Plan } from './plan.js';
 import { WeightStore } from './weights.js';
 
 /** A layer whose output can serve as the feature map of CAM / Grad-CAM. */
@@ -19,8 +20,6 @@ export interface HeadHints {
   softmaxLayer?: string;
 }
 
-const SHAPE_ONLY = new Set(['Reshape', 'Flatten', 'Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout']);
-
 /**
  * A LayersModel seen as an explainable classifier: where the logits are, where it can be cut,
  * and the machinery to run it forward and back-propagate from the logits using forward ops only.
@@ -36,6 +35,8 @@ export class Network {
   readonly camLayer: string | null;
   /** The pooled vector whose gradient is the target class's classifier weights. */
   readonly camPool: string | null;
+  /** Why CAM is not defined for this network (null when it is). */
+  readonly camUnavailable: string | null;
   private readonly relevant: Set<string>;
   private readonly rejected = new Map<string, string>();
   private readonly weights = new WeightStore();
@@ -57,8 +58,9 @@ export class Network {
       throw new WhyCamError('unsupported-model', 'The model has no layer with a spatial feature map (height and width > 1) that WhyCam can explain from.');
     }
     const cam = this.findCamLayer();
-    this.camLayer = cam?.layer ?? null;
-    this.camPool = cam?.pool ?? null;
+    this.camLayer = 'layer' in cam ? cam.layer : null;
+    this.camPool = 'pool' in cam ? cam.pool : null;
+    this.camUnavailable = 'reason' in cam ? cam.reason : null;
   }
 
   get defaultLayer(): FeatureLayer {
@@ -161,13 +163,21 @@ export class Network {
     return layers;
   }
 
-  private findCamLayer(): { layer: string; pool: string } | undefined {
+  private findCamLayer(): { layer: string; pool: string } | { reason: string } {
     const pool = this.graph.nodes.find((n) => n.className === 'GlobalAveragePooling2D' && this.relevant.has(n.name));
-    if (!pool) return undefined;
+    if (!pool) return { reason: 'CAM needs global average pooling before the classifier; this network has none.' };
     const layer = pool.inputs[0]!;
-    if (!this.featureLayers.some((l) => l.name === layer)) return undefined;
+    if (!this.featureLayers.some((l) => l.name === layer)) {
+      return { reason: `CAM needs the map global average pooling reads ("${layer}") to be a feature layer: ${this.rejected.get(layer) ?? 'it is not'}.` };
+    }
     const after = this.graph.nodes.slice(this.graph.nodes.indexOf(pool) + 1).filter((n) => this.relevant.has(n.name));
-    if (!after.every((n) => isAffine(n, this.logits))) return undefined;
+    const nonlinear = after.find((n) => !isAffine(n, this.logits));
+    if (nonlinear) {
+      const act = nonlinear.config['activation'];
+      return {
+        reason: `CAM needs a linear classifier after global average pooling; here ${nonlinear.className} "${nonlinear.name}"${typeof act === 'string' ? ` (${act})` : ''} follows it, which is not linear.`,
+      };
+    }
     return { layer, pool: pool.name };
   }
 }
@@ -178,7 +188,7 @@ export class Network {
  */
 function findHead(graph: ModelGraph, hints: HeadHints): { logits: string; softmax: string | null } {
   let node = graph.byName.get(graph.output)!;
-  while (SHAPE_ONLY.has(node.className) && node.inputs.length === 1) node = graph.byName.get(node.inputs[0]!)!;
+  while (isShapeOnly(node) && node.inputs.length === 1) node = graph.byName.get(node.inputs[0]!)!;
   let found: { logits: string; softmax: string | null };
   if (node.className === 'Softmax' || (node.className === 'Activation' && node.config['activation'] === 'softmax')) {
     found = { logits: node.inputs[0]!, softmax: node.name };

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { WhyCamError } from './errors.js';
+import type { FrameSampling } from './kernels/reference.js';
 
 /**
  * Which part of the picture the network sees:
@@ -49,4 +50,10 @@ export function preprocess(rgb: tf.Tensor3D, inputSize: readonly [number, number
     const [lo, hi] = inputRange;
     return tf.expandDims(tf.add(tf.mul(x, (hi - lo) / 255), lo), 0) as tf.Tensor4D;
   });
+}
+
+/** How the network input is sampled from the region (see `toInputTensor`): the same maths as `preprocess`. */
+export function inputSampling(region: Region, inputSize: readonly [number, number], inputRange: readonly [number, number]): FrameSampling {
+  const [lo, hi] = inputRange;
+  return { region: [region.x, region.y, region.width, region.height], outSize: [inputSize[0], inputSize[1]], scale: (hi - lo) / 255, offset: lo };
 }

@@ -31,7 +31,7 @@ export function modelEntry(id: string): ModelEntry {
  * Loads a registered model from `models/<id>/` (checked file by file first) and wraps it in an
  * Explainer. The caller owns the explainer and must dispose it.
  */
-export async function loadExplainer(id: string = DEFAULT_MODEL_ID, dir = modelsDir()): Promise<Explainer> {
+export async function loadExplainerFromDisk(id: string = DEFAULT_MODEL_ID, dir = modelsDir()): Promise<Explainer> {
   const entry = modelEntry(id);
   const folder = path.join(dir, id);
   const artifacts = await readVerifiedModel(fileReader(folder), {

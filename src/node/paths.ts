@@ -13,7 +13,7 @@ function findProjectRoot(): string {
   }
 }
 
-/** The WhyCam checkout, found from this file whether it runs from src/ (tests) or dist/ (the CLI). */
+/** The WhyCam checkout, found from this file whether it runs from src/ (tests) or build/node/ (the CLI). */
 export const PROJECT_ROOT = findProjectRoot();
 
 /** Where `npm run models` puts models: `models/<id>/`, or `WHYCAM_MODELS_DIR` if set. */

@@ -10,6 +10,16 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png', '.svg': 'image/svg+xml', '.map': 'application/json',
 };
 
+export interface StaticServerOptions {
+  /**
+   * Send WhyCam's security headers, cross-origin isolation included (the default), or none, as a
+   * host that cannot set headers would: then the service worker adds isolation after the first visit.
+   */
+  headers?: 'security' | 'none';
+  /** A fixed port (default: any free one); a restarted server keeps its origin, and so its service worker. */
+  port?: number;
+}
+
 /**
  * A plain static host (as a school intranet server would be) whose folder can be swapped while it
  * runs: serves one build, then another, to test updates.
@@ -17,7 +27,7 @@ const TYPES: Record<string, string> = {
 export class StaticServer {
   private server: http.Server | null = null;
 
-  constructor(public root: string) {}
+  constructor(public root: string, private readonly options: StaticServerOptions = {}) {}
 
   get url(): string {
     return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
@@ -42,15 +52,17 @@ export class StaticServer {
           return;
         }
       }
-      for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+      if (this.options.headers !== 'none') for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
       res.setHeader('Content-Type', TYPES[path.extname(file)] ?? 'application/octet-stream');
       res.setHeader('Cache-Control', 'no-cache');
       fs.createReadStream(file).pipe(res);
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => this.server!.listen(this.options.port ?? 0, '127.0.0.1', resolve));
   }
 
   async stop(): Promise<void> {
+    // Open keep-alive connections would hold the port (and let a "stopped" server answer).
+    this.server?.closeAllConnections();
     await new Promise((resolve) => this.server?.close(resolve));
   }
 }

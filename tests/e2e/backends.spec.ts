@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import type { Page } from '@playwright/test';
+import { DEV_PORT } from '../../playwright.config.js';
 import type { WhyCamStatus } from '../../src/app/automation.js';
 import { photo } from '../helpers/shared.js';
 import { expect, openPhoto, set, test, waitForStatus } from './fixtures.js';
@@ -40,6 +42,29 @@ test('WebGPU (within 1e-4) and WebGL (2e-3) heatmaps and top-k match the cpu bac
   }
 });
 
+// WhyCam's own kernels (src/explain/kernels), one by one, against the cpu backend's JavaScript
+// (itself checked against the tfjs ops they replace in tests/unit/kernels.test.ts).
+test('every WhyCam kernel on WebGPU and WebGL matches the cpu backend on a photo', async ({ page }) => {
+  // The development server bundles tfjs's three backends for this page on its first visit: slow on two busy cores.
+  test.setTimeout(480_000);
+  await page.goto(`http://127.0.0.1:${DEV_PORT}/tests/e2e/fixtures/kernels.html`);
+  await page.waitForFunction(() => 'compareWithCpu' in window, null, { timeout: 300_000 });
+  const jpeg = [...fs.readFileSync(photo('sherlock_golden_retriever.jpg'))];
+  for (const backend of ['webgpu', 'webgl']) {
+    const report = await page.evaluate(({ backend, jpeg }) => (window as unknown as {
+      compareWithCpu(b: string, j: number[]): Promise<Record<string, { maxDiff: number; maxValue: number; n: number }>>;
+    }).compareWithCpu(backend, jpeg), { backend, jpeg });
+    const expected = ['relu6Backward', 'layerCam', 'gradCamPlusPlusWeights', 'topOneHot', ...['rgba', 'rgb', ...(backend === 'webgpu' ? ['packed'] : [])]
+      .flatMap((layout) => [`sampleFrame ${layout} center`, `sampleFrame ${layout} full`])];
+    expect(Object.keys(report).sort()).toEqual(expected.sort());
+    for (const [name, r] of Object.entries(report)) {
+      expect(r.maxValue, `${backend} ${name} is not all zeros`).toBeGreaterThan(0.05);
+      // Relative to the values' size: LayerCAM sums 768 products in another order.
+      expect(r.maxDiff / r.maxValue, `${backend} ${name}`).toBeLessThan(TOLERANCE[backend]!);
+    }
+  }
+});
+
 for (const backend of ['webgpu', 'webgl']) {
   test(`${backend} runs live from the camera`, async ({ page }) => {
     await page.goto(`/?backend=${backend}&method=cam`);
@@ -65,7 +90,7 @@ test('a lost GPU device is replaced: the worker re-initialises by itself and car
   await waitForStatus(page, (s) => s.ready, 120_000, 'webgpu ready');
   await openPhoto(page, photo('goldfish.jpg'));
   const before = await waitForStatus(page, (s) => s.frames >= 1, 120_000, 'a first heatmap');
-  await page.evaluate(() => (window as unknown as { whycam: { drill(f: string): void } }).whycam.drill('lose-device'));
+  await page.evaluate(() => window.whycam!.drill('lose-device'));
   await expect(page.locator('whycam-notice[data-topic=worker]')).toContainText('The GPU stopped working', { timeout: 30_000 });
   const after = await waitForStatus(page, (s) => s.ready && s.backend === 'webgpu' && s.frames > before.frames, 180_000, 'a heatmap from the new device');
   expect(after.backendNotes.join(' ')).toMatch(/restarted after the GPU device was lost \(destroyed/);

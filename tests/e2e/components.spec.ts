@@ -8,21 +8,21 @@ test.use({ camera: null });
 
 async function mount(page: Page, tag: string, props: Record<string, unknown>): Promise<void> {
   await page.goto(`http://127.0.0.1:${DEV_PORT}/tests/e2e/fixtures/components.html`);
-  await page.waitForFunction(() => (window as unknown as { componentsReady?: boolean }).componentsReady === true);
+  await page.waitForFunction(() => (window as Window & { componentsReady?: boolean }).componentsReady === true);
   await page.evaluate(({ tag, props }) => {
     const el = document.createElement(tag);
     Object.assign(el, props);
     el.id = 'subject';
-    const w = window as unknown as { events: { type: string; detail: unknown }[] };
-    w.events = [];
+    const recorded: { type: string; detail: unknown }[] = [];
+    (window as Window & { events?: unknown[] }).events = recorded;
     for (const type of ['pin', 'settings-change', 'action', 'notice-action', 'close']) {
-      el.addEventListener(type, (e) => w.events.push({ type, detail: (e as CustomEvent).detail }));
+      el.addEventListener(type, (e) => recorded.push({ type, detail: (e as CustomEvent).detail }));
     }
     document.body.append(el);
   }, { tag, props });
 }
 
-const events = (page: Page) => page.evaluate(() => (window as unknown as { events: unknown[] }).events);
+const events = (page: Page) => page.evaluate(() => (window as Window & { events?: unknown[] }).events ?? []);
 
 test('whycam-predictions: bars for the top 3, a click pins the class', async ({ page }) => {
   await mount(page, 'whycam-predictions', {
@@ -68,7 +68,7 @@ test('whycam-controls: reflects the settings and reports changes', async ({ page
   await mount(page, 'whycam-controls', {
     settings: {
       model: 'mobilenet_v1_0.75_224', method: 'layercam', layer: 'conv_pw_11_relu', reduction: 'logit', classIndex: null, crop: 'center',
-      colormap: 'jet', alpha: 0.5, threshold: 0, smoothing: 0, mirror: false, projector: false, resolution: '480p',
+      colormap: 'jet', alpha: 0.5, threshold: 0, smoothing: 0, mirror: false, presentation: false, hud: true, contrastClass: null, compare: null, resolution: '480p',
     },
     layers: [{ name: 'conv_pw_11_relu', height: 14, width: 14, channels: 384 }, { name: 'conv_pw_13_relu', height: 7, width: 7, channels: 768 }],
     camLayer: 'conv_pw_13_relu',
@@ -91,7 +91,7 @@ test('whycam-controls: reflects the settings and reports changes', async ({ page
   ]);
   // With CAM the layer is fixed: the menu is disabled and says why.
   await page.evaluate(() => {
-    const el = document.getElementById('subject') as unknown as { settings: Record<string, unknown> };
+    const el = document.getElementById('subject') as HTMLElement & { settings: Record<string, unknown> };
     el.settings = { ...el.settings, method: 'cam' };
   });
   await expect(c.locator('#layer')).toBeDisabled();
@@ -108,7 +108,7 @@ test('whycam-notice and whycam-help: messages with a way forward, every shortcut
   await mount(page, 'whycam-help', { open: false });
   const help = page.locator('#subject');
   await expect(help.getByRole('dialog')).toBeHidden();
-  await page.evaluate(() => { (document.getElementById('subject') as unknown as { open: boolean }).open = true; });
+  await page.evaluate(() => { (document.getElementById('subject') as HTMLElement & { open: boolean }).open = true; });
   await expect(help.getByRole('dialog')).toBeVisible();
   await expect(help.locator('tr')).toHaveCount(22);
   await help.getByRole('button', { name: 'Close' }).click();
@@ -118,7 +118,7 @@ test('whycam-notice and whycam-help: messages with a way forward, every shortcut
 test('whycam-live-view: the overlay is upsampled on pixel centres, coloured, and dims what was not explained', async ({ page }) => {
   await mount(page, 'whycam-live-view', {});
   const pixels = await page.evaluate(async () => {
-    const el = document.getElementById('subject') as unknown as HTMLElement & {
+    const el = document.getElementById('subject') as HTMLElement & {
       picture: ImageBitmap; overlayStyle: object; updateComplete: Promise<void>;
       show(f: object): void;
     };

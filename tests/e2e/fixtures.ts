@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test as base, expect, type FileChooser, type Page } from '@playwright/test';
 import type { WhyCamSet, WhyCamStatus } from '../../src/app/automation.js';
+import { chromiumLaunchOptions } from '../../scripts/chromium.js';
 import { SHARED } from '../helpers/shared.js';
 
 export { expect };
@@ -9,10 +10,6 @@ export { expect };
 export const VIDEOS = {
   pomeranian: path.join(SHARED, 'video', 'pomeranian_sofa_640x360_30fps.mjpeg'),
 };
-
-const BASE_ARGS = [
-  '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
-];
 
 interface Options {
   /** The video file the fake camera plays, or null for a browser without the fake camera. */
@@ -29,20 +26,16 @@ export const test = base.extend<object, Options>({
   allowCamera: [true, { option: true, scope: 'worker' }],
   webgpu: [true, { option: true, scope: 'worker' }],
   launchOptions: [async ({ camera, allowCamera, webgpu }, use) => {
-    const args = [...BASE_ARGS];
-    if (webgpu) args.push('--enable-unsafe-webgpu');
-    if (camera) args.push('--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`);
-    if (allowCamera) args.push('--use-fake-ui-for-media-stream');
-    await use({ executablePath: process.env['CHROMIUM'] ?? '/usr/bin/chromium', args });
+    await use(chromiumLaunchOptions({ camera, allowCamera, webgpu }));
   }, { scope: 'worker' }],
 });
 
 export async function status(page: Page): Promise<WhyCamStatus> {
-  return page.evaluate(() => (window as unknown as { whycam: { status(): WhyCamStatus } }).whycam.status());
+  return page.evaluate(() => window.whycam!.status());
 }
 
 export async function set(page: Page, partial: WhyCamSet): Promise<void> {
-  await page.evaluate((p) => (window as unknown as { whycam: { set(p: WhyCamSet): void } }).whycam.set(p), partial);
+  await page.evaluate((p) => window.whycam!.set(p), partial);
 }
 
 /** Waits until `check` holds for the app's status, and returns that status. */
@@ -50,8 +43,12 @@ export async function waitForStatus(page: Page, check: (s: WhyCamStatus) => bool
   const end = Date.now() + timeout;
   let last: WhyCamStatus | undefined;
   while (Date.now() < end) {
-    last = await status(page);
-    if (check(last)) return last;
+    // Until the app has started, there is no API to ask: keep waiting.
+    const now = await page.evaluate(() => window.whycam?.status());
+    if (now) {
+      last = now;
+      if (check(last)) return last;
+    }
     await page.waitForTimeout(100);
   }
   throw new Error(`Timed out waiting for ${what}; last status: ${JSON.stringify({ ...last, heatmap: undefined, layers: undefined })}`);
@@ -82,7 +79,7 @@ export async function openPhoto(page: Page, file: string): Promise<void> {
   const type = file.endsWith('.png') ? 'image/png' : 'image/jpeg';
   await page.evaluate(async ({ bytes, type }) => {
     const blob = new Blob([new Uint8Array(bytes)], { type });
-    await (window as unknown as { whycam: { openImage(b: Blob): Promise<void> } }).whycam.openImage(blob);
+    await window.whycam!.openImage(blob);
   }, { bytes, type });
 }
 

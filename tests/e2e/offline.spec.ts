@@ -41,7 +41,7 @@ test('a new build is detected and offered; accepting it reloads into the new ver
     await waitForStatus(page, (s) => s.offlineReady, 60_000, 'version a installed');
     await expect(page.locator('footer')).toContainText('build test-a');
     server.root = next;
-    await page.evaluate(() => (window as unknown as { whycam: { checkForUpdate(): Promise<void> } }).whycam.checkForUpdate());
+    await page.evaluate(() => window.whycam!.checkForUpdate());
     const notice = page.locator('whycam-notice[data-topic=update]');
     await expect(notice).toContainText('A new version is ready — reload', { timeout: 60_000 });
     expect((await status(page)).updateReady).toBe(true);
@@ -75,12 +75,12 @@ test('when the browser offers installation, an Install button asks for it', asyn
   // What Chromium fires when the app is installable (headless never does).
   await page.evaluate(() => {
     const offer = Object.assign(new Event('beforeinstallprompt', { cancelable: true }), {
-      prompt: () => { (window as unknown as { prompted: boolean }).prompted = true; return Promise.resolve(); },
+      prompt: () => { (window as Window & { prompted?: boolean }).prompted = true; return Promise.resolve(); },
       userChoice: Promise.resolve({ outcome: 'accepted' }),
     });
     window.dispatchEvent(offer);
   });
   await page.getByRole('button', { name: 'Install' }).click();
-  expect(await page.evaluate(() => (window as unknown as { prompted?: boolean }).prompted)).toBe(true);
+  expect(await page.evaluate(() => (window as Window & { prompted?: boolean }).prompted)).toBe(true);
   await expect(page.getByRole('button', { name: 'Install' })).toHaveCount(0);
 });

@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import type { Request } from '@playwright/test';
+import { SHARED } from '../helpers/shared.js';
+import { trainingPhotos } from '../helpers/teach-photos.js';
 import { expect, set, status, test, waitForStatus } from './fixtures.js';
 
 // Pictures never leave the device: every request of a live session goes to the app's own origin,
@@ -9,9 +12,9 @@ test('a live session talks to nothing but its own origin, under a strict CSP', a
   const record = (r: Request): void => { requests.push(r.url()); };
   context.on('request', record);
   await page.addInitScript(() => {
-    const w = window as unknown as { violations: string[] };
-    w.violations = [];
-    document.addEventListener('securitypolicyviolation', (e) => w.violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    const violations: string[] = [];
+    (window as Window & { violations?: string[] }).violations = violations;
+    document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
   const response = await page.goto('/?backend=wasm');
   const csp = response!.headers()['content-security-policy']!;
@@ -29,12 +32,19 @@ test('a live session talks to nothing but its own origin, under a strict CSP', a
   const download = page.waitForEvent('download');
   await page.keyboard.press('w');
   await download;
+  // Teach mode: the examples go to the worker, the taught model into this device's IndexedDB, nowhere else.
+  const photos = trainingPhotos(SHARED, 2).slice(0, 2).map((c) => c.map((p) => [...fs.readFileSync(p.file)]));
+  const painted = (await status(page)).frames;
+  const taught = await page.evaluate(async (classes) => window.whycam!.teach({
+    classes: classes.map((bytes, i) => ({ name: `class ${i + 1}`, images: bytes.map((b) => new Blob([new Uint8Array(b)], { type: 'image/jpeg' })) })),
+  }), photos);
+  await waitForStatus(page, (s) => s.model === taught.model && s.frames > painted + 10, 60_000, 'the taught model live');
 
   const origin = new URL(baseURL!).origin;
   const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'));
   expect(foreign).toEqual([]);
   expect(requests.length).toBeGreaterThan(50);
-  expect(await page.evaluate(() => (window as unknown as { violations: string[] }).violations)).toEqual([]);
+  expect(await page.evaluate(() => (window as Window & { violations?: string[] }).violations)).toEqual([]);
 
   // The caches hold this origin's files only, the fast model among them (cached on first use).
   const cached = await page.evaluate(async () => {

@@ -59,6 +59,24 @@ describe('whycam explain', () => {
     const r = await whycam(['explain', SHERLOCK, '--json', '--class', 'Labrador retriever'], env);
     expect((JSON.parse(r.stdout) as ExplainRecord).target).toMatchObject({ classIndex: 208, label: 'Labrador retriever' });
   });
+  test('--contrast explains why the class and not the other: the dog against the cat, the cat against the dog', async () => {
+    const picture = photo('gradcam_cat_dog.png');
+    const dog = await whycam(['explain', picture, '--json', '--class', 'bull mastiff', '--contrast', 'tiger cat'], env);
+    const cat = await whycam(['explain', picture, '--json', '--class', '282', '--contrast', '243'], env);
+    const [d, c] = [dog, cat].map((r) => JSON.parse(r.stdout) as ExplainRecord);
+    expect(d!.target).toMatchObject({ classIndex: 243, label: 'bull mastiff' });
+    expect(d!.contrast).toMatchObject({ classIndex: 282, label: 'tiger cat' });
+    expect(c!.contrast).toMatchObject({ classIndex: 243 });
+    // The dog is the top half of the picture, the cat the bottom: each map's mass sits on its own animal.
+    const topShare = (h: ExplainRecord['heatmap']): number => {
+      const total = h.data.reduce((a, v) => a + v, 0);
+      return h.data.slice(0, (h.height / 2) * h.width).reduce((a, v) => a + v, 0) / total;
+    };
+    expect(topShare(d!.heatmap)).toBeGreaterThan(0.6);
+    expect(topShare(c!.heatmap)).toBeLessThan(0.4);
+    const text = await whycam(['explain', picture, '--class', 'bull mastiff', '--contrast', 'tiger cat'], env);
+    expect(text.stdout).toMatch(/bull mastiff \(0\.\d\d\), not tiger cat \(0\.\d\d\)/);
+  });
 });
 
 describe('bad input: a clear error, exit code ≠ 0, nothing half-written', () => {
@@ -70,6 +88,8 @@ describe('bad input: a clear error, exit code ≠ 0, nothing half-written', () =
     [['--alpha', '2'], /--alpha 2 is not valid[\s\S]*from 0 to 1/],
     [['--model', 'resnet'], /Unknown model "resnet"[\s\S]*mobilenet_v1_0\.75_224/],
     [['--bogus'], /Unknown option '--bogus'[\s\S]*Usage: whycam explain/],
+    [['--contrast', 'golden retreiver'], /Unknown class label "golden retreiver"/],
+    [['--method', 'occlusion', '--contrast', '208'], /--contrast works with cam, gradcam, gradcam\+\+ and layercam only/],
   ])('%s', async (options, message) => {
     const out = await fs.mkdtemp(path.join(tmp, 'refused-'));
     const r = await whycam(['explain', SHERLOCK, '--out', out, ...options], env);

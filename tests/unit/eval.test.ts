@@ -20,45 +20,68 @@ const BOXES = path.join(VAL_BBOX, 'boxes.json');
 beforeAll(() => { process.env['WHYCAM_MODELS_DIR'] = SHARED_MODELS; });
 afterEach(() => vi.restoreAllMocks());
 
-describe('whycam eval', () => {
-  let report: EvalReport;
+/** A share of the 15 photos (or of the 6 with small boxes) as a count. */
+const of15 = (share: number): number => Math.round(share * 15);
+const of6 = (share: number): number => Math.round(share * 6);
 
-  test('scores every method at the last and a 14×14 layer, beside the centre prior', async () => {
-    const { code, out } = await run(['--images', VAL_BBOX, '--boxes', BOXES, '--layer', 'conv_pw_13_relu,conv_pw_11_relu', '--json']);
+describe('whycam eval', () => {
+  // One run of the README's table (both layers, every method) that each test reads on its own.
+  let report: EvalReport;
+  beforeAll(async () => {
+    const { code, out } = await run(['--images', VAL_BBOX, '--boxes', BOXES, '--layer', 'conv_pw_13_relu,conv_pw_11_relu', '--steps', '0', '--random-seeds', '1', '--json']);
     expect(code).toBe(0);
     report = JSON.parse(out) as EvalReport;
+  });
+
+  test('scores every method at the last and a 14×14 layer, and says why CAM is not at 14×14', () => {
     expect(report.n).toBe(15);
+    expect(report.nSmall).toBe(6);
     expect(Object.keys(report.methods)).toEqual([
       'cam@conv_pw_13_relu', 'gradcam@conv_pw_13_relu', 'gradcam++@conv_pw_13_relu', 'layercam@conv_pw_13_relu',
       'gradcam@conv_pw_11_relu', 'gradcam++@conv_pw_11_relu', 'layercam@conv_pw_11_relu',
     ]);
     expect(report.skipped).toEqual([{ method: 'cam', layer: 'conv_pw_11_relu', reason: expect.stringContaining('CAM is defined only at "conv_pw_13_relu"') }]);
-    for (const scores of [...Object.values(report.methods), report.baseline]) {
-      for (const key of ['pointingGame', 'pointingGameSmall', 'energyInBox', 'localization'] as const) {
-        expect(scores[key]).toBeGreaterThanOrEqual(0);
-        expect(scores[key]).toBeLessThanOrEqual(1);
-      }
+  });
+
+  test('at the last layer (7×7) every method points into the box on 14 of 15, as in the README', () => {
+    const at = (method: string) => report.methods[`${method}@conv_pw_13_relu`]!;
+    for (const method of ['cam', 'gradcam', 'gradcam++', 'layercam']) {
+      expect(of15(at(method).pointingGame), method).toBe(14);
+      expect(of15(at(method).localization), method).toBe(6);
     }
+    expect(of6(at('cam').pointingGameSmall)).toBe(6);
+    expect(at('cam').energyInBox).toBeCloseTo(0.661, 2);
+    expect(at('gradcam++').energyInBox).toBeCloseTo(0.672, 2);
+    expect(at('layercam').energyInBox).toBeCloseTo(0.670, 2);
+    // Grad-CAM with the logit at the last layer is CAM: the same maps, the same scores.
+    expect(at('gradcam').energyInBox).toBeCloseTo(at('cam').energyInBox, 6);
+    expect(at('gradcam').pointingGameSmall).toBe(at('cam').pointingGameSmall);
   });
 
-  test('CAM and Grad-CAM at the last layer point into the box on at least 10 of 15', () => {
-    expect(report.methods['cam@conv_pw_13_relu']!.pointingGame * 15).toBeGreaterThanOrEqual(10);
-    expect(report.methods['gradcam@conv_pw_13_relu']!.pointingGame * 15).toBeGreaterThanOrEqual(10);
-    // Grad-CAM with the logit at the last layer is CAM: same scores.
-    expect(report.methods['gradcam@conv_pw_13_relu']!.energyInBox).toBeCloseTo(report.methods['cam@conv_pw_13_relu']!.energyInBox, 3);
-  });
-
-  test('the baseline is the centre point / centred Gaussian, and maps beat the uniform map\'s box share', () => {
-    expect(Math.round(report.baseline.pointingGame * 15)).toBe(13);
-    expect(report.uniformEnergyInBox).toBeCloseTo(0.52, 2);
+  test('at 14×14 only LayerCAM localises; it beats the centre prior, which beats a uniform map', () => {
+    const at = (method: string) => report.methods[`${method}@conv_pw_11_relu`]!;
+    expect(of15(at('layercam').pointingGame)).toBe(14);
+    expect(at('layercam').energyInBox).toBeCloseTo(0.680, 2);
+    expect(of15(at('gradcam').pointingGame)).toBe(7);
+    expect(at('gradcam').energyInBox).toBeCloseTo(0.561, 2);
+    expect(of15(at('gradcam++').pointingGame)).toBe(2);
+    expect(at('gradcam++').energyInBox).toBeCloseTo(0.441, 2);
+    expect(at('layercam').energyInBox).toBeGreaterThan(report.baseline.energyInBox);
     expect(report.baseline.energyInBox).toBeGreaterThan(report.uniformEnergyInBox);
-    expect(report.methods['layercam@conv_pw_11_relu']!.energyInBox).toBeGreaterThan(report.uniformEnergyInBox);
-    expect(report.methods['layercam@conv_pw_11_relu']!.pointingGame).toBeGreaterThan(report.methods['gradcam@conv_pw_11_relu']!.pointingGame);
+    expect(report.defaultView).toBe('layercam@conv_pw_11_relu');
+  });
+
+  test('the baseline is the centre point / centred Gaussian; a uniform map gets the boxes\' share', () => {
+    expect(of15(report.baseline.pointingGame)).toBe(13);
+    expect(of6(report.baseline.pointingGameSmall)).toBe(4);
+    expect(report.baseline.energyInBox).toBeCloseTo(0.662, 2);
+    expect(of15(report.baseline.localization)).toBe(5);
+    expect(report.uniformEnergyInBox).toBeCloseTo(0.520, 2);
   });
 
   test('prints a table with the baseline row', async () => {
-    const { out } = await run(['--images', VAL_BBOX, '--boxes', BOXES, '--method', 'cam']);
-    expect(out).toMatch(/\| CAM +\| conv_pw_13_relu \| \d+\/15/);
+    const { out } = await run(['--images', VAL_BBOX, '--boxes', BOXES, '--method', 'cam', '--steps', '0', '--random-seeds', '1']);
+    expect(out).toMatch(/\| CAM +\| conv_pw_13_relu +\| 14\/15 \(93\.3%\) +\| 6\/6 \(100\.0%\) +\| 0\.661 /);
     expect(out).toMatch(/\| centre prior +\| \(baseline\) +\| 13\/15 \(86\.7%\)/);
   });
 

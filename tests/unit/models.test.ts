@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEFAULT_MODEL_ID, FAST_MODEL_ID, findModel, MODELS } from '../../models/registry.js';
 import { sha256Hex } from '../../src/explain/model-files.js';
 import { useNodeBackend } from '../../src/node/backend.js';
-import { loadExplainer } from '../../src/node/load-model.js';
+import { loadExplainerFromDisk } from '../../src/node/load-model.js';
 import { checkInstalled, installModel } from '../../src/node/model-store.js';
 import { whycam } from '../helpers/cli.js';
 import { SHARED_MODELS } from '../helpers/shared.js';
@@ -28,7 +28,7 @@ describe('the model registry', () => {
     expect(DEFAULT_MODEL_ID).toBe('mobilenet_v1_0.75_224');
     for (const m of MODELS) {
       expect(m.url).toBe(`https://storage.googleapis.com/tfjs-models/tfjs/${m.id}/model.json`);
-      expect(m).toMatchObject({ inputSize: [224, 224], inputRange: [-1, 1], logitLayer: 'conv_preds', softmaxLayer: 'act_softmax', defaultFeatureLayer: 'conv_pw_13_relu', viewLayer: 'conv_pw_11_relu', labels: 'imagenet-1k' });
+      expect(m).toMatchObject({ inputSize: [224, 224], inputRange: [-1, 1], logitLayer: 'conv_preds', softmaxLayer: 'act_softmax', viewLayer: 'conv_pw_11_relu' });
       for (const hash of Object.values(m.sha256)) expect(hash).toMatch(/^[0-9a-f]{64}$/);
     }
     expect(MODELS.filter((m) => m.fetch === 'default').map((m) => m.id)).toEqual([DEFAULT_MODEL_ID, FAST_MODEL_ID]);
@@ -54,7 +54,7 @@ describe('npm run models', () => {
     expect(await installModel(fast, { dir, mirror: SHARED_MODELS })).toBe('copied');
     expect(await checkInstalled(fast, dir)).toBeNull();
     expect(await installModel(fast, { dir, mirror: SHARED_MODELS })).toBe('valid');
-    const explainer = await loadExplainer(FAST_MODEL_ID, dir);
+    const explainer = await loadExplainerFromDisk(FAST_MODEL_ID, dir);
     expect(explainer.featureLayers.at(-1)).toMatchObject({ name: 'conv_pw_13_relu', channels: 256 });
     explainer.dispose();
   });
@@ -93,7 +93,7 @@ describe('npm run models', () => {
     bytes[10]! ^= 0xff;
     await fs.writeFile(shard, bytes);
     expect(await checkInstalled(fast, dir)).toMatch(/group5-shard1of1 fails its checksum/);
-    await expect(loadExplainer(FAST_MODEL_ID, dir)).rejects.toMatchObject({
+    await expect(loadExplainerFromDisk(FAST_MODEL_ID, dir)).rejects.toMatchObject({
       code: 'model-corrupt', message: expect.stringMatching(/group5-shard1of1 fails its checksum[\s\S]*npm run models -- --model mobilenet_v1_0\.25_224/),
     });
     expect(await installModel(fast, { dir, mirror: SHARED_MODELS })).toBe('copied'); // repaired
@@ -103,8 +103,8 @@ describe('npm run models', () => {
     const dir = await fresh('missing');
     await installModel(fast, { dir, mirror: SHARED_MODELS });
     await fs.rm(path.join(dir, FAST_MODEL_ID, 'group55-shard1of1'));
-    await expect(loadExplainer(FAST_MODEL_ID, dir)).rejects.toMatchObject({ code: 'model-missing', message: expect.stringMatching(/group55-shard1of1 is missing[\s\S]*npm run models/) });
-    await expect(loadExplainer(DEFAULT_MODEL_ID, dir)).rejects.toMatchObject({ code: 'model-missing', message: expect.stringMatching(/model\.json is missing: the model has not been downloaded[\s\S]*npm run models/) });
+    await expect(loadExplainerFromDisk(FAST_MODEL_ID, dir)).rejects.toMatchObject({ code: 'model-missing', message: expect.stringMatching(/group55-shard1of1 is missing[\s\S]*npm run models/) });
+    await expect(loadExplainerFromDisk(DEFAULT_MODEL_ID, dir)).rejects.toMatchObject({ code: 'model-missing', message: expect.stringMatching(/model\.json is missing: the model has not been downloaded[\s\S]*npm run models/) });
   });
 
   test('without a network, the install step succeeds and says how to get the models', async () => {

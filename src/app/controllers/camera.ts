@@ -1,0 +1,171 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import type { FrameAckMessage, FrameDropReason, ToWorker } from '../../protocol.js';
+import { type CameraInfo, listCameras, openCamera, type Resolution, stopCamera, trackReadable } from '../camera.js';
+import { FramePump } from '../frame-pump.js';
+
+export interface FrameAckCounts {
+  done: number;
+  failed: number;
+  dropped: Partial<Record<FrameDropReason, number>>;
+}
+
+export interface CameraHost {
+  send(message: ToWorker, transfer?: Transferable[]): void;
+  /** The `<video>` showing the stream, once it is rendered. */
+  video(): HTMLVideoElement | undefined;
+  resolution(): Resolution;
+  /** Frames are not sent while the view is frozen. */
+  frozen(): boolean;
+  /** The camera delivers: the page shows it (called before frames flow). */
+  started(stream: MediaStream): void;
+  /** Opening the camera failed; `quiet` retries leave the page as it is. */
+  failed(error: unknown, quiet: boolean): void;
+  /** The track ended (unplugged, taken by another program, stopped by the browser). */
+  lost(): void;
+  /** Whether a lost camera should still be retried (not while a photo is shown, for instance). */
+  wantsCamera(): boolean;
+}
+
+/**
+ * The camera: opening it, the list of cameras, handing its frames to the worker (the track
+ * processor's stream, transferred once, or frame by frame with acknowledgements), and quiet
+ * retries after it is lost.
+ */
+export class CameraController implements ReactiveController {
+  stream: MediaStream | null = null;
+  cameras: CameraInfo[] = [];
+  cameraId = '';
+  /** What the worker answered for the frames sent one by one (the path without a track processor). */
+  readonly acks: FrameAckCounts = { done: 0, failed: 0, dropped: {} };
+  /** When the camera first delivered, ms since the page started. */
+  firstStarted: number | null = null;
+  /** Identifies the current camera session in results and acknowledgements. */
+  private streamId = 0;
+  private pump: FramePump | null = null;
+  private retryTimer = 0;
+  private waitForVideo = 0;
+
+  constructor(private readonly host: ReactiveControllerHost, private readonly page: CameraHost) {
+    host.addController(this);
+  }
+
+  get currentStreamId(): number {
+    return this.streamId;
+  }
+
+  hostConnected(): void {
+    navigator.mediaDevices?.addEventListener('devicechange', this.onDeviceChange);
+  }
+
+  hostDisconnected(): void {
+    navigator.mediaDevices?.removeEventListener('devicechange', this.onDeviceChange);
+    clearTimeout(this.retryTimer);
+    this.stopPump();
+    stopCamera(this.stream);
+    this.stream = null;
+  }
+
+  /** Starts (or restarts) the camera: a device id, `facing:user|environment`, or '' for the default. */
+  async open(choice = this.cameraId, quiet = false): Promise<boolean> {
+    clearTimeout(this.retryTimer);
+    try {
+      const device = choice.startsWith('facing:')
+        ? { facingMode: choice.slice(7) as 'user' | 'environment' }
+        : choice ? { deviceId: choice } : null;
+      const stream = await openCamera({ device, resolution: this.page.resolution() });
+      this.firstStarted ??= performance.now();
+      stopCamera(this.stream);
+      this.stream = stream;
+      const track = stream.getVideoTracks()[0]!;
+      this.cameraId = track.getSettings().deviceId ?? '';
+      track.addEventListener('ended', () => this.onTrackEnded(stream));
+      this.page.started(stream);
+      this.page.send({ type: 'camera' });
+      this.attach();
+      this.cameras = await listCameras();
+      this.host.requestUpdate();
+      return true;
+    } catch (e) {
+      this.page.failed(e, quiet);
+      return false;
+    }
+  }
+
+  /** Hands the stream's frames to the (current) worker: again after the worker was restarted. */
+  attach(): void {
+    const track = this.stream?.getVideoTracks()[0];
+    if (!track || track.readyState === 'ended') return;
+    this.streamId++;
+    this.stopPump();
+    const readable = trackReadable(track);
+    if (readable) this.page.send({ type: 'stream', readable, streamId: this.streamId }, [readable]);
+    else this.startPump(this.streamId);
+  }
+
+  acknowledge(ack: FrameAckMessage): void {
+    if (ack.outcome === 'dropped') this.acks.dropped[ack.reason] = (this.acks.dropped[ack.reason] ?? 0) + 1;
+    else this.acks[ack.outcome]++;
+    if (ack.streamId === this.streamId) this.pump?.acknowledge(ack);
+  }
+
+  /** The worker says the stream it was reading ended. */
+  streamEnded(streamId: number): void {
+    if (streamId === this.streamId && this.stream) this.onTrackEnded(this.stream);
+  }
+
+  /** Stops the camera for good (a photo replaces it). */
+  stop(): void {
+    clearTimeout(this.retryTimer);
+    this.stopPump();
+  }
+
+  private startPump(streamId: number): void {
+    const video = this.page.video();
+    if (!video) {
+      this.waitForVideo = requestAnimationFrame(() => this.startPump(streamId));
+      return;
+    }
+    this.pump = new FramePump(video, {
+      grab: () => createImageBitmap(video),
+      send: ({ bitmap, captureTime, frameId }) => this.page.send({ type: 'frame', bitmap, captureTime, streamId, frameId }, [bitmap]),
+      paused: () => this.page.frozen(),
+    });
+  }
+
+  private stopPump(): void {
+    cancelAnimationFrame(this.waitForVideo);
+    this.pump?.stop();
+    this.pump = null;
+  }
+
+  private onTrackEnded(stream: MediaStream): void {
+    if (stream !== this.stream) return;
+    stopCamera(stream);
+    this.stream = null;
+    this.stopPump();
+    this.page.send({ type: 'stop-stream' });
+    this.page.lost();
+    this.scheduleRetry();
+    this.host.requestUpdate();
+  }
+
+  /** Tries the camera again every two seconds, quietly, until one answers or the page stops wanting it. */
+  private scheduleRetry(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = window.setTimeout(() => {
+      if (this.stream || !this.page.wantsCamera()) return;
+      if (document.hidden) return this.scheduleRetry();
+      void this.open(this.cameraId, true).then((ok) => {
+        if (!ok) this.scheduleRetry();
+      });
+    }, 2000);
+  }
+
+  private onDeviceChange = (): void => {
+    if (!this.stream && this.page.wantsCamera()) void this.open('');
+    void listCameras().then((c) => {
+      this.cameras = c;
+      this.host.requestUpdate();
+    });
+  };
+}

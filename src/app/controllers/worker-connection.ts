@@ -1,0 +1,152 @@
+import { msg, str } from '@lit/localize';
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import {
+  type BackendName, type ErrorMessage, type ExplainSettings, type FrameAckMessage, PROTOCOL_VERSION, type ReadyMessage,
+  type ResultMessage, type ToWorker, type FromWorker,
+} from '../../protocol.js';
+import { WorkerClient } from '../worker-client.js';
+
+export interface WorkerConnectionEvents {
+  /** What to tell a new (or restarted) worker. */
+  init(): { model: string; settings: ExplainSettings };
+  result(result: ResultMessage): void;
+  frameAck(ack: FrameAckMessage): void;
+  streamEnded(streamId: number): void;
+  /** A model is ready; also after a restart or a recovered GPU. */
+  ready(ready: ReadyMessage): void;
+  /** The worker reported a failure (fatal: it cannot go on without a reload). */
+  error(error: ErrorMessage): void;
+  /** The GPU device was lost and the worker rebuilds its backend. */
+  recovering(reason: string): void;
+  /** The worker died or went silent and a fresh one was started; the page re-sends its sources. */
+  restarted(reason: string): void;
+  /** Any other message (teaching, picked models). */
+  other(message: FromWorker): void;
+}
+
+/**
+ * The page's connection to the explanation worker: starting it, what it reported last (ready,
+ * progress), and a watchdog that replaces a worker that has gone silent.
+ */
+export class WorkerConnection implements ReactiveController {
+  ready: ReadyMessage | null = null;
+  progress = msg('Starting…');
+  starts = 0;
+  private client: WorkerClient | null = null;
+  /** No heartbeat is expected while a model loads and compiles. */
+  private loading = true;
+  private lastHeard = performance.now();
+  private watchdog = 0;
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly backend: BackendName | null,
+    private readonly events: WorkerConnectionEvents,
+    /** The worker's time per frame lately, which sets how long a silence may last. */
+    private readonly frameMs: () => number,
+  ) {
+    host.addController(this);
+  }
+
+  get restarts(): number {
+    return this.client?.restartCount ?? 0;
+  }
+
+  hostConnected(): void {
+    this.client = new WorkerClient(
+      () => new Worker(new URL('../../../workers/explain.worker.ts', import.meta.url), { type: 'module', name: 'whycam-explain' }),
+      { message: (m) => this.onMessage(m), restarted: (reason) => this.onRestarted(reason) },
+    );
+    this.start();
+    this.watchdog = window.setInterval(() => this.checkAlive(), 250);
+  }
+
+  hostDisconnected(): void {
+    clearInterval(this.watchdog);
+    this.client?.terminate();
+    this.client = null;
+  }
+
+  send(message: ToWorker, transfer: Transferable[] = []): void {
+    this.client?.send(message, transfer);
+  }
+
+  /** Asks for another model; the worker answers with `ready` once it is loaded. */
+  loadModel(model: string, displayName: string): void {
+    this.ready = null;
+    this.loading = true;
+    this.progress = msg(str`Loading ${displayName}…`);
+    this.send({ type: 'model', model });
+    this.host.requestUpdate();
+  }
+
+  private start(): void {
+    this.starts++;
+    const { model, settings } = this.events.init();
+    this.send({
+      type: 'init',
+      version: PROTOCOL_VERSION,
+      backend: this.backend,
+      model,
+      modelBaseUrl: new URL('models', new URL(import.meta.env.BASE_URL, location.href)).href,
+      settings,
+    });
+  }
+
+  private onMessage(m: FromWorker): void {
+    this.lastHeard = performance.now();
+    switch (m.type) {
+      case 'alive':
+        return;
+      case 'result':
+        return this.events.result(m);
+      case 'frame-ack':
+        return this.events.frameAck(m);
+      case 'stream-ended':
+        return this.events.streamEnded(m.streamId);
+      case 'progress':
+        this.progress = m.text;
+        break;
+      case 'recovering':
+        this.loading = true;
+        this.progress = msg('Restarting the GPU backend…');
+        this.events.recovering(m.reason);
+        break;
+      case 'ready':
+        this.ready = m;
+        this.loading = false;
+        this.progress = '';
+        this.events.ready(m);
+        break;
+      case 'error':
+        if (m.fatal) {
+          this.progress = m.message;
+          this.loading = true;
+        }
+        this.events.error(m);
+        break;
+      default:
+        this.events.other(m);
+    }
+    this.host.requestUpdate();
+  }
+
+  /** A worker that has gone quiet for several of its own frame times is dead: replace it. */
+  private checkAlive(): void {
+    if (!this.ready || this.loading || document.hidden) return;
+    const silent = performance.now() - this.lastHeard;
+    if (silent > Math.max(1500, 3 * this.frameMs() + 500)) {
+      this.client?.restart(msg(str`the worker stopped answering for ${(silent / 1000).toFixed(1)} s`));
+    }
+  }
+
+  private onRestarted(reason: string): void {
+    this.ready = null;
+    this.loading = true;
+    this.lastHeard = performance.now();
+    this.progress = msg('Restarting the explanation worker…');
+    this.start();
+    this.events.restarted(reason);
+    this.host.requestUpdate();
+  }
+}

@@ -1,0 +1,37 @@
+import { localized, msg } from '@lit/localize';
+import { css, html, LitElement } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import type { HudFigures } from './hud.js';
+
+/**
+ * The heads-up line over the picture, readable from the back of a room: heatmaps per second, median
+ * latency, backend, and what the map shows. The detailed figures stay in the sidebar's panel.
+ */
+@customElement('whycam-hud-line')
+@localized()
+export class HudLine extends LitElement {
+  static override styles = css`
+    :host { display: block; position: absolute; left: 0.5rem; bottom: 0.5rem; max-width: calc(100% - 1rem); pointer-events: none;
+      padding: 0.15em 0.6em; border-radius: 0.3rem; background: rgba(0, 0, 0, 0.72); color: #fff;
+      font: 600 var(--hud-line-size, clamp(0.85rem, 1.6vw, 1.2rem))/1.35 ui-monospace, SFMono-Regular, Menlo, monospace;
+      font-variant-numeric: tabular-nums; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+    b { color: var(--accent, #ffcc00); font-weight: 700; }
+  `;
+
+  @property({ attribute: false }) figures: HudFigures | null = null;
+  /** "LayerCAM · conv_pw_11_relu", or both views' when side by side. */
+  @property() shown = '';
+
+  protected override render() {
+    const f = this.figures;
+    if (!f) return html`<span data-hud-line="waiting">${msg('waiting for the first heatmap…')}</span>`;
+    const p50 = f.latencyMs.p50;
+    return html`<b data-hud-line="rate">${f.heatmapsPerSecond.toFixed(1)}</b> ${msg('heatmaps/s')} · p50 <b data-hud-line="latency">${p50 === null ? '–' : p50.toFixed(0)}</b> ${msg('ms')} · <span data-hud-line="backend">${f.backend}</span> · <span data-hud-line="shown">${this.shown}</span>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'whycam-hud-line': HudLine;
+  }
+}

@@ -1,0 +1,69 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type * as tf from '@tensorflow/tfjs-core';
+import { DEFAULT_MODEL_ID, findModel, type ModelEntry, MODELS } from '../../models/registry.js';
+import { WhyCamError } from '../explain/errors.js';
+import type { Explainer } from '../explain/explainer.js';
+import type { CropPolicy } from '../explain/preprocess.js';
+import { readVerifiedModel } from '../explain/model-files.js';
+import { openModel, type OpenedModel, readerForArchive } from '../explain/open-model.js';
+import { fileReader, loadExplainerFromDisk } from './load-model.js';
+import { modelsDir } from './paths.js';
+
+/** A registered model's verified files from `models/<id>/` (the base of a taught model). */
+export function registeredArtifacts(dir = modelsDir()): (entry: ModelEntry) => Promise<tf.io.ModelArtifacts> {
+  return (entry) => {
+    const folder = path.join(dir, entry.id);
+    return readVerifiedModel(fileReader(folder), {
+      location: path.relative(process.cwd(), folder) || folder,
+      sha256: entry.sha256,
+      fix: `A taught model reads the registered model ${entry.id}. Run: npm run models -- --model ${entry.id}`,
+    });
+  };
+}
+
+/**
+ * Opens a Teachable Machine export or a taught model from a folder holding its three files, or
+ * from the zip it was downloaded as. The caller owns the explainer and must dispose it.
+ */
+export async function openModelAt(location: string, baseDir = modelsDir()): Promise<OpenedModel> {
+  let stat;
+  try {
+    stat = await fs.stat(location);
+  } catch {
+    throw new WhyCamError('model-missing', `${location} does not exist.`);
+  }
+  const loadBase = registeredArtifacts(baseDir);
+  if (stat.isDirectory()) return openModel(fileReader(location), { location, loadBase });
+  const buf = await fs.readFile(location);
+  return openModel(readerForArchive(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), location), { location, loadBase });
+}
+
+export interface LoadedModel {
+  explainer: Explainer;
+  name: string;
+  /** Which methods are exact for the model's head (null for registered ImageNet models). */
+  notes: string | null;
+  /** The layer of the live app's default view: the registry's for its models, the last conv map for others. */
+  viewLayer: string;
+  /** The crop the model was trained with, where it is known (Teachable Machine and taught models: the centre square). */
+  crop: CropPolicy | null;
+}
+
+/**
+ * What `--model` names: a registered model id (default the registry's default), or a folder or
+ * zip holding a Teachable Machine export or a taught model.
+ */
+export async function loadModelOption(value: string | undefined, dir = modelsDir()): Promise<LoadedModel> {
+  if (value === undefined || findModel(value)) {
+    const id = value ?? DEFAULT_MODEL_ID;
+    return { explainer: await loadExplainerFromDisk(id, dir), name: id, notes: null, crop: null, viewLayer: findModel(id)!.viewLayer };
+  }
+  const exists = await fs.stat(value).then(() => true, () => false);
+  if (!exists) {
+    throw new WhyCamError('bad-option', `Unknown model "${value}": not a registered model, nor a folder or zip of one.`,
+      `Registered models: ${MODELS.map((m) => m.id).join(', ')}; or give the folder (or .zip) of a Teachable Machine "TensorFlow.js" export or a taught model.`);
+  }
+  const opened = await openModelAt(value, dir);
+  return { explainer: opened.explainer, name: `${opened.name} (${path.basename(path.resolve(value))})`, notes: opened.methodNotes, crop: 'center', viewLayer: opened.explainer.defaultLayer };
+}

@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'puppeteer-core';
+import type { WhyCamSet, WhyCamStatus } from '../../src/app/automation.js';
+import { ROOT } from '../helpers/shared.js';
+
+/** The production build the Firefox tests serve (made once by global-setup.ts). */
+export const APP_DIR = path.join(ROOT, 'test-results', 'firefox-app');
+
+type WhyCamWindow = Window & { whycam?: { status(): WhyCamStatus; set(p: WhyCamSet): void; openImage(b: Blob): Promise<void> } };
+
+export async function status(page: Page): Promise<WhyCamStatus | null> {
+  return page.evaluate(() => (window as WhyCamWindow).whycam?.status() ?? null);
+}
+
+export async function set(page: Page, partial: WhyCamSet): Promise<void> {
+  await page.evaluate((p) => (window as WhyCamWindow).whycam!.set(p), partial);
+}
+
+/** Waits until `check` holds for the app's status (polled as it changes), and returns that status. */
+export async function waitForStatus(page: Page, check: (s: WhyCamStatus) => boolean, what: string, timeout = 90_000): Promise<WhyCamStatus> {
+  const end = Date.now() + timeout;
+  let last: WhyCamStatus | null = null;
+  while (Date.now() < end) {
+    last = await status(page).catch(() => null); // null while a reload replaces the page
+    if (last && check(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`Timed out waiting for ${what}; last status: ${JSON.stringify({ ...last, heatmap: undefined, layers: undefined, recent: undefined })}`);
+}
+
+/** Opens a photo in still-image mode, as a drop or paste would: the file's bytes go into the page as a Blob. */
+export async function openPhoto(page: Page, file: string): Promise<void> {
+  const base64 = fs.readFileSync(file).toString('base64');
+  const type = file.endsWith('.png') ? 'image/png' : 'image/jpeg';
+  await page.evaluate(async (data, mime) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    await (window as WhyCamWindow).whycam!.openImage(new Blob([bytes], { type: mime }));
+  }, base64, type);
+}
+
+/** Share of the heatmap's mass inside a box given in source pixels. */
+export function massInBox(s: WhyCamStatus, box: [number, number, number, number]): number {
+  const h = s.heatmap!;
+  const r = s.region!;
+  let inside = 0;
+  let total = 0;
+  for (let row = 0; row < h.height; row++) {
+    for (let col = 0; col < h.width; col++) {
+      const v = h.data[row * h.width + col]!;
+      const x = r.x + ((col + 0.5) / h.width) * r.width;
+      const y = r.y + ((row + 0.5) / h.height) * r.height;
+      total += v;
+      if (x >= box[0] && x <= box[2] && y >= box[1] && y <= box[3]) inside += v;
+    }
+  }
+  return total > 0 ? inside / total : 0;
+}
+
+/** The worker's note on WASM threads when the page is isolated: Firefox (and 2 cores) keep one thread, and say why. */
+export const ISOLATED_THREADS_NOTE = /^wasm threads: (Firefox \(a second threaded start|\d+ logical cores?|\d+ chosen by measurement)/;

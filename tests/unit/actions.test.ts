@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { isSettingsAction, settingsFor } from '../../src/app/actions.js';
+import { defaultSettings } from '../../src/app/settings.js';
+import { SHORTCUTS } from '../../src/app/shortcuts.js';
+
+const LAYERS = [
+  { name: 'conv1' }, { name: 'conv1_relu' }, { name: 'conv_pw_11' }, { name: 'conv_pw_11_relu' },
+  { name: 'conv_pw_12_relu' }, { name: 'conv_pw_13_relu' },
+];
+
+describe('settingsFor', () => {
+  const s = defaultSettings();
+
+  it('toggles between CAM and the default view (LayerCAM at the 14×14 layer, logit)', () => {
+    expect(settingsFor('toggle-cam', s, LAYERS)).toEqual({ method: 'cam' });
+    const cam = { ...s, method: 'cam' as const, layer: 'conv_pw_13_relu', reduction: 'softmax' as const };
+    expect(settingsFor('toggle-cam', cam, LAYERS)).toEqual({ method: 'layercam', layer: 'conv_pw_11_relu', reduction: 'logit' });
+  });
+
+  it('steps through block outputs only, wrapping through auto', () => {
+    const at = (layer: string, action: 'next-layer' | 'previous-layer') => settingsFor(action, { ...s, layer }, LAYERS).layer;
+    expect(at('conv_pw_11_relu', 'next-layer')).toBe('conv1_relu');
+    expect(at('conv1_relu', 'next-layer')).toBe('auto');
+    expect(at('auto', 'next-layer')).toBe('conv_pw_13_relu');
+    expect(at('conv_pw_11_relu', 'previous-layer')).toBe('conv_pw_12_relu');
+  });
+
+  it('keeps opacity and threshold in range, rounded', () => {
+    expect(settingsFor('alpha-up', { ...s, alpha: 0.95 }, LAYERS)).toEqual({ alpha: 1 });
+    expect(settingsFor('alpha-down', { ...s, alpha: 0.3 }, LAYERS)).toEqual({ alpha: 0.2 });
+    expect(settingsFor('threshold-up', { ...s, threshold: 0.9 }, LAYERS)).toEqual({ threshold: 0.9 });
+    expect(settingsFor('threshold-down', { ...s, threshold: 0.05 }, LAYERS)).toEqual({ threshold: 0 });
+  });
+
+  it('cycles method, colormap, smoothing and model', () => {
+    expect(settingsFor('next-method', { ...s, method: 'layercam' }, LAYERS)).toEqual({ method: 'cam' });
+    expect(settingsFor('next-colormap', { ...s, colormap: 'jet' }, LAYERS)).toEqual({ colormap: 'turbo' });
+    expect(settingsFor('next-smoothing', { ...s, smoothing: 0.8 }, LAYERS)).toEqual({ smoothing: 0 });
+    expect(settingsFor('next-model', s, LAYERS)).toEqual({ model: 'mobilenet_v1_0.25_224' });
+  });
+
+  it('every shortcut is either a settings change or one of the page actions', () => {
+    const page = SHORTCUTS.filter((k) => !isSettingsAction(k.action)).map((k) => k.action);
+    expect(page.sort()).toEqual(['close', 'freeze', 'help', 'open-image', 'save', 'use-camera']);
+    for (const k of SHORTCUTS) {
+      if (isSettingsAction(k.action)) expect(Object.keys(settingsFor(k.action, s, LAYERS)).length, k.key).toBeGreaterThan(0);
+    }
+  });
+});
