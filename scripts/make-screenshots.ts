@@ -16,6 +16,7 @@ const browser = await chromium.launch(chromiumLaunchOptions());
 /** Opens the app on the drawn scene and waits for its first heatmap. */
 async function openScene(page: Page, query = ''): Promise<void> {
   await page.goto(`${APP}/?backend=wasm&camera=off&method=layercam${query}`);
+  await page.waitForFunction(() => window.whycam !== undefined, null, { timeout: 60_000 });
   await page.evaluate(async () => {
     // A yellow ball on a green lawn under a blue sky.
     const c = new OffscreenCanvas(640, 480);
@@ -30,7 +31,7 @@ async function openScene(page: Page, query = ''): Promise<void> {
     const blob = await c.convertToBlob({ type: 'image/png' });
     await window.whycam!.openImage(blob);
   });
-  await page.waitForFunction(() => window.whycam!.status().frames > 0);
+  await page.waitForFunction(() => window.whycam!.status().frames > 0, null, { timeout: 120_000 });
 }
 
 for (const [name, width, height] of [['wide', 1280, 720], ['narrow', 540, 960]] as const) {
@@ -45,7 +46,7 @@ for (const [name, width, height] of [['wide', 1280, 720], ['narrow', 540, 960]] 
 for (const [name, width, height] of [['presentation-wide', 1280, 720], ['presentation-phone', 390, 844]] as const) {
   const page = await browser.newPage({ viewport: { width, height } });
   await openScene(page, '&presentation=1');
-  await page.waitForFunction(() => document.querySelector('whycam-app')!.hasAttribute('idle'));
+  await page.waitForFunction(() => document.querySelector('whycam-app')!.hasAttribute('idle'), null, { timeout: 60_000 });
   await page.waitForTimeout(600);
   await page.screenshot({ path: path.join(OUT, `${name}.png`) });
   await page.close();
@@ -56,7 +57,7 @@ for (const [name, width, height] of [['presentation-wide', 1280, 720], ['present
   const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
   await openScene(page);
   await page.evaluate(() => window.whycam!.set({ compare: { method: 'cam' } }));
-  await page.waitForFunction(() => window.whycam!.status().views !== null);
+  await page.waitForFunction(() => window.whycam!.status().views !== null, null, { timeout: 60_000 });
   await page.waitForTimeout(500);
   await page.screenshot({ path: path.join(OUT, 'side-by-side.png') });
   await page.close();

@@ -175,7 +175,7 @@ export interface ReadyMessage {
   /** Time to load the model and compile its kernels. */
   startupMs: number;
   /** Threads the WASM backend computes with (BackendChoice.wasmThreads): 1 when single-threaded or on another backend. */
-  wasmThreads?: number;
+  wasmThreads: number;
 }
 
 export interface ProgressMessage {

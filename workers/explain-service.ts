@@ -59,6 +59,8 @@ interface HeldImage {
 export class ExplainService {
   private explainer: FrameExplainer | null = null;
   private backend: BackendName | null = null;
+  /** Threads the WASM backend computes with (1 when single-threaded, or on another backend). */
+  private wasmThreads = 1;
   private init: InitMessage | null = null;
   private settings: ExplainSettings | null = null;
   /** The newest camera frame not yet taken by the processing loop. */
@@ -166,6 +168,7 @@ export class ExplainService {
     try {
       const choice = await this.runtime.restartBackend(this.backend!, init.backend);
       this.backend = choice.name;
+      this.wasmThreads = choice.wasmThreads ?? 1;
       const notes = [...choice.notes, `restarted after ${reason}`];
       const origin = this.origin;
       if (origin.kind === 'files') {
@@ -192,6 +195,7 @@ export class ExplainService {
       this.progress('Choosing a backend…');
       const choice = await this.runtime.chooseBackend(message.backend);
       this.backend = choice.name;
+      this.wasmThreads = choice.wasmThreads ?? 1;
       await this.loadModel(message.model, choice.notes);
       this.heartbeat ??= setInterval(() => this.post({ type: 'alive' }), 500);
     } catch (e) {
@@ -327,6 +331,7 @@ export class ExplainService {
       camLayer: explainer.camLayer,
       ...this.modelFacts(explainer, model, origin),
       startupMs: performance.now() - t0,
+      wasmThreads: this.wasmThreads,
     });
     this.pending.wake();
   }

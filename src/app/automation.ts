@@ -15,6 +15,8 @@ export interface WhyCamStatus {
   ready: boolean;
   backend: BackendName | null;
   backendNotes: string[];
+  /** Threads the WASM backend computes with: 1 when single-threaded (or on another backend), null before a model is ready. */
+  wasmThreads: number | null;
   /** The model in use: a registered id, or `stored:<name>` for a taught or opened model kept on this device. */
   model: string;
   /** Its name as shown, and its class names (from the worker, so a picked model's own labels). */

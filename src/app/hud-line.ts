@@ -14,7 +14,10 @@ export class HudLine extends LitElement {
     :host { display: block; position: absolute; left: 0.5rem; bottom: 0.5rem; max-width: calc(100% - 1rem); pointer-events: none;
       padding: 0.15em 0.6em; border-radius: 0.3rem; background: rgba(0, 0, 0, 0.72); color: #fff;
       font: 600 var(--hud-line-size, clamp(0.85rem, 1.6vw, 1.2rem))/1.35 ui-monospace, SFMono-Regular, Menlo, monospace;
-      font-variant-numeric: tabular-nums; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+      font-variant-numeric: tabular-nums; }
+    /* On a narrow view the line wraps between its parts, never inside one. */
+    span { white-space: nowrap; }
+    span.shown { white-space: normal; }
     b { color: var(--accent, #ffcc00); font-weight: 700; }
   `;
 
@@ -26,7 +29,7 @@ export class HudLine extends LitElement {
     const f = this.figures;
     if (!f) return html`<span data-hud-line="waiting">${msg('waiting for the first heatmap…')}</span>`;
     const p50 = f.latencyMs.p50;
-    return html`<b data-hud-line="rate">${f.heatmapsPerSecond.toFixed(1)}</b> ${msg('heatmaps/s')} · p50 <b data-hud-line="latency">${p50 === null ? '–' : p50.toFixed(0)}</b> ${msg('ms')} · <span data-hud-line="backend">${f.backend}</span> · <span data-hud-line="shown">${this.shown}</span>`;
+    return html`<span><b data-hud-line="rate">${f.heatmapsPerSecond.toFixed(1)}</b> ${msg('heatmaps/s')}</span> · <span>p50 <b data-hud-line="latency">${p50 === null ? '–' : p50.toFixed(0)}</b> ${msg('ms')}</span> · <span data-hud-line="backend">${f.backend}</span> · <span class="shown" data-hud-line="shown">${this.shown.split(' | ').map((v, k) => html`${k > 0 ? ' | ' : ''}<span>${v}</span>`)}</span>`;
   }
 }
 

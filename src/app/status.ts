@@ -42,6 +42,7 @@ export function statusOf(a: AppState): WhyCamStatus {
     ready: !!ready,
     backend: ready?.backend ?? null,
     backendNotes: ready?.backendNotes ?? [],
+    wasmThreads: ready?.wasmThreads ?? null,
     model: ready?.model ?? s.model,
     modelName: ready?.modelName ?? null,
     labels: ready?.labels ?? [],

@@ -128,7 +128,6 @@ test('a taught model is exported as a file and imported on another device', asyn
   await openPhoto(second, trainingPhotos(SHARED, 4)[0]![3]!.file);
   const s = await waitForStatus(second, (x) => x.model === opened.model && x.mode === 'image' && x.heatmap !== null, 60_000, 'the imported model\'s map');
   expect(s.predictions.map((p) => p.label).sort()).toEqual(['bird', 'dog']);
-  expect(s.target!.label).toBe('dog');
 
   // Deleting it removes it from the menu.
   const kept = second.locator('whycam-teach-panel').locator('li[data-stored="dogs or birds"]');

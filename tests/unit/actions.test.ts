@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isSettingsAction, settingsFor } from '../../src/app/actions.js';
+import { pairing, pairingOf } from '../../src/app/controllers/comparison.js';
 import { defaultSettings } from '../../src/app/settings.js';
 import { SHORTCUTS } from '../../src/app/shortcuts.js';
 
@@ -45,5 +46,27 @@ describe('settingsFor', () => {
     for (const k of SHORTCUTS) {
       if (isSettingsAction(k.action)) expect(Object.keys(settingsFor(k.action, s, LAYERS)).length, k.key).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('the classroom keys and the side-by-side pairings', () => {
+  const s = defaultSettings();
+  const ready = { camLayer: 'conv_pw_13_relu', defaultLayer: 'conv_pw_13_relu' } as Parameters<typeof pairing>[2];
+  const predictions = [{ classIndex: 259, label: 'Pomeranian', score: 0.8 }, { classIndex: 260, label: 'chow', score: 0.1 }];
+
+  it('b puts CAM beside the default view (and the default view beside CAM), and takes it away again', () => {
+    expect(settingsFor('side-by-side', s, LAYERS)).toEqual({ compare: { method: 'cam' } });
+    expect(settingsFor('side-by-side', { ...s, method: 'cam' }, LAYERS)).toEqual({ compare: { method: 'layercam', layer: 'conv_pw_11_relu' } });
+    expect(settingsFor('side-by-side', { ...s, compare: { method: 'cam' } }, LAYERS)).toEqual({ compare: null });
+    expect(settingsFor('hud', s, LAYERS)).toEqual({ hud: false });
+    expect(settingsFor('presentation', s, LAYERS)).toEqual({ presentation: true });
+  });
+
+  it('pairs 14×14 with 7×7, the explained class with the runner-up, and names the pairing back', () => {
+    expect(pairing('layer', s, ready, predictions)).toEqual({ method: 'layercam', layer: 'conv_pw_13_relu' });
+    expect(pairing('layer', { ...s, layer: 'conv_pw_13_relu' }, ready, predictions)).toEqual({ method: 'layercam', layer: 'conv_pw_11_relu' });
+    expect(pairing('class', s, ready, predictions)).toEqual({ classIndex: 260 });
+    expect(pairing('class', { ...s, classIndex: 260 }, ready, predictions)).toEqual({ classIndex: 259 });
+    for (const kind of ['off', 'method', 'layer', 'class'] as const) expect(pairingOf(pairing(kind, s, ready, predictions), s)).toBe(kind);
   });
 });

@@ -77,7 +77,7 @@ describe.each([
     const side = Math.min(image.width, image.height);
     const region = { x: Math.floor((image.width - side) / 2), y: Math.floor((image.height - side) / 2), width: side, height: side };
     const expected = tf.tidy(() => {
-      const rgba = tf.tensor3d(image.data, [image.height, image.width, 4], 'int32');
+      const rgba = tf.tensor3d(new Uint8Array(image.data), [image.height, image.width, 4], 'int32');
       const square = tf.slice(rgba, [region.y, region.x, 0], [side, side, 3]);
       const x = tf.image.resizeBilinear(tf.cast(square, 'float32') as tf.Tensor3D, [224, 224], false, true);
       return (nested.predict(tf.expandDims(tf.sub(tf.div(x, 127), 1), 0)) as tf.Tensor).dataSync();

@@ -135,7 +135,10 @@ export class WorkerConnection implements ReactiveController {
   private checkAlive(): void {
     if (!this.ready || this.loading || document.hidden) return;
     const silent = performance.now() - this.lastHeard;
-    if (silent > Math.max(1500, 3 * this.frameMs() + 500)) {
+    // Before its first frame is measured, the model's start-up (which includes a warm-up frame) is the yardstick:
+    // on the CPU backend one frame keeps the worker's event loop busy for seconds.
+    const frameMs = this.frameMs() || this.ready.startupMs;
+    if (silent > Math.max(1500, 3 * frameMs + 500)) {
       this.client?.restart(msg(str`the worker stopped answering for ${(silent / 1000).toFixed(1)} s`));
     }
   }
