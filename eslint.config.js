@@ -4,14 +4,33 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'out/**', 'node_modules/**', 'models/*/**', 'test-results/**', 'playwright-report/**', 'bench/results/**', '.gpukit/**', 'src/locales/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'build/**',
+      'out/**',
+      'node_modules/**',
+      'models/*/**',
+      'test-results/**',
+      'playwright-report/**',
+      'bench/results/**',
+      '.gpukit/**',
+      'src/locales/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
     languageOptions: {
       parserOptions: {
-        project: ['./tsconfig.json', './workers/tsconfig.json', './tsconfig.node.json', './tsconfig.bench.json', './tsconfig.tools.json'],
+        project: [
+          './tsconfig.json',
+          './workers/tsconfig.json',
+          './tsconfig.node.json',
+          './tsconfig.bench.json',
+          './tsconfig.tools.json',
+        ],
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -27,7 +46,10 @@ export default tseslint.config(
       '@typescript-eslint/prefer-promise-reject-errors': 'error',
       '@typescript-eslint/no-base-to-string': 'error',
       '@typescript-eslint/restrict-plus-operands': 'error',
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowNullish: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true, allowNullish: true },
+      ],
       '@typescript-eslint/no-for-in-array': 'error',
       '@typescript-eslint/no-implied-eval': 'error',
       '@typescript-eslint/no-array-delete': 'error',

@@ -17,7 +17,10 @@ function modelsVersion(): string {
   const hash = crypto.createHash('sha256');
   for (const entry of MODELS.filter((m) => m.fetch === 'default')) {
     const file = path.join(modelsDir, entry.id, 'model.json');
-    hash.update(entry.id).update(fs.existsSync(file) ? fs.readFileSync(file) : 'missing').update(JSON.stringify(entry.sha256));
+    hash
+      .update(entry.id)
+      .update(fs.existsSync(file) ? fs.readFileSync(file) : 'missing')
+      .update(JSON.stringify(entry.sha256));
   }
   return hash.digest('hex').slice(0, 12);
 }
@@ -30,12 +33,21 @@ function cspMeta(): Plugin {
   return {
     name: 'whycam-csp',
     apply: 'build',
-    transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CONTENT_SECURITY_POLICY }, injectTo: 'head-prepend' }],
+    transformIndexHtml: () => [
+      {
+        tag: 'meta',
+        attrs: { 'http-equiv': 'Content-Security-Policy', content: CONTENT_SECURITY_POLICY },
+        injectTo: 'head-prepend',
+      },
+    ],
   };
 }
 
 const icon = (size: number, purpose = 'any') => ({
-  src: `icons/${purpose === 'maskable' ? 'maskable' : 'icon'}-${size}.png`, sizes: `${size}x${size}`, type: 'image/png', purpose,
+  src: `icons/${purpose === 'maskable' ? 'maskable' : 'icon'}-${size}.png`,
+  sizes: `${size}x${size}`,
+  type: 'image/png',
+  purpose,
 });
 
 export default defineConfig({
@@ -58,7 +70,8 @@ export default defineConfig({
         id: './',
         name: 'WhyCam — why did the network decide that?',
         short_name: 'WhyCam',
-        description: 'Point a camera at an object: an ImageNet network classifies every frame and a live heatmap (Grad-CAM, CAM, LayerCAM) shows which part of the picture drove the decision. Runs offline, on the device.',
+        description:
+          'Point a camera at an object: an ImageNet network classifies every frame and a live heatmap (Grad-CAM, CAM, LayerCAM) shows which part of the picture drove the decision. Runs offline, on the device.',
         start_url: './',
         scope: './',
         display: 'standalone',
@@ -72,8 +85,20 @@ export default defineConfig({
           icon(512, 'maskable'),
         ],
         screenshots: [
-          { src: 'screenshots/wide.png', sizes: '1280x720', type: 'image/png', form_factor: 'wide', label: 'Live heatmap over the camera, with predictions and controls' },
-          { src: 'screenshots/narrow.png', sizes: '540x960', type: 'image/png', form_factor: 'narrow', label: 'WhyCam on a phone' },
+          {
+            src: 'screenshots/wide.png',
+            sizes: '1280x720',
+            type: 'image/png',
+            form_factor: 'wide',
+            label: 'Live heatmap over the camera, with predictions and controls',
+          },
+          {
+            src: 'screenshots/narrow.png',
+            sizes: '540x960',
+            type: 'image/png',
+            form_factor: 'narrow',
+            label: 'WhyCam on a phone',
+          },
         ],
       },
       injectManifest: {

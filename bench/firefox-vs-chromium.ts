@@ -28,7 +28,9 @@ const { values: o } = parseArgs({
   },
 });
 if (o.help) {
-  console.log('Usage: npm run bench:browsers -- [--seconds 20] [--threads auto|1,2] [--browsers firefox,chromium] [--root CHECKOUT]');
+  console.log(
+    'Usage: npm run bench:browsers -- [--seconds 20] [--threads auto|1,2] [--browsers firefox,chromium] [--root CHECKOUT]',
+  );
   process.exit(0);
 }
 const seconds = Number(o.seconds ?? 20);
@@ -56,14 +58,16 @@ interface Row {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const readStatus = (): WhyCamStatus | null => (window as Window & { whycam?: { status(): WhyCamStatus } }).whycam?.status() ?? null;
+const readStatus = (): WhyCamStatus | null =>
+  (window as Window & { whycam?: { status(): WhyCamStatus } }).whycam?.status() ?? null;
 
 /** Waits for the warm-up, then counts heatmaps over `seconds`; latency is the app's own window at the end. */
 async function measure(evaluate: Evaluate, browser: string, build: string): Promise<Row> {
   const deadline = Date.now() + 180_000;
   let s = await evaluate(readStatus);
   while (!s || s.frames < WARM_FRAMES) {
-    if (Date.now() > deadline) throw new Error(`${browser}: no heatmaps after 180 s (${JSON.stringify(s?.error ?? s?.notices)})`);
+    if (Date.now() > deadline)
+      throw new Error(`${browser}: no heatmaps after 180 s (${JSON.stringify(s?.error ?? s?.notices)})`);
     await sleep(250);
     s = await evaluate(readStatus);
   }
@@ -111,7 +115,11 @@ function buildApp(threads: string): string {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), `whycam-bench-${threads}-`));
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
   if (threads !== 'auto') env['VITE_WASM_THREADS'] = threads;
-  execFileSync('npx', ['vite', 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], { cwd: root, stdio: 'inherit', env });
+  execFileSync('npx', ['vite', 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], {
+    cwd: root,
+    stdio: 'inherit',
+    env,
+  });
   return out;
 }
 
@@ -125,7 +133,9 @@ for (const threads of threadVariants) {
       const url = `${server.url}/?backend=wasm`;
       const row = name === 'firefox' ? await runFirefox(url, threads) : await runChromium(url, threads);
       rows.push(row);
-      console.error(`${row.browser} (build: ${threads}): ${row.fps.toFixed(1)} heatmaps/s, p50 ${row.p50?.toFixed(0)} ms`);
+      console.error(
+        `${row.browser} (build: ${threads}): ${row.fps.toFixed(1)} heatmaps/s, p50 ${row.p50?.toFixed(0)} ms`,
+      );
     }
   } finally {
     await server.stop();
@@ -134,16 +144,24 @@ for (const threads of threadVariants) {
 }
 
 const f = (x: number | null, digits = 1): string => (x === null || Number.isNaN(x) ? '–' : x.toFixed(digits));
-console.log(`\nLive default view (LayerCAM, conv_pw_11_relu), WASM, ${seconds} s after ${WARM_FRAMES} warm-up heatmaps; ${os.cpus().length} cores\n`);
-console.log('| browser | build threads | WASM threads in use | heatmaps/s | latency p50 (ms) | p95 (ms) | forward (ms) |');
+console.log(
+  `\nLive default view (LayerCAM, conv_pw_11_relu), WASM, ${seconds} s after ${WARM_FRAMES} warm-up heatmaps; ${os.cpus().length} cores\n`,
+);
+console.log(
+  '| browser | build threads | WASM threads in use | heatmaps/s | latency p50 (ms) | p95 (ms) | forward (ms) |',
+);
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.browser} | ${r.build} | ${r.wasmThreads} | ${f(r.fps)} | ${f(r.p50, 0)} | ${f(r.p95, 0)} | ${f(r.forwardMs)} |`);
+  console.log(
+    `| ${r.browser} | ${r.build} | ${r.wasmThreads} | ${f(r.fps)} | ${f(r.p50, 0)} | ${f(r.p95, 0)} | ${f(r.forwardMs)} |`,
+  );
 }
 for (const build of threadVariants) {
   const ff = rows.find((r) => r.build === build && r.browser === 'firefox');
   const cr = rows.find((r) => r.build === build && r.browser === 'chromium');
   if (ff && cr) {
-    console.log(`\nbuild ${build}: Firefox/Chromium rate ${f(ff.fps / cr.fps, 2)}×, latency p50 ${ff.p50 && cr.p50 ? f(ff.p50 / cr.p50, 2) : '–'}×`);
+    console.log(
+      `\nbuild ${build}: Firefox/Chromium rate ${f(ff.fps / cr.fps, 2)}×, latency p50 ${ff.p50 && cr.p50 ? f(ff.p50 / cr.p50, 2) : '–'}×`,
+    );
   }
 }

@@ -7,7 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 /** Kernels that only relabel a tensor's shape or alias it: they dispatch no work. */
 const SHAPE_ONLY = new Set(['Reshape', 'ExpandDims', 'Squeeze', 'Identity']);
 
-interface KernelRunner { runKernelFunc(params: { kernelName?: string }): unknown }
+interface KernelRunner {
+  runKernelFunc(params: { kernelName?: string }): unknown;
+}
 
 /**
  * Runs `frame` and counts the kernels it asks the engine for: each counted once (a kernel that
@@ -38,7 +40,10 @@ export async function countKernels(frame: () => Promise<unknown>): Promise<{ ker
   return { kernels: names.length, names };
 }
 
-interface TimerQuery { name: string; query: Promise<number> | number }
+interface TimerQuery {
+  name: string;
+  query: Promise<number> | number;
+}
 interface TimedWebGpuBackend {
   supportTimestampQuery?: boolean;
   activeTimers?: TimerQuery[] | null;

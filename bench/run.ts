@@ -70,7 +70,9 @@ function sharedPlugin(): Plugin {
 }
 
 async function launch(camera = false): Promise<Browser> {
-  return chromium.launch(chromiumLaunchOptions({ webgpu: true, ...(camera ? { camera: CAMERA, allowCamera: true } : {}) }));
+  return chromium.launch(
+    chromiumLaunchOptions({ webgpu: true, ...(camera ? { camera: CAMERA, allowCamera: true } : {}) }),
+  );
 }
 
 async function micro(devUrl: string): Promise<{ rows: BenchRow[]; notes: Record<string, string[]> }> {
@@ -91,8 +93,13 @@ async function micro(devUrl: string): Promise<{ rows: BenchRow[]; notes: Record<
       const run = async () => {
         await page.goto(`${devUrl}/bench/browser/micro.html`);
         await page.waitForFunction(() => 'runMicro' in window);
-        return page.evaluate((req) => (window as unknown as { runMicro(r: unknown): Promise<{ results: MicroResult[]; notes: string[] }> }).runMicro(req),
-          { backend, models, image: '/shared/images/photos/sherlock_golden_retriever.jpg', ...budget[backend]! });
+        return page.evaluate(
+          (req) =>
+            (
+              window as unknown as { runMicro(r: unknown): Promise<{ results: MicroResult[]; notes: string[] }> }
+            ).runMicro(req),
+          { backend, models, image: '/shared/images/photos/sherlock_golden_retriever.jpg', ...budget[backend]! },
+        );
       };
       // The development server reloads the page when it first meets new dependencies: try again.
       let out: Awaited<ReturnType<typeof run>> | undefined;
@@ -133,10 +140,18 @@ interface LiveFigures {
 }
 
 const appStatus = (page: Page): Promise<WhyCamStatus> => page.evaluate(() => window.whycam!.status());
-const heapMB = (page: Page) => page.evaluate(() => ((performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0) / 2 ** 20);
+const heapMB = (page: Page) =>
+  page.evaluate(
+    () => ((performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0) / 2 ** 20,
+  );
 
 /** The live app; with `compare`, side by side (two views of each frame from one forward pass and one read-back). */
-async function liveApp(appUrl: string, backend: string, model: string, compare: WhyCamSet['compare'] = null): Promise<LiveFigures> {
+async function liveApp(
+  appUrl: string,
+  backend: string,
+  model: string,
+  compare: WhyCamSet['compare'] = null,
+): Promise<LiveFigures> {
   const browser = await launch(true);
   try {
     const context = await browser.newContext();
@@ -150,7 +165,9 @@ async function liveApp(appUrl: string, backend: string, model: string, compare: 
     };
     await page.goto(url);
     const cold = await firstHeatmap();
-    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60_000 }).catch(() => undefined);
+    await page
+      .waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 60_000 })
+      .catch(() => undefined);
     await page.reload();
     const warm = await firstHeatmap();
     if (compare) {
@@ -167,8 +184,12 @@ async function liveApp(appUrl: string, backend: string, model: string, compare: 
     const s = end.stages;
     const workerFrame = s ? s.preprocessMs + s.forwardMs + s.heatmapMs + s.readbackMs : null;
     return {
-      pipeline: compare ? `whycam side by side (${end.views!.map((v) => `${v.method} ${v.heatmap.width}×${v.heatmap.height}`).join(' vs ')})` : 'whycam (worker)',
-      backend: end.backend ?? backend, model, seconds: liveSeconds,
+      pipeline: compare
+        ? `whycam side by side (${end.views!.map((v) => `${v.method} ${v.heatmap.width}×${v.heatmap.height}`).join(' vs ')})`
+        : 'whycam (worker)',
+      backend: end.backend ?? backend,
+      model,
+      seconds: liveSeconds,
       heatmapsPerSecond: (end.frames - start.frames) / liveSeconds,
       latencyMs: end.latencyMs,
       workerFrameMs: workerFrame,
@@ -193,7 +214,13 @@ async function liveNaive(devUrl: string): Promise<LiveFigures> {
     await context.addInitScript(observeLongTasks);
     const page = await context.newPage();
     await page.goto(`${devUrl}/bench/browser/naive.html?backend=wasm`);
-    await page.waitForFunction(() => (window as unknown as { naive: { frames: number; error: string } }).naive.frames > 3 || !!(window as unknown as { naive: { error: string } }).naive.error, null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () =>
+        (window as unknown as { naive: { frames: number; error: string } }).naive.frames > 3 ||
+        !!(window as unknown as { naive: { error: string } }).naive.error,
+      null,
+      { timeout: 120_000 },
+    );
     const error = await page.evaluate(() => (window as unknown as { naive: { error: string } }).naive.error);
     if (error) throw new Error(error);
     await takeLongTasks(page, { clear: true });
@@ -203,11 +230,21 @@ async function liveNaive(devUrl: string): Promise<LiveFigures> {
     const f1 = await page.evaluate(() => (window as unknown as { naive: { frames: number } }).naive.frames);
     const longTasks = await takeLongTasks(page);
     return {
-      pipeline: 'baseline (naive, main thread)', backend: 'wasm', model: DEFAULT_MODEL_ID, seconds: liveSeconds,
-      heatmapsPerSecond: (f1 - f0) / liveSeconds, latencyMs: { p50: null, p95: null }, workerFrameMs: null, latencyOverWorkerFrame: null,
-      longTasksOver50ms: longTasks.filter((d) => d > LONG_TASK_LIMIT_MS).length, longestTaskMs: Math.max(0, ...longTasks),
-      numTensors: { start: null, end: null }, openVideoFrames: null, jsHeapMB: { start: heapStart, end: await heapMB(page) },
-      frames: f1, firstHeatmapAfterCameraMs: { cold: null, warm: null },
+      pipeline: 'baseline (naive, main thread)',
+      backend: 'wasm',
+      model: DEFAULT_MODEL_ID,
+      seconds: liveSeconds,
+      heatmapsPerSecond: (f1 - f0) / liveSeconds,
+      latencyMs: { p50: null, p95: null },
+      workerFrameMs: null,
+      latencyOverWorkerFrame: null,
+      longTasksOver50ms: longTasks.filter((d) => d > LONG_TASK_LIMIT_MS).length,
+      longestTaskMs: Math.max(0, ...longTasks),
+      numTensors: { start: null, end: null },
+      openVideoFrames: null,
+      jsHeapMB: { start: heapStart, end: await heapMB(page) },
+      frames: f1,
+      firstHeatmapAfterCameraMs: { cold: null, warm: null },
     };
   } finally {
     await browser.close();
@@ -216,7 +253,10 @@ async function liveNaive(devUrl: string): Promise<LiveFigures> {
 
 /** The long-task target, checked here rather than in the tests: a loaded machine stretches the odd task. */
 function longTaskVerdict(l: LiveFigures): string {
-  const verdict = l.longTasksOver50ms === 0 ? 'met' : `MISSED: ${l.longTasksOver50ms} long tasks, the longest ${l.longestTaskMs.toFixed(0)} ms`;
+  const verdict =
+    l.longTasksOver50ms === 0
+      ? 'met'
+      : `MISSED: ${l.longTasksOver50ms} long tasks, the longest ${l.longestTaskMs.toFixed(0)} ms`;
   return `- long tasks (${l.backend}, ${l.model}): target none over ${LONG_TASK_LIMIT_MS} ms on the page's main thread: ${verdict}`;
 }
 
@@ -227,7 +267,9 @@ function liveTable(live: readonly LiveFigures[]): string {
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const l of live) {
-    lines.push(`| ${l.pipeline} | ${l.backend} | ${l.model} | ${f(l.heatmapsPerSecond)} | ${f(l.latencyMs.p50, 0)} / ${f(l.latencyMs.p95, 0)} | ${f(l.workerFrameMs)} | ${f(l.latencyOverWorkerFrame, 2)} | ${l.longTasksOver50ms} (max ${f(l.longestTaskMs, 0)}) | ${l.numTensors.start ?? '–'}→${l.numTensors.end ?? '–'} | ${l.openVideoFrames ?? '–'} | ${f(l.jsHeapMB.start)}→${f(l.jsHeapMB.end)} | ${f(l.firstHeatmapAfterCameraMs.cold, 0)} / ${f(l.firstHeatmapAfterCameraMs.warm, 0)} |`);
+    lines.push(
+      `| ${l.pipeline} | ${l.backend} | ${l.model} | ${f(l.heatmapsPerSecond)} | ${f(l.latencyMs.p50, 0)} / ${f(l.latencyMs.p95, 0)} | ${f(l.workerFrameMs)} | ${f(l.latencyOverWorkerFrame, 2)} | ${l.longTasksOver50ms} (max ${f(l.longestTaskMs, 0)}) | ${l.numTensors.start ?? '–'}→${l.numTensors.end ?? '–'} | ${l.openVideoFrames ?? '–'} | ${f(l.jsHeapMB.start)}→${f(l.jsHeapMB.end)} | ${f(l.firstHeatmapAfterCameraMs.cold, 0)} / ${f(l.firstHeatmapAfterCameraMs.warm, 0)} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -240,7 +282,10 @@ async function main(): Promise<void> {
   const app = new StaticServer(outDir);
   await app.start();
   const dev = await createServer({
-    root: PROJECT_ROOT, logLevel: 'error', server: { port: 0, host: '127.0.0.1' }, plugins: [sharedPlugin()],
+    root: PROJECT_ROOT,
+    logLevel: 'error',
+    server: { port: 0, host: '127.0.0.1' },
+    plugins: [sharedPlugin()],
     optimizeDeps: { entries: ['bench/browser/*.html', 'bench/browser/*.worker.ts'] },
   });
   await dev.listen();
@@ -273,15 +318,25 @@ async function main(): Promise<void> {
     };
     const markdown = [
       `# WhyCam benchmark, ${started.toISOString()}`,
-      '', report.machine, '',
-      '## Per frame (sherlock.jpg, 960×640, as a VideoFrame → read-back; medians after warm-up)', '',
-      markdownTable(rows), '',
-      '### Kernels and stages per frame (medians; GPU ms from timestamp queries where the adapter has them)', '',
-      stageTable(rows), '',
-      ...Object.entries(notes).map(([b, n]) => `- ${b}: ${n.join('; ') || 'started'}`), '',
-      `## Live pipeline (fake camera, ${liveSeconds} s)`, '',
-      liveTable(live), '',
-      ...live.filter((l) => l.pipeline.startsWith('whycam')).map((l) => longTaskVerdict(l)), '',
+      '',
+      report.machine,
+      '',
+      '## Per frame (sherlock.jpg, 960×640, as a VideoFrame → read-back; medians after warm-up)',
+      '',
+      markdownTable(rows),
+      '',
+      '### Kernels and stages per frame (medians; GPU ms from timestamp queries where the adapter has them)',
+      '',
+      stageTable(rows),
+      '',
+      ...Object.entries(notes).map(([b, n]) => `- ${b}: ${n.join('; ') || 'started'}`),
+      '',
+      `## Live pipeline (fake camera, ${liveSeconds} s)`,
+      '',
+      liveTable(live),
+      '',
+      ...live.filter((l) => l.pipeline.startsWith('whycam')).map((l) => longTaskVerdict(l)),
+      '',
     ].join('\n');
     const dir = path.join(PROJECT_ROOT, 'bench', 'results');
     fs.mkdirSync(dir, { recursive: true });

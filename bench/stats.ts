@@ -47,22 +47,33 @@ function stageMedians(samples: readonly StageSample[], gpuSamples: readonly numb
 }
 
 export function markdownTable(rows: readonly BenchRow[]): string {
-  const lines = ['| backend | model | mode | median ms | p90 ms | × classify | heatmaps/s | n |', '|---|---|---|---|---|---|---|---|'];
+  const lines = [
+    '| backend | model | mode | median ms | p90 ms | × classify | heatmaps/s | n |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
   for (const r of rows) {
-    lines.push(r.error
-      ? `| ${r.backend} | ${r.model} | ${r.mode} | failed: ${r.error.replace(/\|/g, '/').slice(0, 80)} | | | | |`
-      : `| ${r.backend} | ${r.model} | ${r.mode} | ${r.medianMs.toFixed(1)} | ${r.p90Ms.toFixed(1)} | ${r.ratioToClassify.toFixed(2)} | ${(1000 / r.medianMs).toFixed(1)} | ${r.n} |`);
+    lines.push(
+      r.error
+        ? `| ${r.backend} | ${r.model} | ${r.mode} | failed: ${r.error.replace(/\|/g, '/').slice(0, 80)} | | | | |`
+        : `| ${r.backend} | ${r.model} | ${r.mode} | ${r.medianMs.toFixed(1)} | ${r.p90Ms.toFixed(1)} | ${r.ratioToClassify.toFixed(2)} | ${(1000 / r.medianMs).toFixed(1)} | ${r.n} |`,
+    );
   }
   return lines.join('\n');
 }
 
 /** Kernels and stage times per frame, one row per mode. */
 export function stageTable(rows: readonly BenchRow[]): string {
-  const f = (v: number | null | undefined): string => (v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(2));
-  const lines = ['| backend | model | mode | kernels | preprocess ms | encode ms | GPU ms | read-back ms |', '|---|---|---|---|---|---|---|---|'];
+  const f = (v: number | null | undefined): string =>
+    v === null || v === undefined || Number.isNaN(v) ? '–' : v.toFixed(2);
+  const lines = [
+    '| backend | model | mode | kernels | preprocess ms | encode ms | GPU ms | read-back ms |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
   for (const r of rows) {
     if (r.error) continue;
-    lines.push(`| ${r.backend} | ${r.model} | ${r.mode} | ${r.kernels ?? '–'} | ${f(r.stages?.preprocessMs)} | ${f(r.stages?.encodeMs)} | ${f(r.stages?.gpuMs)} | ${f(r.stages?.readbackMs)} |`);
+    lines.push(
+      `| ${r.backend} | ${r.model} | ${r.mode} | ${r.kernels ?? '–'} | ${f(r.stages?.preprocessMs)} | ${f(r.stages?.encodeMs)} | ${f(r.stages?.gpuMs)} | ${f(r.stages?.readbackMs)} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -84,7 +95,13 @@ export function toRows(results: readonly RawResult[]): BenchRow[] {
     const classify = results.find((c) => c.backend === r.backend && c.model === r.model && c.mode === 'classify');
     const reference = classify ? summarize(classify.samplesMs).medianMs : NaN;
     return {
-      backend: r.backend, model: r.model, mode: r.mode, medianMs: s.medianMs, p90Ms: s.p90Ms, ratioToClassify: s.medianMs / reference, n: s.n,
+      backend: r.backend,
+      model: r.model,
+      mode: r.mode,
+      medianMs: s.medianMs,
+      p90Ms: s.p90Ms,
+      ratioToClassify: s.medianMs / reference,
+      n: s.n,
       ...(r.kernels !== undefined ? { kernels: r.kernels } : {}),
       ...(r.stageSamples?.length ? { stages: stageMedians(r.stageSamples, r.gpuSamplesMs ?? []) } : {}),
       ...(r.error ? { error: r.error } : {}),

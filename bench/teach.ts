@@ -19,7 +19,11 @@ import { PROJECT_ROOT } from '../src/node/paths.js';
 import { boxedPhotos, TAUGHT_CLASSES, trainingPhotos } from '../tests/helpers/teach-photos.js';
 
 const { values: o } = parseArgs({
-  options: { backend: { type: 'string', default: 'wasm' }, 'per-class': { type: 'string', default: '20' }, epochs: { type: 'string', default: '40' } },
+  options: {
+    backend: { type: 'string', default: 'wasm' },
+    'per-class': { type: 'string', default: '20' },
+    epochs: { type: 'string', default: '40' },
+  },
 });
 const SHARED = path.join(PROJECT_ROOT, '..', 'shared');
 const perClass = Number(o['per-class']);
@@ -56,7 +60,10 @@ const head = await trainHead(classes, {
 });
 
 const files = taughtModelFiles(head, { id: DEFAULT_MODEL_ID, pool: features.pool, inputSize: 224 }, 'bench');
-const taught = await openModel((name) => Promise.resolve(files[name as keyof typeof files] ?? null), { location: 'bench', loadBase: registeredArtifacts() });
+const taught = await openModel((name) => Promise.resolve(files[name as keyof typeof files] ?? null), {
+  location: 'bench',
+  loadBase: registeredArtifacts(),
+});
 let correct = 0;
 const judged = boxedPhotos(SHARED, 10);
 for (const p of judged) {
@@ -76,4 +83,4 @@ console.log(`# Teaching under Node — ${os.cpus()[0]?.model ?? 'cpu'} ×${os.cp
 | all features | ${perImage.reduce((a, b) => a + b, 0).toFixed(0)} ms |
 | training, ${epochs} epochs (Dense softmax, Adam) | ${head.trainMs.toFixed(0)} ms (median epoch ${median(epochMs).toFixed(1)} ms) |
 | held-back accuracy | ${head.accuracy === null ? '–' : `${(head.accuracy * 100).toFixed(1)}%`} (${head.classes.map((c) => `${c.name} ${c.correct}/${c.heldBack}`).join(', ')}) |
-| accuracy on ${judged.length} validation photos | ${(100 * correct / judged.length).toFixed(1)}% |`);
+| accuracy on ${judged.length} validation photos | ${((100 * correct) / judged.length).toFixed(1)}% |`);

@@ -17,9 +17,21 @@ export interface ChromiumOptions {
   preciseMemory?: boolean;
 }
 
-export function chromiumArgs({ webgpu = false, camera = null, allowCamera = false, preciseMemory = false }: ChromiumOptions = {}): string[] {
+export function chromiumArgs({
+  webgpu = false,
+  camera = null,
+  allowCamera = false,
+  preciseMemory = false,
+}: ChromiumOptions = {}): string[] {
   // No sandbox (containers); no background traffic of the browser's own (the privacy test records every request).
-  const args = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+  const args = [
+    '--no-sandbox',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+  ];
   if (webgpu) args.push('--enable-unsafe-webgpu');
   if (camera) args.push('--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${camera}`);
   if (allowCamera) args.push('--use-fake-ui-for-media-stream');
@@ -46,7 +58,9 @@ declare global {
 export function observeLongTasks(): void {
   const tasks: number[] = [];
   window.longTasks = tasks;
-  new PerformanceObserver((list) => { for (const e of list.getEntries()) tasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) tasks.push(e.duration);
+  }).observe({ type: 'longtask', buffered: true });
 }
 
 /** The long tasks recorded so far, optionally forgetting them (to measure from now on). */

@@ -21,7 +21,10 @@ function icon(size: number, maskable: boolean): Buffer {
   const samples = 4;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      let r = 0, g = 0, b = 0, a = 0;
+      let r = 0,
+        g = 0,
+        b = 0,
+        a = 0;
       for (let sy = 0; sy < samples; sy++) {
         for (let sx = 0; sx < samples; sx++) {
           const px = x + (sx + 0.5) / samples;
@@ -42,7 +45,10 @@ function icon(size: number, maskable: boolean): Buffer {
           } else if (d < lens + ring) {
             col = [232, 232, 232];
           }
-          r += col[0]!; g += col[1]!; b += col[2]!; a += 255;
+          r += col[0]!;
+          g += col[1]!;
+          b += col[2]!;
+          a += 255;
         }
       }
       const n = samples * samples;
@@ -57,7 +63,8 @@ function icon(size: number, maskable: boolean): Buffer {
 }
 
 fs.mkdirSync(OUT, { recursive: true });
-for (const size of [48, 72, 96, 128, 144, 152, 192, 384, 512]) fs.writeFileSync(path.join(OUT, `icon-${size}.png`), icon(size, false));
+for (const size of [48, 72, 96, 128, 144, 152, 192, 384, 512])
+  fs.writeFileSync(path.join(OUT, `icon-${size}.png`), icon(size, false));
 for (const size of [192, 512]) fs.writeFileSync(path.join(OUT, `maskable-${size}.png`), icon(size, true));
 fs.writeFileSync(path.join(OUT, 'apple-touch-icon-180.png'), icon(180, true));
 console.log(`icons written to ${OUT}`);

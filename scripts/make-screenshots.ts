@@ -21,20 +21,35 @@ async function openScene(page: Page, query = ''): Promise<void> {
     // A yellow ball on a green lawn under a blue sky.
     const c = new OffscreenCanvas(640, 480);
     const g = c.getContext('2d')!;
-    g.fillStyle = '#6fa8dc'; g.fillRect(0, 0, 640, 260);
-    g.fillStyle = '#4e8f3a'; g.fillRect(0, 260, 640, 220);
+    g.fillStyle = '#6fa8dc';
+    g.fillRect(0, 0, 640, 260);
+    g.fillStyle = '#4e8f3a';
+    g.fillRect(0, 260, 640, 220);
     const ball = g.createRadialGradient(300, 280, 10, 320, 300, 90);
-    ball.addColorStop(0, '#fff59d'); ball.addColorStop(1, '#c9a400');
-    g.fillStyle = ball; g.beginPath(); g.arc(320, 300, 90, 0, Math.PI * 2); g.fill();
-    g.strokeStyle = '#ffffff'; g.lineWidth = 6; g.beginPath(); g.arc(250, 300, 90, -0.9, 0.9); g.stroke();
-    g.beginPath(); g.arc(390, 300, 90, Math.PI - 0.9, Math.PI + 0.9); g.stroke();
+    ball.addColorStop(0, '#fff59d');
+    ball.addColorStop(1, '#c9a400');
+    g.fillStyle = ball;
+    g.beginPath();
+    g.arc(320, 300, 90, 0, Math.PI * 2);
+    g.fill();
+    g.strokeStyle = '#ffffff';
+    g.lineWidth = 6;
+    g.beginPath();
+    g.arc(250, 300, 90, -0.9, 0.9);
+    g.stroke();
+    g.beginPath();
+    g.arc(390, 300, 90, Math.PI - 0.9, Math.PI + 0.9);
+    g.stroke();
     const blob = await c.convertToBlob({ type: 'image/png' });
     await window.whycam!.openImage(blob);
   });
   await page.waitForFunction(() => window.whycam!.status().frames > 0, null, { timeout: 120_000 });
 }
 
-for (const [name, width, height] of [['wide', 1280, 720], ['narrow', 540, 960]] as const) {
+for (const [name, width, height] of [
+  ['wide', 1280, 720],
+  ['narrow', 540, 960],
+] as const) {
   const page = await browser.newPage({ viewport: { width, height } });
   await openScene(page);
   await page.waitForTimeout(500);
@@ -43,10 +58,15 @@ for (const [name, width, height] of [['wide', 1280, 720], ['narrow', 540, 960]] 
 }
 
 // Presentation mode, once the controls have gone (the pointer rests).
-for (const [name, width, height] of [['presentation-wide', 1280, 720], ['presentation-phone', 390, 844]] as const) {
+for (const [name, width, height] of [
+  ['presentation-wide', 1280, 720],
+  ['presentation-phone', 390, 844],
+] as const) {
   const page = await browser.newPage({ viewport: { width, height } });
   await openScene(page, '&presentation=1');
-  await page.waitForFunction(() => document.querySelector('whycam-app')!.hasAttribute('idle'), null, { timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelector('whycam-app')!.hasAttribute('idle'), null, {
+    timeout: 60_000,
+  });
   await page.waitForTimeout(600);
   await page.screenshot({ path: path.join(OUT, `${name}.png`) });
   await page.close();

@@ -36,10 +36,14 @@ export function modelsPlugin(modelsDir: string): Plugin {
         const folder = path.join(modelsDir, entry.id);
         const manifest = path.join(folder, 'model.json');
         if (!fs.existsSync(manifest)) {
-          this.warn(`model ${entry.id} is not installed in ${folder}: the app will report it missing. Run: npm run models`);
+          this.warn(
+            `model ${entry.id} is not installed in ${folder}: the app will report it missing. Run: npm run models`,
+          );
           continue;
         }
-        const { weightsManifest } = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { weightsManifest: { paths: string[] }[] };
+        const { weightsManifest } = JSON.parse(fs.readFileSync(manifest, 'utf8')) as {
+          weightsManifest: { paths: string[] }[];
+        };
         for (const name of ['model.json', ...weightsManifest.flatMap((g) => g.paths)]) {
           const file = path.join(folder, name);
           if (!fs.existsSync(file)) {

@@ -35,7 +35,10 @@ export function wasmThreadsPlugin(): Plugin {
       if (id !== RESOLVED) return undefined;
       if (!building) return 'export const pthreadScript = null; export const factoryScript = null;';
       const factoryFile = require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
-      const { wasmWorkerContents } = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as { wasmWorkerContents: string };
+      const { wasmWorkerContents } =
+        require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as {
+          wasmWorkerContents: string;
+        };
       const emit = (stem: string, source: string): string => {
         const name = `${stem}-${crypto.createHash('sha256').update(source).digest('hex').slice(0, 8)}.js`;
         this.emitFile({ type: 'asset', fileName: `assets/${name}`, source });

@@ -150,8 +150,20 @@ export interface TeachTrainMessage {
   classes: { name: string; exampleIds: number[] }[];
 }
 
-export type ToWorker = InitMessage | StreamMessage | FrameMessage | ImageMessage | SettingsMessage | ModelMessage | CameraMessage | StopStreamMessage | DrillMessage
-  | OpenModelMessage | TeachExampleMessage | TeachForgetMessage | TeachTrainMessage;
+export type ToWorker =
+  | InitMessage
+  | StreamMessage
+  | FrameMessage
+  | ImageMessage
+  | SettingsMessage
+  | ModelMessage
+  | CameraMessage
+  | StopStreamMessage
+  | DrillMessage
+  | OpenModelMessage
+  | TeachExampleMessage
+  | TeachForgetMessage
+  | TeachTrainMessage;
 
 // ---- worker → page -------------------------------------------------------------------------
 
@@ -305,7 +317,19 @@ export interface ModelFailedMessage {
   hint: string | null;
 }
 
-export type FromWorker = TeachExampleDoneMessage | TeachProgressMessage | TaughtMessage | ModelFailedMessage | ReadyMessage | ProgressMessage | ResultMessage | ErrorMessage | AliveMessage | StreamEndedMessage | RecoveringMessage | FrameAckMessage;
+export type FromWorker =
+  | TeachExampleDoneMessage
+  | TeachProgressMessage
+  | TaughtMessage
+  | ModelFailedMessage
+  | ReadyMessage
+  | ProgressMessage
+  | ResultMessage
+  | ErrorMessage
+  | AliveMessage
+  | StreamEndedMessage
+  | RecoveringMessage
+  | FrameAckMessage;
 
 /** Milliseconds since the epoch on a clock shared by the page and its workers. */
 export function wallClock(): number {

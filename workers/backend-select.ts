@@ -221,7 +221,11 @@ export async function chooseBackend(forced: BackendName | null): Promise<Backend
     try {
       const software = await softwareRenderer(name);
       if (software === 'unavailable') {
-        notes.push(name === 'webgpu' ? 'webgpu: not available in this browser (no adapter)' : 'webgl: WebGL2 is not available in workers here');
+        notes.push(
+          name === 'webgpu'
+            ? 'webgpu: not available in this browser (no adapter)'
+            : 'webgl: WebGL2 is not available in workers here',
+        );
         continue;
       }
       if (software === null) {
@@ -232,10 +236,14 @@ export async function chooseBackend(forced: BackendName | null): Promise<Backend
       await start(name);
       const ms = await probe();
       if (ms < reference) {
-        notes.push(`${name}: software renderer (${software}), but measured faster than wasm (${ms.toFixed(1)} vs ${reference.toFixed(1)} ms)`);
+        notes.push(
+          `${name}: software renderer (${software}), but measured faster than wasm (${ms.toFixed(1)} vs ${reference.toFixed(1)} ms)`,
+        );
         return { name, notes, wasmThreads: 1 };
       }
-      notes.push(`${name}: software renderer (${software}), ${(ms / reference).toFixed(0)}× slower than wasm (${ms.toFixed(1)} vs ${reference.toFixed(1)} ms per block)`);
+      notes.push(
+        `${name}: software renderer (${software}), ${(ms / reference).toFixed(0)}× slower than wasm (${ms.toFixed(1)} vs ${reference.toFixed(1)} ms per block)`,
+      );
     } catch (e) {
       notes.push(`${name}: ${(e as Error).message}`);
     }

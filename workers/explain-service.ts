@@ -4,9 +4,22 @@ import { isWhyCamError } from '../src/explain/errors.js';
 import type { Explainer, Explanation } from '../src/explain/explainer.js';
 import type { OpenedModel } from '../src/explain/open-model.js';
 import {
-  type BackendName, type DrillMessage, type ErrorMessage, type ExplainSettings, type FrameAckMessage, type FrameDropReason, type FrameMessage,
-  type FromWorker, type InitMessage, type ModelFailedMessage, PROTOCOL_VERSION, type ReadyMessage, type ResultMessage, type TeachTrainMessage,
-  type ToWorker, wallClock,
+  type BackendName,
+  type DrillMessage,
+  type ErrorMessage,
+  type ExplainSettings,
+  type FrameAckMessage,
+  type FrameDropReason,
+  type FrameMessage,
+  type FromWorker,
+  type InitMessage,
+  type ModelFailedMessage,
+  PROTOCOL_VERSION,
+  type ReadyMessage,
+  type ResultMessage,
+  type TeachTrainMessage,
+  type ToWorker,
+  wallClock,
 } from '../src/protocol.js';
 import type { BackendChoice } from './backend-select.js';
 import { CaptureClock, LatestFrame } from './latest-frame.js';
@@ -16,8 +29,10 @@ type Post = (message: FromWorker, transfer?: Transferable[]) => void;
 type CameraFrame = VideoFrame | ImageBitmap;
 
 /** The part of an explainer the service uses (tests give it a fake). */
-export type FrameExplainer = Pick<Explainer, 'explain' | 'explainMany' | 'warmUp' | 'resolve' | 'dispose' | 'featureLayers' | 'defaultLayer' | 'camLayer'>
-  & { labels?: { short: readonly string[] } };
+export type FrameExplainer = Pick<
+  Explainer,
+  'explain' | 'explainMany' | 'warmUp' | 'resolve' | 'dispose' | 'featureLayers' | 'defaultLayer' | 'camLayer'
+> & { labels?: { short: readonly string[] } };
 
 /** What the service needs from its surroundings: the worker passes the real ones, tests fakes. */
 export interface ServiceRuntime {
@@ -29,7 +44,8 @@ export interface ServiceRuntime {
 }
 
 /** Where the model in use came from: a registered id, or files (kept, to reopen it after a lost GPU device). */
-type ModelOrigin = { kind: 'registered' } | { kind: 'files'; files: File[]; opened: Pick<OpenedModel, 'kind' | 'name' | 'methodNotes'> };
+type ModelOrigin =
+  { kind: 'registered' } | { kind: 'files'; files: File[]; opened: Pick<OpenedModel, 'kind' | 'name' | 'methodNotes'> };
 
 /** What became of a camera frame; the page hears it for the frames it sent (`frame-ack`). */
 type FrameOutcome = DistributiveOmit<FrameAckMessage, 'type' | 'frameId' | 'streamId'>;
@@ -64,7 +80,9 @@ export class ExplainService {
   private init: InitMessage | null = null;
   private settings: ExplainSettings | null = null;
   /** The newest camera frame not yet taken by the processing loop. */
-  private readonly pending = new LatestFrame<CameraInput>((superseded) => this.release(superseded, { outcome: 'dropped', reason: 'superseded' }));
+  private readonly pending = new LatestFrame<CameraInput>((superseded) =>
+    this.release(superseded, { outcome: 'dropped', reason: 'superseded' }),
+  );
   private readonly clock = new CaptureClock();
   private reader: ReadableStreamDefaultReader<VideoFrame> | null = null;
   private streamId = 0;
@@ -80,7 +98,10 @@ export class ExplainService {
   private teacher: Teacher | null = null;
   private training = false;
 
-  constructor(private readonly post: Post, private readonly runtime: ServiceRuntime) {}
+  constructor(
+    private readonly post: Post,
+    private readonly runtime: ServiceRuntime,
+  ) {}
 
   async handle(message: ToWorker): Promise<void> {
     switch (message.type) {
@@ -140,7 +161,10 @@ export class ExplainService {
 
   private async drill(failure: DrillMessage['failure']): Promise<void> {
     if (failure === 'fail-frame') this.failNextFrame = true;
-    else if (failure === 'crash') setTimeout(() => { throw new Error('failure drill: the worker crashed'); });
+    else if (failure === 'crash')
+      setTimeout(() => {
+        throw new Error('failure drill: the worker crashed');
+      });
     else if (failure === 'exit') self.close();
     else if (this.backend === 'webgpu') (tf.backend() as unknown as { device: { destroy(): void } }).device.destroy();
     else this.fail(new Error(`failure drill: no GPU device to lose on the ${this.backend} backend`), false);
@@ -149,8 +173,11 @@ export class ExplainService {
   /** Watches the GPU device: when it is lost, the backend and the model are rebuilt and work goes on. */
   private watchDevice(): void {
     if (this.backend !== 'webgpu') return;
-    const device = (tf.backend() as unknown as { device: { lost: Promise<{ reason: string; message: string }> } }).device;
-    void device.lost.then((info) => this.recover(`the GPU device was lost (${info.reason || 'unknown'}${info.message ? `: ${info.message}` : ''})`));
+    const device = (tf.backend() as unknown as { device: { lost: Promise<{ reason: string; message: string }> } })
+      .device;
+    void device.lost.then((info) =>
+      this.recover(`the GPU device was lost (${info.reason || 'unknown'}${info.message ? `: ${info.message}` : ''})`),
+    );
   }
 
   private async recover(reason: string): Promise<void> {
@@ -186,7 +213,13 @@ export class ExplainService {
 
   private async start(message: InitMessage): Promise<void> {
     if (message.version !== PROTOCOL_VERSION) {
-      this.post({ type: 'error', code: 'version', message: `The page speaks protocol ${message.version}, this worker ${PROTOCOL_VERSION}.`, hint: 'Reload the page.', fatal: true });
+      this.post({
+        type: 'error',
+        code: 'version',
+        message: `The page speaks protocol ${message.version}, this worker ${PROTOCOL_VERSION}.`,
+        hint: 'Reload the page.',
+        fatal: true,
+      });
       return;
     }
     this.init = message;
@@ -255,7 +288,14 @@ export class ExplainService {
 
   private modelFailed(model: string, during: ModelFailedMessage['during'], e: unknown): void {
     const error = this.describe(e, false);
-    this.post({ type: 'model-failed', model, during, code: error.code === 'version' ? 'internal' : error.code, message: error.message, hint: error.hint });
+    this.post({
+      type: 'model-failed',
+      model,
+      during,
+      code: error.code === 'version' ? 'internal' : error.code,
+      message: error.message,
+      hint: error.hint,
+    });
   }
 
   private async teachExample(exampleId: number, bitmap: ImageBitmap): Promise<void> {
@@ -264,7 +304,7 @@ export class ExplainService {
       const current = this.init?.model;
       const id = this.origin.kind === 'registered' && current && findModel(current) ? current : DEFAULT_MODEL_ID;
       this.post({ type: 'teach-progress', stage: 'base', epoch: 0, epochs: 0, loss: NaN });
-      const explainer = await this.runtime.fetchExplainer(id, this.init!.modelBaseUrl, () => undefined) as Explainer;
+      const explainer = (await this.runtime.fetchExplainer(id, this.init!.modelBaseUrl, () => undefined)) as Explainer;
       return { id, explainer };
     });
     try {
@@ -277,8 +317,14 @@ export class ExplainService {
 
   /** Fits the head on the examples (frames keep being explained meanwhile), then uses the taught model. */
   private async teach(message: TeachTrainMessage): Promise<void> {
-    if (this.training) return this.modelFailed(message.model, 'teach', new Error('A model is being taught already; wait for it to finish.'));
-    if (!this.teacher) return this.modelFailed(message.model, 'teach', new Error('There are no examples to teach with.'));
+    if (this.training)
+      return this.modelFailed(
+        message.model,
+        'teach',
+        new Error('A model is being taught already; wait for it to finish.'),
+      );
+    if (!this.teacher)
+      return this.modelFailed(message.model, 'teach', new Error('There are no examples to teach with.'));
     this.training = true;
     try {
       const taught = await this.teacher.train(message.name, message.classes, (p) => {
@@ -288,10 +334,19 @@ export class ExplainService {
       this.post({ type: 'teach-progress', stage: 'loading', epoch: head.epochs, epochs: head.epochs, loss: NaN });
       const file = new File([zip as Uint8Array<ArrayBuffer>], `${message.name}.zip`, { type: 'application/zip' });
       const copy = zip.slice();
-      this.post({
-        type: 'taught', model: message.model, name: message.name, labels: head.labels, accuracy: head.accuracy, classes: head.classes,
-        trainMs: head.trainMs, zip: copy,
-      }, [copy.buffer]);
+      this.post(
+        {
+          type: 'taught',
+          model: message.model,
+          name: message.name,
+          labels: head.labels,
+          accuracy: head.accuracy,
+          classes: head.classes,
+          trainMs: head.trainMs,
+          zip: copy,
+        },
+        [copy.buffer],
+      );
       await this.openFiles(message.model, [file], 'teach');
     } catch (e) {
       this.modelFailed(message.model, 'teach', e);
@@ -301,20 +356,32 @@ export class ExplainService {
   }
 
   /** Makes a loaded explainer the one in use: compiles its kernels, then tells the page it is ready. */
-  private async install(explainer: FrameExplainer, model: string, notes: string[], origin: ModelOrigin, t0 = performance.now()): Promise<void> {
+  private async install(
+    explainer: FrameExplainer,
+    model: string,
+    notes: string[],
+    origin: ModelOrigin,
+    t0 = performance.now(),
+  ): Promise<void> {
     this.progress(`Compiling ${this.backend} kernels…`);
     const settings = this.settings!;
     // Compile the views the app switches between (CAM, the default LayerCAM view, the current
     // settings), so that the first frames and the CAM toggle are not slowed by compilation.
-    const views = [{ method: 'cam' as const }, { method: 'layercam' as const, layer: findModel(model)?.viewLayer }, this.request(explainer, settings)];
-    await explainer.warmUp(views.filter((v) => {
-      try {
-        explainer.resolve(v);
-        return true;
-      } catch {
-        return false;
-      }
-    }));
+    const views = [
+      { method: 'cam' as const },
+      { method: 'layercam' as const, layer: findModel(model)?.viewLayer },
+      this.request(explainer, settings),
+    ];
+    await explainer.warmUp(
+      views.filter((v) => {
+        try {
+          explainer.resolve(v);
+          return true;
+        } catch {
+          return false;
+        }
+      }),
+    );
     this.explainer = explainer;
     this.init!.model = model;
     this.origin = origin;
@@ -336,17 +403,32 @@ export class ExplainService {
     this.pending.wake();
   }
 
-  private modelFacts(explainer: FrameExplainer, model: string, origin: ModelOrigin): Pick<ReadyMessage, 'labels' | 'modelName' | 'origin' | 'methodNotes'> {
+  private modelFacts(
+    explainer: FrameExplainer,
+    model: string,
+    origin: ModelOrigin,
+  ): Pick<ReadyMessage, 'labels' | 'modelName' | 'origin' | 'methodNotes'> {
     const labels = [...(explainer.labels?.short ?? [])];
-    if (origin.kind === 'registered') return { labels, modelName: findModel(model)?.displayName ?? model, origin: 'registered', methodNotes: null };
-    return { labels, modelName: origin.opened.name, origin: origin.opened.kind, methodNotes: origin.opened.methodNotes };
+    if (origin.kind === 'registered')
+      return { labels, modelName: findModel(model)?.displayName ?? model, origin: 'registered', methodNotes: null };
+    return {
+      labels,
+      modelName: origin.opened.name,
+      origin: origin.opened.kind,
+      methodNotes: origin.opened.methodNotes,
+    };
   }
 
   /** A frame the page sent (no track processor): queued if it can be explained now, else acknowledged as dropped. */
   private acceptSentFrame(message: FrameMessage): void {
     this.openedFrames++;
     if (message.streamId > this.streamId) this.streamId = message.streamId;
-    this.offer({ picture: message.bitmap, captureTime: message.captureTime, streamId: message.streamId, frameId: message.frameId });
+    this.offer({
+      picture: message.bitmap,
+      captureTime: message.captureTime,
+      streamId: message.streamId,
+      frameId: message.frameId,
+    });
   }
 
   private offer(input: CameraInput): void {
@@ -382,7 +464,12 @@ export class ExplainService {
       }
       this.openedFrames++;
       const frame = next.value;
-      const input: CameraInput = { picture: frame, captureTime: this.clock.captureTime(frame.timestamp, wallClock()), streamId, frameId: null };
+      const input: CameraInput = {
+        picture: frame,
+        captureTime: this.clock.captureTime(frame.timestamp, wallClock()),
+        streamId,
+        frameId: null,
+      };
       if (this.reader !== reader) {
         this.release(input, { outcome: 'dropped', reason: 'not-current' });
         break;
@@ -428,7 +515,14 @@ export class ExplainService {
       const tookAt = wallClock();
       let outcome: FrameOutcome = { outcome: 'failed', message: 'the worker stopped while explaining this frame' };
       try {
-        outcome = await this.process(explainer, frame.picture, frame.captureTime, { kind: 'camera', streamId: frame.streamId }, skipped, tookAt);
+        outcome = await this.process(
+          explainer,
+          frame.picture,
+          frame.captureTime,
+          { kind: 'camera', streamId: frame.streamId },
+          skipped,
+          tookAt,
+        );
       } finally {
         this.release(frame, outcome);
       }
@@ -443,23 +537,36 @@ export class ExplainService {
 
   /** Explains one picture and posts the result; a failure is reported (once per cause) and returned, not thrown. */
   private async process(
-    explainer: FrameExplainer, picture: CameraFrame, captureTime: number | null, source: ResultMessage['source'], skipped: number, tookAt: number,
+    explainer: FrameExplainer,
+    picture: CameraFrame,
+    captureTime: number | null,
+    source: ResultMessage['source'],
+    skipped: number,
+    tookAt: number,
   ): Promise<FrameOutcome> {
     const settings = this.settings!;
     let result: Explanation;
     let second: Explanation | undefined;
     try {
       // On GPU backends a bitmap uploads straight to a texture; on CPU ones VideoFrame.copyTo is the fastest read.
-      const input = isVideoFrame(picture) && (this.backend === 'webgpu' || this.backend === 'webgl')
-        ? await createImageBitmap(picture) : picture;
+      const input =
+        isVideoFrame(picture) && (this.backend === 'webgpu' || this.backend === 'webgl')
+          ? await createImageBitmap(picture)
+          : picture;
       try {
         if (this.failNextFrame) {
           this.failNextFrame = false;
           throw new Error('failure drill: this frame could not be explained');
         }
-        const requests = [this.request(explainer, settings), ...(settings.compare ? [this.request(explainer, { ...settings, ...settings.compare })] : [])];
+        const requests = [
+          this.request(explainer, settings),
+          ...(settings.compare ? [this.request(explainer, { ...settings, ...settings.compare })] : []),
+        ];
         // Side by side: both views from one forward pass and one read-back.
-        [result, second] = await explainer.explainMany(input, requests, { topK: Math.min(5, explainer.labels?.short.length ?? 5), crop: settings.crop }) as [Explanation, Explanation?];
+        [result, second] = (await explainer.explainMany(input, requests, {
+          topK: Math.min(5, explainer.labels?.short.length ?? 5),
+          crop: settings.crop,
+        })) as [Explanation, Explanation?];
       } finally {
         if (input !== picture) input.close();
       }
@@ -483,10 +590,17 @@ export class ExplainService {
       target: prediction(result.target),
       contrast: result.contrast ? prediction(result.contrast) : null,
       heatmap,
-      compared: second ? {
-        method: second.method, reduction: second.reduction, layer: second.layer, classIndex: settings.compare?.classIndex ?? settings.classIndex,
-        target: prediction(second.target), contrast: second.contrast ? prediction(second.contrast) : null, heatmap: second.heatmap,
-      } : null,
+      compared: second
+        ? {
+            method: second.method,
+            reduction: second.reduction,
+            layer: second.layer,
+            classIndex: settings.compare?.classIndex ?? settings.classIndex,
+            target: prediction(second.target),
+            contrast: second.contrast ? prediction(second.contrast) : null,
+            heatmap: second.heatmap,
+          }
+        : null,
       region: result.region,
       sourceSize: result.source,
       timings: { ...result.timings, waitMs: captureTime === null ? 0 : tookAt - captureTime },
@@ -502,8 +616,15 @@ export class ExplainService {
 
   private memory(): ResultMessage['memory'] {
     const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesInGPUAllocated?: number };
-    const wasm = this.backend === 'wasm' ? (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.byteLength ?? null : null;
-    return { tensorBytes: m.numBytes, gpuBytes: m.numBytesInGPUAllocated ?? m.numBytesInGPU ?? null, wasmHeapBytes: wasm };
+    const wasm =
+      this.backend === 'wasm'
+        ? ((tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.byteLength ?? null)
+        : null;
+    return {
+      tensorBytes: m.numBytes,
+      gpuBytes: m.numBytesInGPUAllocated ?? m.numBytesInGPU ?? null,
+      wasmHeapBytes: wasm,
+    };
   }
 
   /** CAM is defined at one layer only: it ignores the layer setting, and the result names the layer used. */
@@ -521,7 +642,8 @@ export class ExplainService {
   private release(input: CameraInput, outcome: FrameOutcome): void {
     input.picture.close();
     this.closedFrames++;
-    if (input.frameId !== null) this.post({ type: 'frame-ack', frameId: input.frameId, streamId: input.streamId, ...outcome });
+    if (input.frameId !== null)
+      this.post({ type: 'frame-ack', frameId: input.frameId, streamId: input.streamId, ...outcome });
   }
 
   private progress(text: string): void {

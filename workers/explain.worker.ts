@@ -12,7 +12,13 @@ const service = new ExplainService(
 );
 
 const crash = (e: unknown): void => {
-  self.postMessage({ type: 'error', code: 'internal', message: (e as Error)?.message ?? String(e), hint: null, fatal: false } satisfies FromWorker);
+  self.postMessage({
+    type: 'error',
+    code: 'internal',
+    message: (e as Error)?.message ?? String(e),
+    hint: null,
+    fatal: false,
+  } satisfies FromWorker);
 };
 
 // Messages are handled one after another, in order: a settings change never overtakes an init.

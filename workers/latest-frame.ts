@@ -40,7 +40,9 @@ export class LatestFrame<F> {
       this.woken = false;
       return Promise.resolve();
     }
-    return new Promise((resolve) => { this.waiting = resolve; });
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+    });
   }
 
   /** Lets the consumer look again (new settings, a new picture) even without a new frame. */

@@ -44,11 +44,13 @@ registerRoute(
 );
 
 self.addEventListener('activate', (event) => {
-  event.waitUntil((async () => {
-    for (const name of await caches.keys()) {
-      if (name.startsWith('whycam-models-') && name !== MODEL_CACHE) await caches.delete(name);
-    }
-  })());
+  event.waitUntil(
+    (async () => {
+      for (const name of await caches.keys()) {
+        if (name.startsWith('whycam-models-') && name !== MODEL_CACHE) await caches.delete(name);
+      }
+    })(),
+  );
 });
 
 // The page asks for the new version once the user agrees ("A new version is ready — reload").

@@ -1,7 +1,12 @@
 import { WhyCamError } from '../src/explain/errors.js';
 import type { Explainer } from '../src/explain/explainer.js';
 import {
-  type EpochProgress, PooledFeatures, type TaughtHead, taughtModelFiles, trainHead, zipModelFiles,
+  type EpochProgress,
+  PooledFeatures,
+  type TaughtHead,
+  taughtModelFiles,
+  trainHead,
+  zipModelFiles,
 } from '../src/explain/teach.js';
 
 /** A base model to teach on: a registered model's explainer, loaded for the teaching session. */
@@ -54,14 +59,35 @@ export class Teacher {
   }
 
   /** Fits the head and packs it as a portable taught model named `name`. */
-  async train(name: string, classes: readonly { name: string; exampleIds: readonly number[] }[], onEpoch: (p: EpochProgress) => void): Promise<TaughtModel> {
+  async train(
+    name: string,
+    classes: readonly { name: string; exampleIds: readonly number[] }[],
+    onEpoch: (p: EpochProgress) => void,
+  ): Promise<TaughtModel> {
     const base = this.base;
-    if (!base) throw new WhyCamError('bad-option', 'There are no examples to teach with.', 'Record or add pictures for each class first.');
+    if (!base)
+      throw new WhyCamError(
+        'bad-option',
+        'There are no examples to teach with.',
+        'Record or add pictures for each class first.',
+      );
     const missing = classes.flatMap((c) => c.exampleIds.filter((id) => !this.examples.has(id)));
-    if (missing.length > 0) throw new WhyCamError('bad-option', `${missing.length} examples were not taken yet (or failed).`, 'Wait until every example is counted, then train again.');
-    const head = await trainHead(classes.map((c) => ({ name: c.name.trim(), examples: c.exampleIds.map((id) => this.examples.get(id)!) })), { onEpoch });
+    if (missing.length > 0)
+      throw new WhyCamError(
+        'bad-option',
+        `${missing.length} examples were not taken yet (or failed).`,
+        'Wait until every example is counted, then train again.',
+      );
+    const head = await trainHead(
+      classes.map((c) => ({ name: c.name.trim(), examples: c.exampleIds.map((id) => this.examples.get(id)!) })),
+      { onEpoch },
+    );
     const explainer = base.features.base;
-    const files = taughtModelFiles(head, { id: base.id, pool: base.features.pool, inputSize: explainer.inputSize[0] }, name);
+    const files = taughtModelFiles(
+      head,
+      { id: base.id, pool: base.features.pool, inputSize: explainer.inputSize[0] },
+      name,
+    );
     return { head, zip: zipModelFiles(files) };
   }
 

@@ -5,12 +5,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import threadedFactoryImport from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';
-import type { BackendWasmThreadedSimdModule, WasmFactoryConfig } from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';
+import type {
+  BackendWasmThreadedSimdModule,
+  WasmFactoryConfig,
+} from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';
 import { factoryScript, pthreadScript } from 'virtual:whycam-wasm-threads';
 
 type ThreadedFactory = (config: WasmFactoryConfig) => Promise<BackendWasmThreadedSimdModule>;
 // The factory is CommonJS: depending on interop it arrives as the default export or as the module.
-const threadedFactory = ((threadedFactoryImport as unknown as { default?: ThreadedFactory }).default ?? threadedFactoryImport) as unknown as ThreadedFactory;
+const threadedFactory = ((threadedFactoryImport as unknown as { default?: ThreadedFactory }).default ??
+  threadedFactoryImport) as unknown as ThreadedFactory;
 
 /** tfjs's own single-threaded WASM backend, kept to go back to. */
 const singleThreadedFactory = tf.findBackendFactory('wasm');
@@ -29,7 +33,9 @@ export function threadsUnavailable(): string | null {
 
 /** Emscripten's wrappers that tfjs's BackendWasm calls (tfjs sets the same ones up in its own init). */
 function bridge(module: BackendWasmThreadedSimdModule): void {
-  const { cwrap } = module as unknown as { cwrap: (name: string, returns: string | null, args: string[]) => (...a: number[]) => number };
+  const { cwrap } = module as unknown as {
+    cwrap: (name: string, returns: string | null, args: string[]) => (...a: number[]) => number;
+  };
   module.tfjs = {
     init: cwrap('init', null, []),
     initWithThreadsCount: cwrap('init_with_threads_count', null, ['number']),

@@ -13,7 +13,11 @@ export class BaselineGradCam {
   private readonly features: tfl.LayersModel;
   private readonly head: tfl.Sequential;
 
-  constructor(private readonly model: tfl.LayersModel, featureLayer: string, classifierLayer: string) {
+  constructor(
+    private readonly model: tfl.LayersModel,
+    featureLayer: string,
+    classifierLayer: string,
+  ) {
     const layer = model.getLayer(featureLayer);
     this.features = tfl.model({ inputs: model.inputs, outputs: layer.getOutputAt(0) as tfl.SymbolicTensor });
     const [, , , channels] = layer.outputShape as number[];
@@ -21,14 +25,19 @@ export class BaselineGradCam {
     this.head = tfl.sequential({
       layers: [
         tfl.layers.globalAveragePooling2d({ inputShape: (layer.outputShape as number[]).slice(1) }),
-        tfl.layers.dense({ units: kernel!.shape[3]!, weights: [tf.reshape(kernel!, [channels!, kernel!.shape[3]!]), bias!] }),
+        tfl.layers.dense({
+          units: kernel!.shape[3]!,
+          weights: [tf.reshape(kernel!, [channels!, kernel!.shape[3]!]), bias!],
+        }),
       ],
     });
   }
 
   /** One frame: RGBA pixels of `width`×`height` for the overlay, as the naive code draws it. */
   async run(image: tf.Tensor3D, width: number, height: number): Promise<Uint8ClampedArray<ArrayBuffer>> {
-    const x = tf.tidy(() => tf.expandDims(tf.sub(tf.div(tf.image.resizeBilinear(tf.cast(image, 'float32'), [224, 224]), 127.5), 1), 0));
+    const x = tf.tidy(() =>
+      tf.expandDims(tf.sub(tf.div(tf.image.resizeBilinear(tf.cast(image, 'float32'), [224, 224]), 127.5), 1), 0),
+    );
     const probs = this.model.predict(x) as tf.Tensor;
     const classIndex = (await tf.argMax(probs, -1).data())[0]!;
     probs.dispose();

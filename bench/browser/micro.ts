@@ -1,7 +1,9 @@
 import type { MicroMessage, MicroRequest, MicroResult } from './protocol.js';
 
 /** Runs one backend's micro-benchmark in its own worker and collects the results. */
-async function runMicro(request: Omit<MicroRequest, 'bitmap'> & { image: string }): Promise<{ results: MicroResult[]; notes: string[] }> {
+async function runMicro(
+  request: Omit<MicroRequest, 'bitmap'> & { image: string },
+): Promise<{ results: MicroResult[]; notes: string[] }> {
   const blob = await (await fetch(request.image)).blob();
   const bitmap = await createImageBitmap(blob);
   const worker = new Worker(new URL('./micro.worker.ts', import.meta.url), { type: 'module' });

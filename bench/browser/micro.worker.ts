@@ -19,7 +19,8 @@ self.onmessage = async (event: MessageEvent<MicroRequest>) => {
     const choice = await chooseBackend(req.backend);
     for (const model of req.models) {
       const explainer = await fetchExplainer(model, `${location.origin}/models`, () => undefined);
-      for (const result of await measure(explainer, model, findModel(model)!.viewLayer, req)) post({ type: 'result', result });
+      for (const result of await measure(explainer, model, findModel(model)!.viewLayer, req))
+        post({ type: 'result', result });
       explainer.dispose();
     }
     post({ type: 'done', backendNotes: choice.notes });
@@ -30,18 +31,31 @@ self.onmessage = async (event: MessageEvent<MicroRequest>) => {
 
 function requestFor(mode: BenchMode, viewLayer: string): ExplainRequest | null {
   switch (mode) {
-    case 'cam': return { method: 'cam' };
-    case 'gradcam': return { method: 'gradcam' };
-    case 'gradcam14': return { method: 'gradcam', layer: viewLayer };
-    case 'gradcampp': return { method: 'gradcam++' };
-    case 'layercam': return { method: 'layercam', layer: viewLayer };
-    default: return null;
+    case 'cam':
+      return { method: 'cam' };
+    case 'gradcam':
+      return { method: 'gradcam' };
+    case 'gradcam14':
+      return { method: 'gradcam', layer: viewLayer };
+    case 'gradcampp':
+      return { method: 'gradcam++' };
+    case 'layercam':
+      return { method: 'layercam', layer: viewLayer };
+    default:
+      return null;
   }
 }
 
-async function measure(explainer: Explainer, model: string, viewLayer: string, req: MicroRequest): Promise<MicroResult[]> {
+async function measure(
+  explainer: Explainer,
+  model: string,
+  viewLayer: string,
+  req: MicroRequest,
+): Promise<MicroResult[]> {
   const gpu = req.backend === 'webgpu' || req.backend === 'webgl';
-  const results = new Map<BenchMode, MicroResult>(BENCH_MODES.map((mode) => [mode, { backend: req.backend, model, mode, samplesMs: [] }]));
+  const results = new Map<BenchMode, MicroResult>(
+    BENCH_MODES.map((mode) => [mode, { backend: req.backend, model, mode, samplesMs: [] }]),
+  );
   let baseline: BaselineGradCam | undefined;
   try {
     baseline = new BaselineGradCam(explainer.network.model, explainer.defaultLayer, 'conv_preds');
@@ -87,7 +101,12 @@ async function measure(explainer: Explainer, model: string, viewLayer: string, r
       }
       if (round < 0) continue;
       result.samplesMs.push(performance.now() - t0);
-      if (t) (result.stageSamples ??= []).push({ preprocessMs: t.preprocessMs, encodeMs: t.forwardMs + t.heatmapMs, readbackMs: t.readbackMs });
+      if (t)
+        (result.stageSamples ??= []).push({
+          preprocessMs: t.preprocessMs,
+          encodeMs: t.forwardMs + t.heatmapMs,
+          readbackMs: t.readbackMs,
+        });
     }
   }
   // Kernel counting and GPU timing hook every kernel: done apart from the timed frames.

@@ -14,7 +14,11 @@ const stats = { frames: 0, started: 0, error: '' };
 
 async function main(): Promise<void> {
   const backend = new URLSearchParams(location.search).get('backend') ?? 'wasm';
-  setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
+  setWasmPaths({
+    'tfjs-backend-wasm.wasm': wasmPlain,
+    'tfjs-backend-wasm-simd.wasm': wasmSimd,
+    'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+  });
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   await tf.setBackend(backend);
   const model = await tfl.loadLayersModel('/models/mobilenet_v1_0.75_224/model.json');
@@ -37,4 +41,6 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: Error) => { stats.error = e.message; });
+main().catch((e: Error) => {
+  stats.error = e.message;
+});

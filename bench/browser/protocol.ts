@@ -2,7 +2,15 @@ import type { BackendName } from '../../src/protocol.js';
 import type { StageSample } from '../stats.js';
 
 export type BenchMode = 'classify' | 'cam' | 'gradcam' | 'gradcam14' | 'gradcampp' | 'layercam' | 'baseline';
-export const BENCH_MODES: readonly BenchMode[] = ['classify', 'cam', 'gradcam', 'gradcam14', 'gradcampp', 'layercam', 'baseline'];
+export const BENCH_MODES: readonly BenchMode[] = [
+  'classify',
+  'cam',
+  'gradcam',
+  'gradcam14',
+  'gradcampp',
+  'layercam',
+  'baseline',
+];
 
 export interface MicroRequest {
   backend: BackendName;
@@ -29,4 +37,7 @@ export interface MicroResult {
   error?: string;
 }
 
-export type MicroMessage = { type: 'result'; result: MicroResult } | { type: 'done'; backendNotes: string[] } | { type: 'failed'; message: string };
+export type MicroMessage =
+  | { type: 'result'; result: MicroResult }
+  | { type: 'done'; backendNotes: string[] }
+  | { type: 'failed'; message: string };

@@ -80,17 +80,41 @@ export interface WhyCamStatus {
   /** The heads-up line over the picture is shown. */
   hud: boolean;
   /** With a comparison on, both views of the latest frame (first, second); null otherwise. */
-  views: {
-    method: string; layer: string; classIndex: number; contrastClass: number | null; label: string;
-    heatmap: { width: number; height: number; data: number[] };
-  }[] | null;
+  views:
+    | {
+        method: string;
+        layer: string;
+        classIndex: number;
+        contrastClass: number | null;
+        label: string;
+        heatmap: { width: number; height: number; data: number[] };
+      }[]
+    | null;
   /** The language the page shows now. */
   lang: Lang;
 }
 
 /** What `window.whycam.set()` takes: the same as the controls. */
-export type WhyCamSet = Partial<Pick<AppSettings, 'method' | 'layer' | 'classIndex' | 'reduction' | 'colormap' | 'alpha' | 'threshold' | 'smoothing' | 'crop' | 'model' | 'mirror' | 'presentation' | 'hud' | 'compare' | 'contrastClass'>> & { frozen?: boolean; lang?: Lang };
-
+export type WhyCamSet = Partial<
+  Pick<
+    AppSettings,
+    | 'method'
+    | 'layer'
+    | 'classIndex'
+    | 'reduction'
+    | 'colormap'
+    | 'alpha'
+    | 'threshold'
+    | 'smoothing'
+    | 'crop'
+    | 'model'
+    | 'mirror'
+    | 'presentation'
+    | 'hud'
+    | 'compare'
+    | 'contrastClass'
+  >
+> & { frozen?: boolean; lang?: Lang };
 
 /** What `window.whycam.teach()` resolves to once the taught model explains the live view. */
 export interface WhyCamTeachResult {

@@ -23,18 +23,38 @@ export interface CameraInfo {
 export function cameraError(e: unknown): WhyCamError {
   const name = (e as DOMException)?.name;
   if (name === 'NotAllowedError' || name === 'SecurityError') {
-    return new WhyCamError('bad-option', msg('Camera access was refused.'), msg('Allow the camera in the browser\'s address bar, or open a photo instead.'));
+    return new WhyCamError(
+      'bad-option',
+      msg('Camera access was refused.'),
+      msg("Allow the camera in the browser's address bar, or open a photo instead."),
+    );
   }
   if (name === 'NotFoundError' || name === 'OverconstrainedError') {
-    return new WhyCamError('bad-option', msg('No camera was found.'), msg('Plug in a camera, or open a photo instead.'));
+    return new WhyCamError(
+      'bad-option',
+      msg('No camera was found.'),
+      msg('Plug in a camera, or open a photo instead.'),
+    );
   }
   if (name === 'NotReadableError' || name === 'AbortError') {
-    return new WhyCamError('bad-option', msg('The camera is in use by another program or could not start.'), msg('Close the other program, then choose the camera again — or open a photo.'));
+    return new WhyCamError(
+      'bad-option',
+      msg('The camera is in use by another program or could not start.'),
+      msg('Close the other program, then choose the camera again — or open a photo.'),
+    );
   }
   if (!navigator.mediaDevices?.getUserMedia) {
-    return new WhyCamError('bad-option', msg('This browser gives no camera access here.'), msg('Open WhyCam over https or from localhost, or open a photo instead.'));
+    return new WhyCamError(
+      'bad-option',
+      msg('This browser gives no camera access here.'),
+      msg('Open WhyCam over https or from localhost, or open a photo instead.'),
+    );
   }
-  return new WhyCamError('bad-option', msg(str`The camera could not start (${(e as Error)?.message ?? String(e)}).`), msg('Open a photo instead.'));
+  return new WhyCamError(
+    'bad-option',
+    msg(str`The camera could not start (${(e as Error)?.message ?? String(e)}).`),
+    msg('Open a photo instead.'),
+  );
 }
 
 export async function openCamera(choice: CameraChoice): Promise<MediaStream> {
@@ -43,7 +63,12 @@ export async function openCamera(choice: CameraChoice): Promise<MediaStream> {
   try {
     return await navigator.mediaDevices.getUserMedia({
       audio: false,
-      video: { ...(choice.device ?? {}), width: { ideal: size.width }, height: { ideal: size.height }, frameRate: { ideal: 30 } },
+      video: {
+        ...(choice.device ?? {}),
+        width: { ideal: size.width },
+        height: { ideal: size.height },
+        frameRate: { ideal: 30 },
+      },
     });
   } catch (e) {
     throw cameraError(e);
@@ -53,7 +78,9 @@ export async function openCamera(choice: CameraChoice): Promise<MediaStream> {
 export async function listCameras(): Promise<CameraInfo[]> {
   if (!navigator.mediaDevices?.enumerateDevices) return [];
   const devices = await navigator.mediaDevices.enumerateDevices();
-  return devices.filter((d) => d.kind === 'videoinput').map((d, i) => ({ deviceId: d.deviceId, label: d.label || msg(str`Camera ${i + 1}`) }));
+  return devices
+    .filter((d) => d.kind === 'videoinput')
+    .map((d, i) => ({ deviceId: d.deviceId, label: d.label || msg(str`Camera ${i + 1}`) }));
 }
 
 export function stopCamera(stream: MediaStream | null): void {

@@ -84,7 +84,10 @@ export class Controls extends LitElement {
 
         <label for="class">${msg('Class')}<kbd>u</kbd></label>
         <input id="class" type="search" list="class-list" autocomplete="off" placeholder=${pinned || msg('auto: the top prediction')}
-          .value=${this.query} @input=${(e: Event) => { this.query = value(e); this.pickClass(this.query); }} @change=${(e: Event) => this.pickClass(value(e))}>
+          .value=${this.query} @input=${(e: Event) => {
+            this.query = value(e);
+            this.pickClass(this.query);
+          }} @change=${(e: Event) => this.pickClass(value(e))}>
         <datalist id="class-list">${matches.map((i) => html`<option value="${labels.label(i)} (${i})"></option>`)}</datalist>
 
         <label for="colormap">${msg('Colormap')}<kbd>k</kbd></label>
@@ -103,8 +106,14 @@ export class Controls extends LitElement {
 
         <label for="compare">${msg('Side by side')}<kbd>b</kbd></label>
         <select id="compare" @change=${(e: Event) => this.emit('compare-pairing', { pairing: value(e) as Pairing })}>
-          ${([['off', msg('off: one view')], ['method', msg('CAM ↔ this view')], ['layer', msg('7×7 ↔ 14×14 layer')], ['class', msg('runner-up class')]] as const)
-            .map(([p, text]) => html`<option value=${p} ?selected=${pairingOf(s.compare, s) === p}>${text}</option>`)}
+          ${(
+            [
+              ['off', msg('off: one view')],
+              ['method', msg('CAM ↔ this view')],
+              ['layer', msg('7×7 ↔ 14×14 layer')],
+              ['class', msg('runner-up class')],
+            ] as const
+          ).map(([p, text]) => html`<option value=${p} ?selected=${pairingOf(s.compare, s) === p}>${text}</option>`)}
         </select>
 
         <label for="crop">${msg('Crop')}<kbd>x</kbd></label>
@@ -119,7 +128,9 @@ export class Controls extends LitElement {
           ${this.stored.length > 0 ? html`<optgroup label=${msg('On this device')}>${this.stored.map((m) => html`<option value=${storedModelId(m.name)} ?selected=${s.model === storedModelId(m.name)}>${m.name}</option>`)}</optgroup>` : null}
         </select>
 
-        ${this.cameras.length > 0 ? html`
+        ${
+          this.cameras.length > 0
+            ? html`
           <label for="camera">${msg('Camera')}</label>
           <select id="camera" @change=${(e: Event) => this.emit('camera-change', { camera: value(e) })}>
             ${this.cameras.map((c) => html`<option value=${c.deviceId} ?selected=${this.cameraId === c.deviceId}>${c.label}</option>`)}
@@ -129,7 +140,9 @@ export class Controls extends LitElement {
           <label for="resolution">${msg('Resolution')}</label>
           <select id="resolution" @change=${(e: Event) => this.change({ resolution: value(e) as Resolution })}>
             ${Object.keys(RESOLUTIONS).map((r) => html`<option value=${r} ?selected=${s.resolution === r}>${r}</option>`)}
-          </select>` : null}
+          </select>`
+            : null
+        }
       </form>
       <div class="buttons">
         <button type="button" aria-pressed=${String(this.frozen)} ?disabled=${this.mode !== 'camera' && !this.frozen} @click=${() => this.act('freeze')}>${this.frozen ? msg('Resume') : msg('Freeze')}<kbd>${msg('space')}</kbd></button>

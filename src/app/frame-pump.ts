@@ -2,7 +2,9 @@ import type { FrameAckMessage } from '../protocol.js';
 
 /** The part of a `<video>` the pump uses (a fake in unit tests). */
 export interface FrameSource {
-  requestVideoFrameCallback(callback: (now: number, meta: { captureTime?: number; presentationTime: number }) => void): number;
+  requestVideoFrameCallback(
+    callback: (now: number, meta: { captureTime?: number; presentationTime: number }) => void,
+  ): number;
   cancelVideoFrameCallback(handle: number): void;
 }
 
@@ -34,7 +36,10 @@ export class FramePump {
   private stopped = false;
   private readonly depth: number;
 
-  constructor(private readonly video: FrameSource, private readonly options: FramePumpOptions) {
+  constructor(
+    private readonly video: FrameSource,
+    private readonly options: FramePumpOptions,
+  ) {
     this.depth = options.depth ?? 2;
     this.handle = video.requestVideoFrameCallback(this.onFrame);
   }
@@ -59,18 +64,21 @@ export class FramePump {
     if (this.grabbing || this.options.paused() || this.unacknowledged.size >= this.depth) return;
     const captureTime = performance.timeOrigin + (meta.captureTime ?? meta.presentationTime);
     this.grabbing = true;
-    this.options.grab().then((bitmap) => {
-      this.grabbing = false;
-      if (this.stopped) {
-        bitmap.close();
-        return;
-      }
-      const frameId = this.nextId++;
-      this.unacknowledged.add(frameId);
-      this.options.send({ bitmap, captureTime, frameId });
-    }, () => {
-      // The video had no frame to give (it is between sources): the next presented frame tries again.
-      this.grabbing = false;
-    });
+    this.options.grab().then(
+      (bitmap) => {
+        this.grabbing = false;
+        if (this.stopped) {
+          bitmap.close();
+          return;
+        }
+        const frameId = this.nextId++;
+        this.unacknowledged.add(frameId);
+        this.options.send({ bitmap, captureTime, frameId });
+      },
+      () => {
+        // The video had no frame to give (it is between sources): the next presented frame tries again.
+        this.grabbing = false;
+      },
+    );
   };
 }

@@ -78,11 +78,23 @@ class WebGlRenderer implements HeatmapRenderer {
     private readonly colormapTexture: WebGLTexture,
   ) {
     const at = (name: Uniform) => gl.getUniformLocation(program, name);
-    this.uniforms = { region: at('region'), gridSize: at('gridSize'), alpha: at('alpha'), threshold: at('threshold'), dim: at('dim') };
+    this.uniforms = {
+      region: at('region'),
+      gridSize: at('gridSize'),
+      alpha: at('alpha'),
+      threshold: at('threshold'),
+      dim: at('dim'),
+    };
   }
 
   static create(canvas: HTMLCanvasElement): WebGlRenderer | null {
-    const gl = canvas.getContext('webgl2', { premultipliedAlpha: true, alpha: true, antialias: false, preserveDrawingBuffer: false, desynchronized: true });
+    const gl = canvas.getContext('webgl2', {
+      premultipliedAlpha: true,
+      alpha: true,
+      antialias: false,
+      preserveDrawingBuffer: false,
+      desynchronized: true,
+    });
     if (!gl) return null;
     const compile = (type: number, source: string): WebGLShader | null => {
       const shader = gl.createShader(type)!;
@@ -139,7 +151,13 @@ class WebGlRenderer implements HeatmapRenderer {
       gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, 256, 1, 0, gl.RGBA, gl.UNSIGNED_BYTE, rgba);
       this.colormapName = style.colormap;
     }
-    gl.uniform4f(u.region, region.x / source.width, region.y / source.height, region.width / source.width, region.height / source.height);
+    gl.uniform4f(
+      u.region,
+      region.x / source.width,
+      region.y / source.height,
+      region.width / source.width,
+      region.height / source.height,
+    );
     gl.uniform2f(u.gridSize, heatmap.width, heatmap.height);
     gl.uniform1f(u.alpha, style.alpha);
     gl.uniform1f(u.threshold, style.threshold);
@@ -165,7 +183,6 @@ class WebGlRenderer implements HeatmapRenderer {
       this.canvas.height = h;
     }
   }
-
 }
 
 /** Where WebGL2 is missing: colour the cells, let the 2D canvas interpolate the colours. */

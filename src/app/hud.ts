@@ -19,7 +19,8 @@ export interface HudFigures {
   coincidence: string | null;
 }
 
-const ms = (v: number | null | undefined): string => (v === null || v === undefined ? '–' : msg(str`${v.toFixed(v < 10 ? 1 : 0)} ms`));
+const ms = (v: number | null | undefined): string =>
+  v === null || v === undefined ? '–' : msg(str`${v.toFixed(v < 10 ? 1 : 0)} ms`);
 
 /** Speed and configuration, all measured: heatmaps per second, camera rate, latency, stages. */
 @customElement('whycam-hud')

@@ -42,7 +42,12 @@ export class LiveView extends LitElement {
   /** A still picture (opened photo, or the frozen camera frame); drawn instead of the video. */
   @property({ attribute: false }) picture: ImageBitmap | null = null;
   @property({ type: Boolean }) mirror = false;
-  @property({ attribute: false }) overlayStyle: OverlayStyle = { colormap: 'jet', alpha: 0.5, threshold: 0, dimOutside: 0.45 };
+  @property({ attribute: false }) overlayStyle: OverlayStyle = {
+    colormap: 'jet',
+    alpha: 0.5,
+    threshold: 0,
+    dimOutside: 0.45,
+  };
   /** The heatmap to paint; a new object paints once (the renderer draws it at once, without waiting for layout). */
   @property({ attribute: false }) frame: OverlayFrame | null = null;
   /** Text over the picture, e.g. "golden retriever 78%". */
@@ -108,7 +113,9 @@ export class LiveView extends LitElement {
   protected override render() {
     const hasPicture = !!this.picture || !!this.stream;
     return html`
-      ${hasPicture ? html`
+      ${
+        hasPicture
+          ? html`
         <div class="frame">
           <video class=${this.mirror ? 'mirror' : ''} ?hidden=${!!this.picture} autoplay muted playsinline
             @loadedmetadata=${this.onMetadata}></video>
@@ -117,7 +124,8 @@ export class LiveView extends LitElement {
           ${this.label ? html`<div class="label" aria-live="polite">${this.label}</div>` : null}
           <slot></slot>
         </div>`
-        : html`<div class="empty">${this.emptyText || msg('Starting the camera…')}</div>`}
+          : html`<div class="empty">${this.emptyText || msg('Starting the camera…')}</div>`
+      }
     `;
   }
 
@@ -181,7 +189,11 @@ export class LiveView extends LitElement {
     const repaint = frame === this.last;
     this.last = frame;
     if (!repaint) {
-      this.dispatchEvent(new CustomEvent('painted', { detail: { frame: frame.frame, captureTime: frame.captureTime, paintedAt: wallClock() } }));
+      this.dispatchEvent(
+        new CustomEvent('painted', {
+          detail: { frame: frame.frame, captureTime: frame.captureTime, paintedAt: wallClock() },
+        }),
+      );
     }
   }
 }

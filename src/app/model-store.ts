@@ -37,13 +37,18 @@ async function run<T>(mode: IDBTransactionMode, work: (store: IDBObjectStore) =>
 
 export const modelStore = {
   save: (model: StoredModel): Promise<IDBValidKey> => run('readwrite', (s) => s.put(model)),
-  get: (name: string): Promise<StoredModel | undefined> => run('readonly', (s) => s.get(name) as IDBRequest<StoredModel | undefined>),
+  get: (name: string): Promise<StoredModel | undefined> =>
+    run('readonly', (s) => s.get(name) as IDBRequest<StoredModel | undefined>),
   remove: (name: string): Promise<undefined> => run('readwrite', (s) => s.delete(name)),
   /** Every stored model, without loading their zips into memory more than IndexedDB does. */
-  list: async (): Promise<StoredModel[]> => (await run('readonly', (s) => s.getAll() as IDBRequest<StoredModel[]>)).sort((a, b) => a.name.localeCompare(b.name)),
+  list: async (): Promise<StoredModel[]> =>
+    (await run('readonly', (s) => s.getAll() as IDBRequest<StoredModel[]>)).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    ),
 };
 
 /** The model select's value for a stored model (registered models use their id). */
 export const STORED_PREFIX = 'stored:';
 export const storedModelId = (name: string): string => `${STORED_PREFIX}${name}`;
-export const storedModelName = (id: string): string | null => (id.startsWith(STORED_PREFIX) ? id.slice(STORED_PREFIX.length) : null);
+export const storedModelName = (id: string): string | null =>
+  id.startsWith(STORED_PREFIX) ? id.slice(STORED_PREFIX.length) : null;

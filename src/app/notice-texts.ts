@@ -11,36 +11,74 @@ import type { Notice } from './controllers/notices.js';
  */
 export const NOTICES = {
   updateReady: (): Notice => ({
-    topic: 'update', kind: 'info', message: msg('A new version is ready — reload'),
-    hint: msg('WhyCam was updated; reloading takes a second and keeps working offline.'), actions: [{ label: msg('Reload'), action: 'apply-update' }],
+    topic: 'update',
+    kind: 'info',
+    message: msg('A new version is ready — reload'),
+    hint: msg('WhyCam was updated; reloading takes a second and keeps working offline.'),
+    actions: [{ label: msg('Reload'), action: 'apply-update' }],
   }),
   gpuRecovering: (reason: string): Notice => ({
-    topic: 'worker', kind: 'info', message: msg('The GPU stopped working; WhyCam is restarting its backend.'), hint: reason, actions: [],
+    topic: 'worker',
+    kind: 'info',
+    message: msg('The GPU stopped working; WhyCam is restarting its backend.'),
+    hint: reason,
+    actions: [],
   }),
   workerRestarted: (reason: string): Notice => ({
-    topic: 'worker', kind: 'info', message: msg('The explanation worker stopped and was restarted.'), hint: reason, actions: [],
+    topic: 'worker',
+    kind: 'info',
+    message: msg('The explanation worker stopped and was restarted.'),
+    hint: reason,
+    actions: [],
   }),
   workerError: (m: ErrorMessage): Notice => ({
-    topic: m.fatal ? 'model' : 'request', kind: 'error', message: m.message, hint: m.hint ?? '',
+    topic: m.fatal ? 'model' : 'request',
+    kind: 'error',
+    message: m.message,
+    hint: m.hint ?? '',
     actions: m.fatal ? [{ label: msg('Reload'), action: 'reload' }] : [],
   }),
   cameraFailed: (e: unknown): Notice => ({
-    topic: 'camera', kind: 'error', ...firstLine(e),
-    actions: [{ label: msg('Open a photo'), action: 'open-image' }, { label: msg('Try the camera again'), action: 'use-camera' }],
+    topic: 'camera',
+    kind: 'error',
+    ...firstLine(e),
+    actions: [
+      { label: msg('Open a photo'), action: 'open-image' },
+      { label: msg('Try the camera again'), action: 'use-camera' },
+    ],
   }),
   cameraLost: (): Notice => ({
-    topic: 'camera', kind: 'error', message: msg('The camera stopped (unplugged, or taken by another program).'),
+    topic: 'camera',
+    kind: 'error',
+    message: msg('The camera stopped (unplugged, or taken by another program).'),
     hint: msg('WhyCam resumes by itself when a camera comes back; meanwhile you can open a photo.'),
-    actions: [{ label: msg('Try the camera again'), action: 'use-camera' }, { label: msg('Open a photo'), action: 'open-image' }],
+    actions: [
+      { label: msg('Try the camera again'), action: 'use-camera' },
+      { label: msg('Open a photo'), action: 'open-image' },
+    ],
   }),
   pictureFailed: (e: unknown): Notice => ({
-    topic: 'image', kind: 'error', ...firstLine(e), actions: [{ label: msg('Open another photo'), action: 'open-image' }],
+    topic: 'image',
+    kind: 'error',
+    ...firstLine(e),
+    actions: [{ label: msg('Open another photo'), action: 'open-image' }],
   }),
-  nothingToSave: (): Notice => ({ topic: 'save', kind: 'info', message: msg('Nothing to save yet: wait for the first heatmap.'), hint: '', actions: [] }),
+  nothingToSave: (): Notice => ({
+    topic: 'save',
+    kind: 'info',
+    message: msg('Nothing to save yet: wait for the first heatmap.'),
+    hint: '',
+    actions: [],
+  }),
   slowDevice: (rate: number, model: string, fastModel: string): Notice => ({
-    topic: 'speed', kind: 'info',
-    message: msg(str`This device explains ${rate.toFixed(1)} pictures per second with ${findModel(model)?.displayName ?? model}.`),
-    hint: msg(str`${findModel(fastModel)?.displayName ?? fastModel} is about three times faster (and less accurate): it follows the camera more smoothly.`),
+    topic: 'speed',
+    kind: 'info',
+    message: msg(
+      str`This device explains ${rate.toFixed(1)} pictures per second with ${findModel(model)?.displayName ?? model}.`,
+    ),
+    hint: msg(
+      str`${findModel(fastModel)?.displayName ?? fastModel} is about three times faster (and less accurate): it follows the camera more smoothly.`,
+    ),
     actions: [{ label: msg('Use the fast model'), action: 'use-fast-model' }],
   }),
 };

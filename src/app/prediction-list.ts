@@ -38,7 +38,8 @@ export class PredictionList extends LitElement {
     const explained = this.pinned ?? this.predictions[0]?.classIndex;
     return html`
       <ol aria-label=${msg('Top predictions')}>
-        ${this.predictions.slice(0, this.count).map((p) => html`
+        ${this.predictions.slice(0, this.count).map(
+          (p) => html`
           <li>
             <button aria-pressed=${String(this.pinned === p.classIndex)} title=${msg(str`Explain ${p.label} (click to pin)`)}
               @click=${() => this.pin(this.pinned === p.classIndex ? null : p.classIndex)}>
@@ -48,10 +49,29 @@ export class PredictionList extends LitElement {
             </button>
             <button class="not" data-contrast=${p.classIndex} ?hidden=${p.classIndex === explained} aria-pressed=${String(this.contrast === p.classIndex)}
               title=${msg(str`Why the explained class and not ${p.label}?`)} @click=${() => this.emit('contrast', this.contrast === p.classIndex ? null : p.classIndex)}>${msg('not')}</button>
-          </li>`)}
+          </li>`,
+        )}
       </ol>
-      ${this.contrast !== null ? html`<div class="pinned" data-contrast-note>${msg(str`Explaining why, and not ${this.predictions.find((p) => p.classIndex === this.contrast)?.label ?? `#${this.contrast}`}`)} — <a href="#" @click=${(e: Event) => { e.preventDefault(); this.emit('contrast', null); }}>${msg('plain explanation')}</a></div>` : null}
-      ${this.pinned !== null ? html`<div class="pinned">${msg(html`Explaining <strong>${this.pinnedLabel}</strong> (pinned)`)} — <a href="#" @click=${(e: Event) => { e.preventDefault(); this.pin(null); }}>${msg('follow the top prediction')}</a></div>` : null}
+      ${
+        this.contrast !== null
+          ? html`<div class="pinned" data-contrast-note>${msg(str`Explaining why, and not ${this.predictions.find((p) => p.classIndex === this.contrast)?.label ?? `#${this.contrast}`}`)} — <a href="#" @click=${(
+              e: Event,
+            ) => {
+              e.preventDefault();
+              this.emit('contrast', null);
+            }}>${msg('plain explanation')}</a></div>`
+          : null
+      }
+      ${
+        this.pinned !== null
+          ? html`<div class="pinned">${msg(html`Explaining <strong>${this.pinnedLabel}</strong> (pinned)`)} — <a href="#" @click=${(
+              e: Event,
+            ) => {
+              e.preventDefault();
+              this.pin(null);
+            }}>${msg('follow the top prediction')}</a></div>`
+          : null
+      }
     `;
   }
 

@@ -41,9 +41,12 @@ export class Pwa {
       if (!e.isUpdate) this.events.offlineReady();
     });
     this.workbox = wb;
-    void wb.register().then((registration) => {
-      if (registration?.active && navigator.serviceWorker.controller) this.events.offlineReady();
-    }).catch(() => undefined);
+    void wb
+      .register()
+      .then((registration) => {
+        if (registration?.active && navigator.serviceWorker.controller) this.events.offlineReady();
+      })
+      .catch(() => undefined);
   }
 
   stop(): void {
@@ -100,7 +103,10 @@ export class Pwa {
     let online = navigator.onLine;
     if (online) {
       try {
-        const response = await fetch(`${import.meta.env.BASE_URL}manifest.webmanifest?online-check=${Date.now()}`, { method: 'HEAD', cache: 'no-store' });
+        const response = await fetch(`${import.meta.env.BASE_URL}manifest.webmanifest?online-check=${Date.now()}`, {
+          method: 'HEAD',
+          cache: 'no-store',
+        });
         online = response.ok || response.status < 500;
       } catch {
         online = false;

@@ -62,7 +62,11 @@ export function startOptions(params: URLSearchParams): StartOptions {
     const v = params.get(key);
     return v !== null && (valid as readonly string[]).includes(v) ? (v as T) : undefined;
   };
-  const model = pick('model', MODELS.map((m) => m.id)) ?? DEFAULT_MODEL_ID;
+  const model =
+    pick(
+      'model',
+      MODELS.map((m) => m.id),
+    ) ?? DEFAULT_MODEL_ID;
   const settings = defaultSettings(model);
   const number = (key: string, min: number, max: number): number | undefined => {
     const v = params.get(key);
@@ -70,20 +74,25 @@ export function startOptions(params: URLSearchParams): StartOptions {
     return Number.isFinite(n) && n >= min && n <= max ? n : undefined;
   };
   const cls = number('class', 0, 999);
-  Object.assign(settings, Object.fromEntries(Object.entries({
-    method: pick('method', METHODS),
-    layer: params.get('layer') ?? undefined,
-    reduction: pick('reduction', REDUCTIONS),
-    crop: pick('crop', CROP_POLICIES),
-    colormap: pick('colormap', COLORMAPS),
-    alpha: number('alpha', 0, 1),
-    threshold: number('threshold', 0, 1),
-    smoothing: number('smoothing', 0, 0.9),
-    resolution: pick('resolution', Object.keys(RESOLUTIONS) as Resolution[]),
-    classIndex: cls === undefined ? undefined : Math.round(cls),
-    // `?projector=1`, presentation mode's old name, still works in saved links.
-    presentation: params.get('presentation') === '1' || params.get('projector') === '1' ? true : undefined,
-    hud: params.get('hud') === '0' ? false : undefined,
-  }).filter(([, v]) => v !== undefined)));
+  Object.assign(
+    settings,
+    Object.fromEntries(
+      Object.entries({
+        method: pick('method', METHODS),
+        layer: params.get('layer') ?? undefined,
+        reduction: pick('reduction', REDUCTIONS),
+        crop: pick('crop', CROP_POLICIES),
+        colormap: pick('colormap', COLORMAPS),
+        alpha: number('alpha', 0, 1),
+        threshold: number('threshold', 0, 1),
+        smoothing: number('smoothing', 0, 0.9),
+        resolution: pick('resolution', Object.keys(RESOLUTIONS) as Resolution[]),
+        classIndex: cls === undefined ? undefined : Math.round(cls),
+        // `?projector=1`, presentation mode's old name, still works in saved links.
+        presentation: params.get('presentation') === '1' || params.get('projector') === '1' ? true : undefined,
+        hud: params.get('hud') === '0' ? false : undefined,
+      }).filter(([, v]) => v !== undefined),
+    ),
+  );
   return { settings, backend: pick('backend', BACKENDS) ?? null, camera: params.get('camera') !== 'off' };
 }

@@ -2,9 +2,30 @@ import { msg } from '@lit/localize';
 
 /** Every control has a key; the help overlay lists them from here. */
 export type Action =
-  | 'toggle-cam' | 'next-method' | 'next-layer' | 'previous-layer' | 'toggle-reduction' | 'next-colormap'
-  | 'alpha-down' | 'alpha-up' | 'threshold-down' | 'threshold-up' | 'next-smoothing' | 'unpin'
-  | 'freeze' | 'mirror' | 'open-image' | 'use-camera' | 'save' | 'next-model' | 'toggle-crop' | 'presentation' | 'hud' | 'side-by-side' | 'help' | 'close';
+  | 'toggle-cam'
+  | 'next-method'
+  | 'next-layer'
+  | 'previous-layer'
+  | 'toggle-reduction'
+  | 'next-colormap'
+  | 'alpha-down'
+  | 'alpha-up'
+  | 'threshold-down'
+  | 'threshold-up'
+  | 'next-smoothing'
+  | 'unpin'
+  | 'freeze'
+  | 'mirror'
+  | 'open-image'
+  | 'use-camera'
+  | 'save'
+  | 'next-model'
+  | 'toggle-crop'
+  | 'presentation'
+  | 'hud'
+  | 'side-by-side'
+  | 'help'
+  | 'close';
 
 // Labels are functions: a msg() evaluated when this module loads would stay in the first language.
 export const SHORTCUTS: readonly { key: string; label: () => string; action: Action }[] = [
@@ -27,7 +48,11 @@ export const SHORTCUTS: readonly { key: string; label: () => string; action: Act
   { key: 'w', label: () => msg('save the view as PNG'), action: 'save' },
   { key: 'n', label: () => msg('model: default ↔ fast'), action: 'next-model' },
   { key: 'x', label: () => msg('crop: centre square ↔ whole frame'), action: 'toggle-crop' },
-  { key: 'g', label: () => msg('presentation mode: the picture fills the screen (Escape leaves)'), action: 'presentation' },
+  {
+    key: 'g',
+    label: () => msg('presentation mode: the picture fills the screen (Escape leaves)'),
+    action: 'presentation',
+  },
   { key: 'h', label: () => msg('heads-up line on the picture: on / off'), action: 'hud' },
   { key: 'b', label: () => msg('side by side: CAM next to this view / one view'), action: 'side-by-side' },
   { key: '?', label: () => msg('this help'), action: 'help' },

@@ -10,14 +10,23 @@ import { withPngText } from './png-text.js';
  */
 export async function snapshotPng(
   source: { image: CanvasImageSource; width: number; height: number },
-  heatmap: Heatmap, region: Region, style: OverlayStyle, title: string, mirror: boolean,
+  heatmap: Heatmap,
+  region: Region,
+  style: OverlayStyle,
+  title: string,
+  mirror: boolean,
 ): Promise<Blob> {
   const { width, height } = source;
   const picture = new OffscreenCanvas(width, height);
   const pctx = picture.getContext('2d')!;
   pctx.drawImage(source.image, 0, 0, width, height);
   const pixels = pctx.getImageData(0, 0, width, height);
-  const blended = overlayHeatmap(pixels, heatmap, region, { colormap: style.colormap, alpha: style.alpha, threshold: style.threshold, dimOutside: style.dimOutside });
+  const blended = overlayHeatmap(pixels, heatmap, region, {
+    colormap: style.colormap,
+    alpha: style.alpha,
+    threshold: style.threshold,
+    dimOutside: style.dimOutside,
+  });
   pctx.putImageData(new ImageData(new Uint8ClampedArray(blended.data), width, height), 0, 0);
 
   const titleSize = Math.max(14, Math.round(Math.min(width / 24, 40)));
@@ -43,8 +52,12 @@ export async function snapshotPng(
 /** Saves the view as "whycam-<label>-<method>.png" through the browser's download. */
 export async function downloadSnapshot(
   source: { image: CanvasImageSource; width: number; height: number },
-  heatmap: Heatmap, region: Region, style: OverlayStyle, mirror: boolean,
-  target: { label: string; score: number }, method: { id: string; name: string },
+  heatmap: Heatmap,
+  region: Region,
+  style: OverlayStyle,
+  mirror: boolean,
+  target: { label: string; score: number },
+  method: { id: string; name: string },
 ): Promise<void> {
   const title = `${target.label} (${target.score.toFixed(2)}) — ${method.name}`;
   const blob = await snapshotPng(source, heatmap, region, style, title, mirror);

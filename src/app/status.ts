@@ -37,7 +37,8 @@ export function statusOf(a: AppState): WhyCamStatus {
   const r = a.latest;
   const s = a.settings;
   const ready = a.worker.ready;
-  const pageHeap = (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null;
+  const pageHeap =
+    (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? null;
   return {
     ready: !!ready,
     backend: ready?.backend ?? null,
@@ -50,7 +51,10 @@ export function statusOf(a: AppState): WhyCamStatus {
     methodNotes: ready?.methodNotes ?? null,
     teach: {
       open: a.teach.open,
-      classes: a.teach.classes.map((c) => ({ name: c.name, examples: c.examples.filter((e) => e.state === 'ok').length })),
+      classes: a.teach.classes.map((c) => ({
+        name: c.name,
+        examples: c.examples.filter((e) => e.state === 'ok').length,
+      })),
       training: a.teach.progress?.stage ?? null,
     },
     method: r?.method ?? s.method,
@@ -120,7 +124,9 @@ export function figuresOf(a: AppState): HudFigures | null {
 /** The sentence for teachers when two settings give the same map. */
 function coincidence(r: ResultMessage, ready: ReadyMessage, s: AppSettings): string | null {
   if (r.method === 'gradcam' && r.reduction === 'logit' && r.layer === ready.camLayer) {
-    return msg('Here Grad-CAM is exactly CAM: after this layer the network only averages and applies one linear layer, so the gradient weights are the classifier\'s weights. Try LayerCAM, the softmax reduction or an earlier layer to see a difference.');
+    return msg(
+      "Here Grad-CAM is exactly CAM: after this layer the network only averages and applies one linear layer, so the gradient weights are the classifier's weights. Try LayerCAM, the softmax reduction or an earlier layer to see a difference.",
+    );
   }
   if (r.method === 'cam' && s.layer !== 'auto' && s.layer !== ready.camLayer) {
     return msg(str`CAM is defined only at ${ready.camLayer}, so the layer choice (${s.layer}) does not apply to it.`);

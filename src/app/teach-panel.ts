@@ -55,7 +55,10 @@ export class TeachPanel extends LitElement {
     li[aria-current='true'] .name { font-weight: bold; }
   `;
 
-  @property({ attribute: false }) teach!: Pick<TeachController, 'open' | 'classes' | 'recording' | 'progress' | 'result' | 'stored'>;
+  @property({ attribute: false }) teach!: Pick<
+    TeachController,
+    'open' | 'classes' | 'recording' | 'progress' | 'result' | 'stored'
+  >;
   /** The model in use (its id), to mark it in the list. */
   @property({ attribute: false }) model = '';
   @property({ attribute: false }) methodNotes: string | null = null;
@@ -85,7 +88,9 @@ export class TeachPanel extends LitElement {
   private renderTeach() {
     const t = this.teach;
     const training = t.progress !== null;
-    const ready = t.classes.length >= MIN_CLASSES && t.classes.every((c) => c.name.trim() !== '' && c.examples.some((e) => e.state === 'ok'));
+    const ready =
+      t.classes.length >= MIN_CLASSES &&
+      t.classes.every((c) => c.name.trim() !== '' && c.examples.some((e) => e.state === 'ok'));
     const p = t.progress;
     return html`
       <p class="note">${msg('Examples stay on this device: the worker keeps only their features, in memory. A saved or exported model holds the taught weights, never the pictures.')}</p>
@@ -97,16 +102,37 @@ export class TeachPanel extends LitElement {
       </div>
       <div class="row">
         <input type="text" aria-label=${msg('Name of the taught model')} placeholder=${t.classes.map((c) => c.name).join(' · ')}
-          .value=${this.modelName} @input=${(e: Event) => { this.modelName = (e.target as HTMLInputElement).value; }}>
+          .value=${this.modelName} @input=${(e: Event) => {
+            this.modelName = (e.target as HTMLInputElement).value;
+          }}>
         <button type="button" data-teach="train" ?disabled=${!ready || training} @click=${() => this.act({ op: 'train', name: this.modelName })}>${msg('Train')}</button>
       </div>
-      ${p ? html`
+      ${
+        p
+          ? html`
         <progress data-teach="progress" max=${p.stage === 'training' ? p.epochs : 1} value=${p.stage === 'training' ? p.epoch : 0}></progress>
-        <p class="note">${p.stage === 'base' ? msg('Loading the base model…') : p.stage === 'loading' ? msg('Loading the taught model…')
-          : msg(str`Training: pass ${p.epoch} of ${p.epochs}. The live view keeps running.`)}</p>` : null}
-      ${t.result ? html`<p data-teach="accuracy">${t.result.accuracy === null
-        ? msg(str`Taught "${t.result.name}" in ${(t.result.trainMs / 1000).toFixed(1)} s. Too few examples to hold any back: add 5 or more per class to measure accuracy.`)
-        : msg(str`Taught "${t.result.name}" in ${(t.result.trainMs / 1000).toFixed(1)} s. Held-back examples recognised: ${Math.round(t.result.accuracy * 100)}%.`)}</p>` : null}
+        <p class="note">${
+          p.stage === 'base'
+            ? msg('Loading the base model…')
+            : p.stage === 'loading'
+              ? msg('Loading the taught model…')
+              : msg(str`Training: pass ${p.epoch} of ${p.epochs}. The live view keeps running.`)
+        }</p>`
+          : null
+      }
+      ${
+        t.result
+          ? html`<p data-teach="accuracy">${
+              t.result.accuracy === null
+                ? msg(
+                    str`Taught "${t.result.name}" in ${(t.result.trainMs / 1000).toFixed(1)} s. Too few examples to hold any back: add 5 or more per class to measure accuracy.`,
+                  )
+                : msg(
+                    str`Taught "${t.result.name}" in ${(t.result.trainMs / 1000).toFixed(1)} s. Held-back examples recognised: ${Math.round(t.result.accuracy * 100)}%.`,
+                  )
+            }</p>`
+          : null
+      }
     `;
   }
 
@@ -132,8 +158,10 @@ export class TeachPanel extends LitElement {
           <input id=${`photos-${c.key}`} type="file" accept="image/*" multiple hidden @change=${(e: Event) => this.picked(e, (files) => ({ op: 'photos', key: c.key, files }))}>
         </div>
         <div class="thumbs">
-          ${c.examples.map((e) => html`<div class="thumb" data-state=${e.state}><img src=${e.thumb} alt="">
-            <button type="button" title=${msg('Remove this example')} @click=${() => this.act({ op: 'remove-example', key: c.key, id: e.id })}>×</button></div>`)}
+          ${c.examples.map(
+            (e) => html`<div class="thumb" data-state=${e.state}><img src=${e.thumb} alt="">
+            <button type="button" title=${msg('Remove this example')} @click=${() => this.act({ op: 'remove-example', key: c.key, id: e.id })}>×</button></div>`,
+          )}
         </div>
       </div>`;
   }

@@ -72,49 +72,67 @@ export class WhyCamApp extends LitElement {
     const start = startOptions(new URLSearchParams(location.search));
     this.settings = start.settings;
     this.startCamera = start.camera;
-    this.worker = new WorkerConnection(this, start.backend, {
-      init: () => ({ model: TeachController.registeredOrDefault(this.settings.model), settings: this.workerSettings() }),
-      result: (r) => this.onResult(r),
-      frameAck: (ack) => this.source.camera.acknowledge(ack),
-      streamEnded: (id) => this.source.camera.streamEnded(id),
-      ready: (m) => {
-        this.notices.drop('model');
-        // The note that the worker was restarted stays a few seconds, so that it can be read.
-        this.notices.dropLater('worker', 8000);
-        if (this.settings.model !== m.model) this.settings = { ...this.settings, model: m.model };
-        this.apply(settingsForModel(m, this.settings));
-        this.teach.onReady(m);
+    this.worker = new WorkerConnection(
+      this,
+      start.backend,
+      {
+        init: () => ({
+          model: TeachController.registeredOrDefault(this.settings.model),
+          settings: this.workerSettings(),
+        }),
+        result: (r) => this.onResult(r),
+        frameAck: (ack) => this.source.camera.acknowledge(ack),
+        streamEnded: (id) => this.source.camera.streamEnded(id),
+        ready: (m) => {
+          this.notices.drop('model');
+          // The note that the worker was restarted stays a few seconds, so that it can be read.
+          this.notices.dropLater('worker', 8000);
+          if (this.settings.model !== m.model) this.settings = { ...this.settings, model: m.model };
+          this.apply(settingsForModel(m, this.settings));
+          this.teach.onReady(m);
+        },
+        other: (m) => this.teach.onMessage(m),
+        error: (m) => this.notices.show(NOTICES.workerError(m)),
+        recovering: (reason) => this.notices.show(NOTICES.gpuRecovering(reason)),
+        restarted: (reason) => {
+          this.notices.show(NOTICES.workerRestarted(reason));
+          this.source.resend();
+          // A restarted worker starts on a registered model; a kept model is opened again.
+          if (storedModelName(this.settings.model)) void this.teach.useStored(this.settings.model);
+        },
       },
-      other: (m) => this.teach.onMessage(m),
-      error: (m) => this.notices.show(NOTICES.workerError(m)),
-      recovering: (reason) => this.notices.show(NOTICES.gpuRecovering(reason)),
-      restarted: (reason) => {
-        this.notices.show(NOTICES.workerRestarted(reason));
-        this.source.resend();
-        // A restarted worker starts on a registered model; a kept model is opened again.
-        if (storedModelName(this.settings.model)) void this.teach.useStored(this.settings.model);
+      () => this.measurements.lastFrameMs,
+    );
+    this.source = new SourceController(
+      this,
+      {
+        send: (m, transfer) => this.worker.send(m, transfer),
+        video: () => this.view?.videoElement,
+        resolution: () => this.settings.resolution,
+        restarted: () => {
+          this.explanation.restart();
+          this.measurements.restart();
+        },
       },
-    }, () => this.measurements.lastFrameMs);
-    this.source = new SourceController(this, {
-      send: (m, transfer) => this.worker.send(m, transfer),
-      video: () => this.view?.videoElement,
-      resolution: () => this.settings.resolution,
-      restarted: () => {
-        this.explanation.restart();
-        this.measurements.restart();
+      this.notices,
+    );
+    this.teach = new TeachController(
+      this,
+      {
+        send: (m, transfer) => this.worker.send(m, transfer),
+        video: () => this.view?.videoElement,
+        cameraLive: () => this.source.mode === 'camera' && !this.source.frozen,
+        useModel: (id) => this.apply({ model: id }),
       },
-    }, this.notices);
-    this.teach = new TeachController(this, {
-      send: (m, transfer) => this.worker.send(m, transfer),
-      video: () => this.view?.videoElement,
-      cameraLive: () => this.source.mode === 'camera' && !this.source.frozen,
-      useModel: (id) => this.apply({ model: id }),
-    }, this.notices);
+      this.notices,
+    );
     new PageInputController(this, {
       action: (a) => void this.perform(a),
       picture: (file) => void this.source.openPicture(file),
       modelFiles: (files) => void this.teach.openModel(files).catch(() => undefined),
-      dragging: (on) => { this.dragging = on; },
+      dragging: (on) => {
+        this.dragging = on;
+      },
       visibility: (hidden) => this.worker.send({ type: 'settings', settings: { paused: hidden } }),
     });
   }
@@ -151,25 +169,35 @@ export class WhyCamApp extends LitElement {
     const progress = this.worker.progress;
     const figures = this.measurements.figures(() => figuresOf(this.state()));
     return html`
-      <whycam-header .status=${ready ? `${ready.backend} · ${ready.modelName}` : progress} ?online=${this.pwa.online}
-        ?offlineReady=${this.pwa.offlineReady} ?installable=${this.pwa.installable} @install=${() => void this.pwa.install()}
-        .language=${currentLang()} @lang-change=${(e: CustomEvent<{ lang: string }>) => { if (isLang(e.detail.lang)) void setLang(e.detail.lang); }}></whycam-header>
+      <whycam-header .status=${ready ? `${ready.backend} · ${ready.modelName}` : progress} .online=${this.pwa.online}
+        .offlineReady=${this.pwa.offlineReady} .installable=${this.pwa.installable} @install=${() => void this.pwa.install()}
+        .language=${currentLang()} @lang-change=${(e: CustomEvent<{ lang: string }>) => {
+          if (isLang(e.detail.lang)) void setLang(e.detail.lang);
+        }}></whycam-header>
       <div class="notices">
-        ${this.notices.all.map((n) => html`<whycam-notice data-topic=${n.topic} kind=${n.kind} .message=${n.message} .hint=${n.hint} .actions=${n.actions}
-          @notice-action=${(e: CustomEvent<{ action: string }>) => this.onNoticeAction(e.detail.action)}></whycam-notice>`)}
+        ${this.notices.all.map(
+          (
+            n,
+          ) => html`<whycam-notice data-topic=${n.topic} kind=${n.kind} .message=${n.message} .hint=${n.hint} .actions=${n.actions}
+          @notice-action=${(e: CustomEvent<{ action: string }>) => this.onNoticeAction(e.detail.action)}></whycam-notice>`,
+        )}
       </div>
       <main><div class="stage ${s.compare ? 'pair' : ''}">
         <whycam-live-view class=${this.dragging ? 'drop' : ''} .stream=${this.source.camera.stream} .picture=${this.source.still.picture} ?mirror=${s.mirror}
           .overlayStyle=${this.styleFor(s)} .frame=${this.explanation.frame} .label=${this.comparison.firstLabel(r, s.classIndex !== null)}
           .emptyText=${this.source.mode === 'none' ? msg('No camera. Open a photo (o), drop one here, or paste one.') : progress}
           @painted=${this.measurements.onPainted}>${s.hud ? html`<whycam-hud-line .figures=${figures} .shown=${this.comparison.shown(r)}></whycam-hud-line>` : null}</whycam-live-view>
-        ${s.compare ? html`<whycam-live-view class="second" .stream=${this.source.camera.stream} .picture=${this.source.still.picture} ?mirror=${s.mirror}
-          .overlayStyle=${this.styleFor(s)} .frame=${this.comparison.frame} .label=${this.comparison.secondLabel()}></whycam-live-view>` : null}</div>
+        ${
+          s.compare
+            ? html`<whycam-live-view class="second" .stream=${this.source.camera.stream} .picture=${this.source.still.picture} ?mirror=${s.mirror}
+          .overlayStyle=${this.styleFor(s)} .frame=${this.comparison.frame} .label=${this.comparison.secondLabel()}></whycam-live-view>`
+            : null
+        }</div>
         <aside>
           <section>
             <h2>${msg('Prediction')}</h2>
             <whycam-predictions .predictions=${r?.predictions ?? []} .pinned=${s.classIndex}
-              .pinnedLabel=${s.classIndex === null ? '' : ready?.labels[s.classIndex] ?? ''}
+              .pinnedLabel=${s.classIndex === null ? '' : (ready?.labels[s.classIndex] ?? '')}
               @pin=${(e: CustomEvent<{ classIndex: number | null }>) => this.apply({ classIndex: e.detail.classIndex })} .contrast=${s.contrastClass}
               @contrast=${(e: CustomEvent<{ classIndex: number | null }>) => this.apply({ contrastClass: e.detail.classIndex })}></whycam-predictions>
           </section>
@@ -193,7 +221,9 @@ export class WhyCamApp extends LitElement {
           </section>
         </aside>
       </main>
-      <whycam-help ?open=${this.helpOpen} @close=${() => { this.helpOpen = false; }}></whycam-help>
+      <whycam-help ?open=${this.helpOpen} @close=${() => {
+        this.helpOpen = false;
+      }}></whycam-help>
       <input type="file" accept="image/*" hidden @change=${this.onFileChosen}>
       <footer>WhyCam ${import.meta.env.VITE_APP_VERSION ?? ''} · ${msg('build')} ${import.meta.env.VITE_BUILD_ID ?? 'dev'} · ${msg('pictures never leave this device')}</footer>
     `;
@@ -201,7 +231,16 @@ export class WhyCamApp extends LitElement {
 
   private workerSettings(): ExplainSettings {
     const s = this.settings;
-    return { method: s.method, layer: s.layer, reduction: s.reduction, classIndex: s.classIndex, crop: s.crop, contrastClass: s.contrastClass, compare: s.compare, paused: document.hidden };
+    return {
+      method: s.method,
+      layer: s.layer,
+      reduction: s.reduction,
+      classIndex: s.classIndex,
+      crop: s.crop,
+      contrastClass: s.contrastClass,
+      compare: s.compare,
+      paused: document.hidden,
+    };
   }
 
   private onResult(r: ResultMessage): void {
@@ -216,7 +255,12 @@ export class WhyCamApp extends LitElement {
   private styleFor(s: AppSettings): OverlayStyle {
     const o = this.overlayStyle;
     if (o?.colormap === s.colormap && o.alpha === s.alpha && o.threshold === s.threshold) return o;
-    return (this.overlayStyle = { colormap: s.colormap, alpha: s.alpha, threshold: s.threshold, dimOutside: DIM_OUTSIDE });
+    return (this.overlayStyle = {
+      colormap: s.colormap,
+      alpha: s.alpha,
+      threshold: s.threshold,
+      dimOutside: DIM_OUTSIDE,
+    });
   }
 
   /** Applies settings on the next frame: worker ones are sent, view ones take effect at once. */
@@ -231,16 +275,24 @@ export class WhyCamApp extends LitElement {
       this.worker.send({ type: 'settings', settings: Object.fromEntries(changed.map((k) => [k, next[k]])) });
     }
     if (next.model !== before.model && storedModelName(next.model)) void this.teach.useStored(next.model);
-    else if (next.model !== before.model) this.worker.loadModel(next.model, findModel(next.model)?.displayName ?? next.model);
+    else if (next.model !== before.model)
+      this.worker.loadModel(next.model, findModel(next.model)?.displayName ?? next.model);
     if (next.resolution !== before.resolution && this.source.mode === 'camera') void this.source.useCamera();
     this.presentation.sync(next.presentation);
   }
 
   private set(partial: WhyCamSet): void {
     const { frozen, lang, ...rest } = partial;
-    if (lang !== undefined && !isLang(lang)) throw new Error(`Unknown lang ${String(lang)}; valid: ${LANGS.join(', ')}`);
-    if (rest.method !== undefined && !METHODS.includes(rest.method)) throw new Error(`Unknown method ${rest.method}; valid: ${METHODS.join(', ')}`);
-    if (rest.classIndex !== undefined && rest.classIndex !== null && !(rest.classIndex >= 0 && rest.classIndex < (this.worker.ready?.labels.length || 1000))) throw new Error('classIndex must be 0-999 or null');
+    if (lang !== undefined && !isLang(lang))
+      throw new Error(`Unknown lang ${String(lang)}; valid: ${LANGS.join(', ')}`);
+    if (rest.method !== undefined && !METHODS.includes(rest.method))
+      throw new Error(`Unknown method ${rest.method}; valid: ${METHODS.join(', ')}`);
+    if (
+      rest.classIndex !== undefined &&
+      rest.classIndex !== null &&
+      !(rest.classIndex >= 0 && rest.classIndex < (this.worker.ready?.labels.length || 1000))
+    )
+      throw new Error('classIndex must be 0-999 or null');
     checkClassroomSet(rest, this.worker.ready?.labels.length || 1000);
     this.apply(rest);
     if (frozen !== undefined) void this.source.freeze(frozen);
@@ -248,13 +300,20 @@ export class WhyCamApp extends LitElement {
   }
 
   private async perform(action: Action): Promise<void> {
-    if (isSettingsAction(action)) return this.apply(settingsFor(action, this.settings, this.worker.ready?.layers ?? NO_LAYERS));
+    if (isSettingsAction(action))
+      return this.apply(settingsFor(action, this.settings, this.worker.ready?.layers ?? NO_LAYERS));
     switch (action) {
-      case 'freeze': return this.source.freeze(!this.source.frozen);
-      case 'open-image': return this.fileInput.click();
-      case 'use-camera': return this.source.useCamera();
-      case 'save': return this.save();
-      case 'help': this.helpOpen = !this.helpOpen; return;
+      case 'freeze':
+        return this.source.freeze(!this.source.frozen);
+      case 'open-image':
+        return this.fileInput.click();
+      case 'use-camera':
+        return this.source.useCamera();
+      case 'save':
+        return this.save();
+      case 'help':
+        this.helpOpen = !this.helpOpen;
+        return;
       case 'close':
         if (!this.helpOpen) this.apply({ presentation: false });
         this.helpOpen = false;
@@ -267,7 +326,10 @@ export class WhyCamApp extends LitElement {
     const source = this.view?.source;
     if (!r || !source) return this.notices.show(NOTICES.nothingToSave());
     const s = this.settings;
-    await downloadSnapshot(source, r.heatmap, r.region, this.styleFor(s), s.mirror, r.target, { id: r.method, name: methodCaption(r.method, r.layer) });
+    await downloadSnapshot(source, r.heatmap, r.region, this.styleFor(s), s.mirror, r.target, {
+      id: r.method,
+      name: methodCaption(r.method, r.layer),
+    });
   }
 
   private onFileChosen = (e: Event): void => {
@@ -288,7 +350,22 @@ export class WhyCamApp extends LitElement {
 
   private state(): AppState {
     const { settings, worker, measurements, notices, pwa, source } = this;
-    return { settings, latest: this.explanation.latest, mode: source.mode, frozen: source.frozen, worker, camera: source.camera, measurements, notices, pwa, view: this.view, teach: this.teach, comparison: this.comparison, presentation: this.presentation, lang: currentLang() };
+    return {
+      settings,
+      latest: this.explanation.latest,
+      mode: source.mode,
+      frozen: source.frozen,
+      worker,
+      camera: source.camera,
+      measurements,
+      notices,
+      pwa,
+      view: this.view,
+      teach: this.teach,
+      comparison: this.comparison,
+      presentation: this.presentation,
+      lang: currentLang(),
+    };
   }
 }
 

@@ -15,7 +15,10 @@ export class WorkerClient {
   private worker: Worker;
   private restarts = 0;
 
-  constructor(private readonly create: () => Worker, private readonly events: WorkerClientEvents) {
+  constructor(
+    private readonly create: () => Worker,
+    private readonly events: WorkerClientEvents,
+  ) {
     this.worker = this.spawn();
   }
 

@@ -12,7 +12,12 @@ export function parseCommand<O extends Options>(args: string[], options: O, usag
   }
 }
 
-export function oneOf<T extends string>(value: string | undefined, valid: readonly T[], option: string, fallback: T): T {
+export function oneOf<T extends string>(
+  value: string | undefined,
+  valid: readonly T[],
+  option: string,
+  fallback: T,
+): T {
   if (value === undefined) return fallback;
   if (!(valid as readonly string[]).includes(value)) {
     throw new WhyCamError('bad-option', `${option} ${value} is not valid.`, `Valid values: ${valid.join(', ')}.`);
@@ -20,12 +25,23 @@ export function oneOf<T extends string>(value: string | undefined, valid: readon
   return value as T;
 }
 
-export function listOf<T extends string>(value: string | undefined, valid: readonly T[], option: string, fallback: readonly T[]): T[] {
+export function listOf<T extends string>(
+  value: string | undefined,
+  valid: readonly T[],
+  option: string,
+  fallback: readonly T[],
+): T[] {
   if (value === undefined) return [...fallback];
   return value.split(',').map((v) => oneOf(v.trim(), valid, option, valid[0]!));
 }
 
-export function numberIn(value: string | undefined, option: string, min: number, max: number, fallback: number): number {
+export function numberIn(
+  value: string | undefined,
+  option: string,
+  min: number,
+  max: number,
+  fallback: number,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {

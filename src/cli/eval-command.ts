@@ -8,10 +8,21 @@ import { heatmapPeak, upsampleHeatmap } from '../explain/heatmap.js';
 import { DEFAULT_LIME } from '../explain/lime.js';
 import { isMethod, METHOD_NAMES, METHODS, type Method, REDUCTIONS } from '../explain/methods.js';
 import {
-  type Box, boxFromMap, boxUnionMask, centreGaussian, energyInMask, iou, maskShare, pointInBoxes,
+  type Box,
+  boxFromMap,
+  boxUnionMask,
+  centreGaussian,
+  energyInMask,
+  iou,
+  maskShare,
+  pointInBoxes,
 } from '../explain/metrics.js';
 import {
-  explainByPerturbation, networkInput, PERTURBATION_METHOD_NAMES, PERTURBATION_METHODS, type PerturbationMethod,
+  explainByPerturbation,
+  networkInput,
+  PERTURBATION_METHOD_NAMES,
+  PERTURBATION_METHODS,
+  type PerturbationMethod,
 } from '../explain/perturbation.js';
 import { CROP_POLICIES, type Region } from '../explain/preprocess.js';
 import { methodWarning } from '../explain/warnings.js';
@@ -113,7 +124,13 @@ export interface EvalReport {
   /** Energy-in-box of a uniform map: the share of the pictures the boxes cover. */
   uniformEnergyInBox: number;
   /** How deletion / insertion were run; null when --steps 0. */
-  faithfulness: { steps: number; blurSigma: number; blurKernel: number; deletionValue: number; inputSize: [number, number] } | null;
+  faithfulness: {
+    steps: number;
+    blurSigma: number;
+    blurKernel: number;
+    deletionValue: number;
+    inputSize: [number, number];
+  } | null;
   /** Settings of the perturbation methods, when evaluated. */
   perturbation: { occlusion?: Record<string, unknown>; lime?: Record<string, unknown> };
   skipped: { method: Method; layer: string; reason: string }[];
@@ -121,7 +138,15 @@ export interface EvalReport {
   warnings: string[];
 }
 
-interface Tally { hits: number; smallHits: number; energy: number; located: number; ms: number; deletion: number; insertion: number }
+interface Tally {
+  hits: number;
+  smallHits: number;
+  energy: number;
+  located: number;
+  ms: number;
+  deletion: number;
+  insertion: number;
+}
 
 const emptyTally = (): Tally => ({ hits: 0, smallHits: 0, energy: 0, located: 0, ms: 0, deletion: 0, insertion: 0 });
 
@@ -148,18 +173,27 @@ export async function evalCommand(args: string[]): Promise<number> {
   const blurSigma = numberIn(o.blur, '--blur', 0, 50, DEFAULT_FAITHFULNESS.blurSigma);
   const seeds = numberIn(o['random-seeds'], '--random-seeds', 1, 100, 3);
   const limit = numberIn(o.limit, '--limit', 1, 1e9, Infinity);
-  if (!Number.isInteger(steps) || !Number.isInteger(seeds)) throw new WhyCamError('bad-option', '--steps and --random-seeds take whole numbers.');
+  if (!Number.isInteger(steps) || !Number.isInteger(seeds))
+    throw new WhyCamError('bad-option', '--steps and --random-seeds take whole numbers.');
   const boxed = (await readBoxes(o.boxes, o.images)).slice(0, limit);
 
   await useNodeBackend(backend);
   const { explainer, name: modelId, viewLayer, crop: trainedCrop } = await loadModelOption(o.model);
-  const crop = o.crop === undefined ? trainedCrop ?? cropOption : cropOption;
+  const crop = o.crop === undefined ? (trainedCrop ?? cropOption) : cropOption;
   const perturbation = perturbationOptions(o, explainer.inputRange);
-  const entries = boxed.map((e) => (e.label === undefined ? e : { ...e, class_index: explainer.labels.resolve(e.label) }));
+  const entries = boxed.map((e) =>
+    e.label === undefined ? e : { ...e, class_index: explainer.labels.resolve(e.label) },
+  );
   try {
     const defaultViewOnly = asked === undefined && o.layer === undefined;
     const methods = asked ?? (defaultViewOnly ? ['layercam' as const] : METHODS);
-    const layers = [...new Set((defaultViewOnly ? viewLayer : o.layer ?? 'auto').split(',').map((l) => explainer.network.layer(l.trim()).name))];
+    const layers = [
+      ...new Set(
+        (defaultViewOnly ? viewLayer : (o.layer ?? 'auto'))
+          .split(',')
+          .map((l) => explainer.network.layer(l.trim()).name),
+      ),
+    ];
     const skipped: EvalReport['skipped'] = [];
     const rows: Row[] = [];
     for (const method of methods.filter((m) => !isMethod(m))) rows.push({ key: method, method, layer: '(input)' });
@@ -173,12 +207,24 @@ export async function evalCommand(args: string[]): Promise<number> {
           skipped.push({ method, layer, reason: e.message.split('\n')[0]! });
           continue;
         }
-        rows.push({ key: layers.length > 1 || defaultViewOnly ? `${method}@${layer}` : method, method, layer, request });
+        rows.push({
+          key: layers.length > 1 || defaultViewOnly ? `${method}@${layer}` : method,
+          method,
+          layer,
+          request,
+        });
       }
     }
     rows.sort((a, b) => Number(isMethod(b.method)) - Number(isMethod(a.method)));
-    const warnings = [...new Set(rows.flatMap((r) => (isMethod(r.method) ? [methodWarning(r.method, r.layer, explainer.network)] : [])).filter((w): w is string => !!w))];
-    const defaultView = rows.find((r) => r.method === 'layercam' && r.layer === viewLayer && reduction === 'logit')?.key ?? null;
+    const warnings = [
+      ...new Set(
+        rows
+          .flatMap((r) => (isMethod(r.method) ? [methodWarning(r.method, r.layer, explainer.network)] : []))
+          .filter((w): w is string => !!w),
+      ),
+    ];
+    const defaultView =
+      rows.find((r) => r.method === 'layercam' && r.layer === viewLayer && reduction === 'logit')?.key ?? null;
     const view = explainer.network.layer(viewLayer);
     const [inH, inW] = explainer.inputSize;
     const inputRegion: Region = { x: 0, y: 0, width: inW, height: inH };
@@ -202,7 +248,8 @@ export async function evalCommand(args: string[]): Promise<number> {
       boxShareSum += share;
       if (small) nSmall++;
       const { x } = await networkInput(explainer, image, crop);
-      const probe = steps > 0 ? new FaithfulnessProbe(explainer.network, x, entry.class_index, { steps, blurSigma }) : undefined;
+      const probe =
+        steps > 0 ? new FaithfulnessProbe(explainer.network, x, entry.class_index, { steps, blurSigma }) : undefined;
       try {
         // Identical maps (CAM and Grad-CAM with the logit at the last layer) share their curves.
         const curveCache = new Map<string, Curves>();
@@ -222,7 +269,13 @@ export async function evalCommand(args: string[]): Promise<number> {
           const t0 = performance.now();
           const result = row.request
             ? await explainer.explain(image, { ...row.request, classIndex: entry.class_index, crop, topK: 1 })
-            : await explainByPerturbation(explainer, image, { method: row.method as PerturbationMethod, classIndex: entry.class_index, crop, topK: 1, ...perturbation });
+            : await explainByPerturbation(explainer, image, {
+                method: row.method as PerturbationMethod,
+                classIndex: entry.class_index,
+                crop,
+                topK: 1,
+                ...perturbation,
+              });
           const ms = performance.now() - t0;
           top1Correct = result.predictions[0]!.classIndex === entry.class_index;
           const tally = tallies.get(row.key)!;
@@ -239,7 +292,11 @@ export async function evalCommand(args: string[]): Promise<number> {
         await faithfulness({ width: inW, height: inH, data: centreGaussian(inW, inH) }, baseline);
         for (let s = 0; s < seeds; s++) {
           const next = mulberry32(1 + s * 7919 + i * 104729);
-          const noise: Heatmap = { width: view.width, height: view.height, data: Float32Array.from({ length: view.width * view.height }, next) };
+          const noise: Heatmap = {
+            width: view.width,
+            height: view.height,
+            data: Float32Array.from({ length: view.width * view.height }, next),
+          };
           const one = emptyTally();
           scoreMap(one, noise, { x: 0, y: 0, width, height }, width, height, boxes, mask, small, top1Correct);
           await faithfulness(noise, one);
@@ -264,17 +321,32 @@ export async function evalCommand(args: string[]): Promise<number> {
     });
     const usesPerturbation = (m: PerturbationMethod): boolean => rows.some((r) => r.method === m);
     const report: EvalReport = {
-      n, nSmall, model: modelId, crop, reduction,
-      methods: Object.fromEntries(rows.map((r) => [r.key, { method: r.method, layer: r.layer, ...scores(tallies.get(r.key)!) }])),
+      n,
+      nSmall,
+      model: modelId,
+      crop,
+      reduction,
+      methods: Object.fromEntries(
+        rows.map((r) => [r.key, { method: r.method, layer: r.layer, ...scores(tallies.get(r.key)!) }]),
+      ),
       defaultView,
       baseline: scores(baseline),
       randomBaseline: { ...scores(random), msPerImage: 0, seeds, grid: [view.height, view.width] },
       uniformEnergyInBox: boxShareSum / n,
-      faithfulness: steps > 0
-        ? { steps, blurSigma, blurKernel: 2 * Math.max(1, Math.ceil(blurSigma)) + 1, deletionValue: DEFAULT_FAITHFULNESS.deletionValue, inputSize: [inH, inW] }
-        : null,
+      faithfulness:
+        steps > 0
+          ? {
+              steps,
+              blurSigma,
+              blurKernel: 2 * Math.max(1, Math.ceil(blurSigma)) + 1,
+              deletionValue: DEFAULT_FAITHFULNESS.deletionValue,
+              inputSize: [inH, inW],
+            }
+          : null,
       perturbation: {
-        ...(usesPerturbation('occlusion') ? { occlusion: { maskSize: 'auto', stride: 'auto', maskValue: 'mean colour', ...perturbation.occlusion } } : {}),
+        ...(usesPerturbation('occlusion')
+          ? { occlusion: { maskSize: 'auto', stride: 'auto', maskValue: 'mean colour', ...perturbation.occlusion } }
+          : {}),
         ...(usesPerturbation('lime') ? { lime: { ...DEFAULT_LIME, ...perturbation.lime } } : {}),
       },
       skipped,
@@ -290,8 +362,15 @@ export async function evalCommand(args: string[]): Promise<number> {
 
 /** Adds one map's localisation scores to a tally. */
 function scoreMap(
-  tally: Tally, heatmap: Heatmap, region: Region, width: number, height: number, boxes: readonly Box[], mask: Uint8Array,
-  small: boolean, top1Correct: boolean,
+  tally: Tally,
+  heatmap: Heatmap,
+  region: Region,
+  width: number,
+  height: number,
+  boxes: readonly Box[],
+  mask: Uint8Array,
+  small: boolean,
+  top1Correct: boolean,
 ): void {
   const peak = heatmapPeak(heatmap, region);
   const values = upsampleHeatmap(heatmap, region, width, height);
@@ -312,7 +391,9 @@ function scaleBoxes(entry: BoxedImage, width: number, height: number): Box[] {
   if (entry.width === width && entry.height === height) return entry.boxes;
   const sx = width / entry.width;
   const sy = height / entry.height;
-  return entry.boxes.map(([a, b, c, d]) => [Math.round(a * sx), Math.round(b * sy), Math.round(c * sx), Math.round(d * sy)] as const);
+  return entry.boxes.map(
+    ([a, b, c, d]) => [Math.round(a * sx), Math.round(b * sy), Math.round(c * sx), Math.round(d * sy)] as const,
+  );
 }
 
 async function readBoxes(boxesFile: string, imagesDir: string): Promise<BoxedImage[]> {
@@ -323,12 +404,23 @@ async function readBoxes(boxesFile: string, imagesDir: string): Promise<BoxedIma
     throw new WhyCamError('bad-option', `${boxesFile} cannot be read as JSON (${(e as Error).message}).`);
   }
   if (!Array.isArray(parsed) || parsed.length === 0) {
-    throw new WhyCamError('bad-option', `${boxesFile} must be a non-empty JSON array of {file, width, height, class_index or label, boxes}.`);
+    throw new WhyCamError(
+      'bad-option',
+      `${boxesFile} must be a non-empty JSON array of {file, width, height, class_index or label, boxes}.`,
+    );
   }
   return parsed.map((e: Partial<BoxedImage>, i) => {
-    if (typeof e.file !== 'string' || !(Number.isInteger(e.class_index) || typeof e.label === 'string') || !Array.isArray(e.boxes) || e.boxes.length === 0 ||
-        !(Number(e.width) > 0 && Number(e.height) > 0)) {
-      throw new WhyCamError('bad-option', `${boxesFile}: entry ${i} lacks file, width, height, class_index (or label) or boxes.`);
+    if (
+      typeof e.file !== 'string' ||
+      !(Number.isInteger(e.class_index) || typeof e.label === 'string') ||
+      !Array.isArray(e.boxes) ||
+      e.boxes.length === 0 ||
+      !(Number(e.width) > 0 && Number(e.height) > 0)
+    ) {
+      throw new WhyCamError(
+        'bad-option',
+        `${boxesFile}: entry ${i} lacks file, width, height, class_index (or label) or boxes.`,
+      );
     }
     // Boxes rescaled by a data set's publisher carry fractions; the metrics work on whole pixels.
     const boxes = e.boxes.map((b) => b.map((v) => Math.round(v)) as unknown as Box);
@@ -341,18 +433,53 @@ const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 export function formatReport(r: EvalReport, backend: string): string {
   const frac = (x: number, of: number): string => `${Math.round(x * of)}/${of} (${pct(x)})`;
   const auc = (x: number | null): string => (x === null ? '–' : x.toFixed(3));
-  const header = ['method', 'layer', 'pointing game', 'pointing, small boxes', 'energy in box', 'localisation', 'deletion ↓', 'insertion ↑', 'ms/image'];
+  const header = [
+    'method',
+    'layer',
+    'pointing game',
+    'pointing, small boxes',
+    'energy in box',
+    'localisation',
+    'deletion ↓',
+    'insertion ↑',
+    'ms/image',
+  ];
   const name = (m: EvalMethod): string => (isMethod(m) ? METHOD_NAMES[m] : PERTURBATION_METHOD_NAMES[m]);
   const lines = Object.entries(r.methods).map(([key, m]) => [
-    `${name(m.method)}${key === r.defaultView ? ' (default view)' : ''}`, m.layer, frac(m.pointingGame, r.n), frac(m.pointingGameSmall, r.nSmall),
-    m.energyInBox.toFixed(3), frac(m.localization, r.n), auc(m.deletionAuc), auc(m.insertionAuc), m.msPerImage.toFixed(1),
+    `${name(m.method)}${key === r.defaultView ? ' (default view)' : ''}`,
+    m.layer,
+    frac(m.pointingGame, r.n),
+    frac(m.pointingGameSmall, r.nSmall),
+    m.energyInBox.toFixed(3),
+    frac(m.localization, r.n),
+    auc(m.deletionAuc),
+    auc(m.insertionAuc),
+    m.msPerImage.toFixed(1),
   ]);
-  lines.push(['centre prior', '(baseline)', frac(r.baseline.pointingGame, r.n), frac(r.baseline.pointingGameSmall, r.nSmall),
-    r.baseline.energyInBox.toFixed(3), frac(r.baseline.localization, r.n), auc(r.baseline.deletionAuc), auc(r.baseline.insertionAuc), '–']);
+  lines.push([
+    'centre prior',
+    '(baseline)',
+    frac(r.baseline.pointingGame, r.n),
+    frac(r.baseline.pointingGameSmall, r.nSmall),
+    r.baseline.energyInBox.toFixed(3),
+    frac(r.baseline.localization, r.n),
+    auc(r.baseline.deletionAuc),
+    auc(r.baseline.insertionAuc),
+    '–',
+  ]);
   const rb = r.randomBaseline;
-  lines.push([`random map (${rb.seeds} seeds)`, `(baseline, ${rb.grid[0]}×${rb.grid[1]})`, frac(rb.pointingGame, r.n), frac(rb.pointingGameSmall, r.nSmall),
-    rb.energyInBox.toFixed(3), frac(rb.localization, r.n), auc(rb.deletionAuc), auc(rb.insertionAuc), '–']);
-  lines.push(['uniform map', '(boxes\' share)', '–', '–', r.uniformEnergyInBox.toFixed(3), '–', '–', '–', '–']);
+  lines.push([
+    `random map (${rb.seeds} seeds)`,
+    `(baseline, ${rb.grid[0]}×${rb.grid[1]})`,
+    frac(rb.pointingGame, r.n),
+    frac(rb.pointingGameSmall, r.nSmall),
+    rb.energyInBox.toFixed(3),
+    frac(rb.localization, r.n),
+    auc(rb.deletionAuc),
+    auc(rb.insertionAuc),
+    '–',
+  ]);
+  lines.push(['uniform map', "(boxes' share)", '–', '–', r.uniformEnergyInBox.toFixed(3), '–', '–', '–', '–']);
   const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)));
   const row = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   const out = [
@@ -363,8 +490,10 @@ export function formatReport(r: EvalReport, backend: string): string {
   ];
   const f = r.faithfulness;
   if (f) {
-    out.push(`deletion/insertion: ${f.steps} steps of ${(100 / f.steps).toFixed(1)}% of the ${f.inputSize[0]}×${f.inputSize[1]} input's pixels; deleted pixels set to ` +
-      `${f.deletionValue} in the network's input units (mid-grey); insertion starts from a Gaussian blur, σ = ${f.blurSigma} px, ${f.blurKernel}×${f.blurKernel} kernel.`);
+    out.push(
+      `deletion/insertion: ${f.steps} steps of ${(100 / f.steps).toFixed(1)}% of the ${f.inputSize[0]}×${f.inputSize[1]} input's pixels; deleted pixels set to ` +
+        `${f.deletionValue} in the network's input units (mid-grey); insertion starts from a Gaussian blur, σ = ${f.blurSigma} px, ${f.blurKernel}×${f.blurKernel} kernel.`,
+    );
   }
   if (r.perturbation.occlusion) out.push(`occlusion: ${JSON.stringify(r.perturbation.occlusion)}`);
   if (r.perturbation.lime) out.push(`LIME: ${JSON.stringify(r.perturbation.lime)}`);

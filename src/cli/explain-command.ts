@@ -96,7 +96,7 @@ export async function explainCommand(args: string[]): Promise<number> {
 
   await useNodeBackend(backend);
   const { explainer, name: modelId, notes, crop: trainedCrop } = await loadModelOption(o.model);
-  const crop = o.crop === undefined ? trainedCrop ?? cropOption : cropOption;
+  const crop = o.crop === undefined ? (trainedCrop ?? cropOption) : cropOption;
   if (notes && !o.json) console.error(`${modelId}: ${notes}`);
   // A taught or Teachable Machine model may score fewer than five classes.
   const top = o.top === undefined ? Math.min(topK, explainer.network.numClasses) : topK;
@@ -104,13 +104,29 @@ export async function explainCommand(args: string[]): Promise<number> {
     const classIndex = o.class === undefined ? null : explainer.labels.resolve(o.class);
     const contrastClass = o.contrast === undefined ? null : explainer.labels.resolve(o.contrast);
     if (isPerturbationMethod(method)) {
-      if (contrastClass !== null) throw new WhyCamError('bad-option', '--contrast works with cam, gradcam, gradcam++ and layercam only.');
+      if (contrastClass !== null)
+        throw new WhyCamError('bad-option', '--contrast works with cam, gradcam, gradcam++ and layercam only.');
       return await explainFilesByPerturbation(explainer, files, {
-        method, modelId, classIndex, crop, topK: top, settings: perturbationOptions(o, explainer.inputRange),
-        colormap, alpha, threshold, out: o.out, json: !!o.json,
+        method,
+        modelId,
+        classIndex,
+        crop,
+        topK: top,
+        settings: perturbationOptions(o, explainer.inputRange),
+        colormap,
+        alpha,
+        threshold,
+        out: o.out,
+        json: !!o.json,
       });
     }
-    const request = { method, reduction, classIndex, contrastClass, ...(o.layer !== undefined ? { layer: o.layer } : {}) };
+    const request = {
+      method,
+      reduction,
+      classIndex,
+      contrastClass,
+      ...(o.layer !== undefined ? { layer: o.layer } : {}),
+    };
     const warning = methodWarning(method, explainer.resolve(request).layer.name, explainer.network);
     if (warning) console.error(`whycam: ${warning}`);
     if (o.out) await fs.mkdir(o.out, { recursive: true });
@@ -153,18 +169,27 @@ function toRecord(file: string, model: string, r: Explanation, output: string | 
     reduction: r.reduction,
     layer: r.layer,
     region: r.region,
-    heatmap: { width: r.heatmap.width, height: r.heatmap.height, data: Array.from(r.heatmap.data, (v) => Math.round(v * 1e4) / 1e4) },
+    heatmap: {
+      width: r.heatmap.width,
+      height: r.heatmap.height,
+      data: Array.from(r.heatmap.data, (v) => Math.round(v * 1e4) / 1e4),
+    },
     timings: r.timings,
     output,
   };
 }
 
 function printSummary(file: string, r: Explanation, output: string | null): void {
-  const top = r.predictions.slice(0, 3).map((p) => `${p.label} ${(p.score * 100).toFixed(1)}%`).join(', ');
+  const top = r.predictions
+    .slice(0, 3)
+    .map((p) => `${p.label} ${(p.score * 100).toFixed(1)}%`)
+    .join(', ');
   const not = r.contrast ? `, not ${r.contrast.label} (${r.contrast.score.toFixed(2)})` : '';
-  console.log(`${file}: ${r.target.label} (${r.target.score.toFixed(2)})${not} — ${METHOD_NAMES[r.method]} at ${r.layer} ` +
-    `(${r.heatmap.width}×${r.heatmap.height}), ${r.timings.totalMs.toFixed(0)} ms. Top 3: ${top}.` +
-    (output ? ` Wrote ${output}` : ''));
+  console.log(
+    `${file}: ${r.target.label} (${r.target.score.toFixed(2)})${not} — ${METHOD_NAMES[r.method]} at ${r.layer} ` +
+      `(${r.heatmap.width}×${r.heatmap.height}), ${r.timings.totalMs.toFixed(0)} ms. Top 3: ${top}.` +
+      (output ? ` Wrote ${output}` : ''),
+  );
 }
 
 /** Writes via a temporary file and a rename, so a failure never leaves a half-written PNG. */

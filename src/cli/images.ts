@@ -6,7 +6,8 @@ const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png']);
 
 /** Files named on the command line, folders expanded to the images they hold (sorted); all checked before any work. */
 export async function collectImages(inputs: readonly string[]): Promise<string[]> {
-  if (inputs.length === 0) throw new WhyCamError('bad-option', 'No image given.', 'Name one or more .jpg/.png files or folders.');
+  if (inputs.length === 0)
+    throw new WhyCamError('bad-option', 'No image given.', 'Name one or more .jpg/.png files or folders.');
   const files: string[] = [];
   for (const input of inputs) {
     let stat;

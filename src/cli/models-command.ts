@@ -11,7 +11,9 @@ export const MODELS_USAGE = `Usage: whycam models [options]        (npm run mode
 Downloads the registered models into models/<id>/ and verifies them (sha256 where known, and every
 weight file present with the length model.json declares). Models already valid are skipped.
 
-  --model ID       a model to fetch (repeatable; default: ${MODELS.filter((m) => m.fetch === 'default').map((m) => m.id).join(', ')})
+  --model ID       a model to fetch (repeatable; default: ${MODELS.filter((m) => m.fetch === 'default')
+    .map((m) => m.id)
+    .join(', ')})
   --all            every registered model
   --from DIR|URL   copy from a mirror with the same layout (DIR/<id>/model.json, ...) instead of
                    the public home: a folder, or an http(s) URL such as an intranet server;
@@ -38,12 +40,16 @@ export async function modelsCommand(args: string[]): Promise<number> {
   if (o.list) {
     for (const m of MODELS) {
       const problem = await checkInstalled(m, dir);
-      console.log(`${m.id.padEnd(24)} ${(problem ? 'not installed' : 'installed').padEnd(14)} ${m.displayName} — ${m.note}`);
+      console.log(
+        `${m.id.padEnd(24)} ${(problem ? 'not installed' : 'installed').padEnd(14)} ${m.displayName} — ${m.note}`,
+      );
     }
     return 0;
   }
-  const entries: ModelEntry[] = o.all ? [...MODELS]
-    : o.model ? o.model.map((id) => modelEntry(id))
+  const entries: ModelEntry[] = o.all
+    ? [...MODELS]
+    : o.model
+      ? o.model.map((id) => modelEntry(id))
       : MODELS.filter((m) => m.fetch === 'default');
   const mirrorSetting = o.from ?? process.env['WHYCAM_MODEL_MIRROR'];
   const mirror = !mirrorSetting ? undefined : isUrl(mirrorSetting) ? mirrorSetting : path.resolve(mirrorSetting);
@@ -60,14 +66,16 @@ export async function modelsCommand(args: string[]): Promise<number> {
     }
   }
   if (failed > 0) {
-    console.error([
-      '',
-      'WhyCam needs the model weights before it can explain anything. To get them:',
-      '  npm run models                       when this machine can reach storage.googleapis.com',
-      '  npm run models -- --from DIR         to copy from a local mirror (DIR/<model id>/model.json, ...)',
-      '  npm run models -- --from URL         to download from a mirror server with the same layout',
-      '  WHYCAM_MODEL_MIRROR=DIR npm install  the same, at install time',
-    ].join('\n'));
+    console.error(
+      [
+        '',
+        'WhyCam needs the model weights before it can explain anything. To get them:',
+        '  npm run models                       when this machine can reach storage.googleapis.com',
+        '  npm run models -- --from DIR         to copy from a local mirror (DIR/<model id>/model.json, ...)',
+        '  npm run models -- --from URL         to download from a mirror server with the same layout',
+        '  WHYCAM_MODEL_MIRROR=DIR npm install  the same, at install time',
+      ].join('\n'),
+    );
     return o.postinstall ? 0 : 1;
   }
   return 0;

@@ -25,20 +25,28 @@ export const PERTURBATION_USAGE = `  occlusion (MATLAB's occlusionSensitivity op
 type Values = { [K in keyof typeof PERTURBATION_OPTIONS]?: string };
 
 /** The parsed options, with grey levels turned into the network's input units. */
-export function perturbationOptions(o: Values, inputRange: readonly [number, number] = [-1, 1]): Pick<PerturbationRequest, 'occlusion' | 'lime'> {
+export function perturbationOptions(
+  o: Values,
+  inputRange: readonly [number, number] = [-1, 1],
+): Pick<PerturbationRequest, 'occlusion' | 'lime'> {
   const whole = (value: string | undefined, option: string, min: number, max: number): number | undefined => {
     if (value === undefined) return undefined;
     const n = numberIn(value, option, min, max, min);
-    if (!Number.isInteger(n)) throw new WhyCamError('bad-option', `${option} ${value} is not valid.`, 'Give a whole number.');
+    if (!Number.isInteger(n))
+      throw new WhyCamError('bad-option', `${option} ${value} is not valid.`, 'Give a whole number.');
     return n;
   };
   const maskSize = whole(o['mask-size'], '--mask-size', 1, 4096);
   const stride = whole(o.stride, '--stride', 1, 4096);
-  const grey = o['mask-value'] === undefined || o['mask-value'] === 'auto' ? undefined : numberIn(o['mask-value'], '--mask-value', 0, 255, 0);
+  const grey =
+    o['mask-value'] === undefined || o['mask-value'] === 'auto'
+      ? undefined
+      : numberIn(o['mask-value'], '--mask-value', 0, 255, 0);
   const [lo, hi] = inputRange;
   const numSamples = whole(o['num-samples'], '--num-samples', 2, 1e6);
   const numFeatures = whole(o['num-features'], '--num-features', 1, 10000);
-  const segmentation: Segmentation | undefined = o.segmentation === undefined ? undefined : oneOf(o.segmentation, SEGMENTATIONS, '--segmentation', 'superpixels');
+  const segmentation: Segmentation | undefined =
+    o.segmentation === undefined ? undefined : oneOf(o.segmentation, SEGMENTATIONS, '--segmentation', 'superpixels');
   return {
     occlusion: {
       ...(maskSize !== undefined ? { maskSize } : {}),

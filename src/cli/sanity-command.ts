@@ -102,16 +102,31 @@ export async function sanityCommand(args: string[]): Promise<number> {
     const images = await Promise.all(files.map((f) => readImage(f)));
     const bar = new ProgressBar('sanity', 1, (d, t) => `${d}/${t} maps`);
     const result = await sanityCheck(explainer, images, requests, {
-      crop, seed, ...(depth !== undefined ? { depth } : {}),
+      crop,
+      seed,
+      ...(depth !== undefined ? { depth } : {}),
       classIndices: files.map((f) => classes.get(path.basename(f)) ?? null),
       onProgress: (done, total) => bar.update(done, '', total),
     });
-    bar.finish(`sanity: ${images.length} images, ${Object.keys(requests).length} methods, ${result.blocks.length} blocks.`);
+    bar.finish(
+      `sanity: ${images.length} images, ${Object.keys(requests).length} methods, ${result.blocks.length} blocks.`,
+    );
     const report: SanityCommandReport = {
-      n: images.length, model: modelId, crop, seed, passBelow: PASS_BELOW,
-      methods: Object.fromEntries(Object.entries(result.methods).map(([name, m]) => [name, {
-        blocks: result.blocks, spearman: m.spearman, passes: m.spearman[m.spearman.length - 1]! < PASS_BELOW,
-      }])),
+      n: images.length,
+      model: modelId,
+      crop,
+      seed,
+      passBelow: PASS_BELOW,
+      methods: Object.fromEntries(
+        Object.entries(result.methods).map(([name, m]) => [
+          name,
+          {
+            blocks: result.blocks,
+            spearman: m.spearman,
+            passes: m.spearman[m.spearman.length - 1]! < PASS_BELOW,
+          },
+        ]),
+      ),
     };
     console.log(o.json ? JSON.stringify(report) : formatSanity(report));
     return 0;
@@ -127,7 +142,10 @@ async function groundTruth(file: string, required: boolean): Promise<Map<string,
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
     if (!required) return new Map();
-    throw new WhyCamError('bad-option', `${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
+    throw new WhyCamError(
+      'bad-option',
+      `${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`,
+    );
   }
   try {
     const entries = JSON.parse(text) as { file: string; class_index: number }[];

@@ -24,7 +24,8 @@ export function batchLogits(network: Network, batch: tf.Tensor4D): tf.Tensor2D {
     const plan = network.plan([]);
     const n = batch.shape[0];
     const pendingUses = new Map<string, number>();
-    for (const step of plan.steps) for (const input of step.inputs) pendingUses.set(input, (pendingUses.get(input) ?? 0) + 1);
+    for (const step of plan.steps)
+      for (const input of step.inputs) pendingUses.set(input, (pendingUses.get(input) ?? 0) + 1);
     // A value is either one batched tensor or, once the head is reached, one tensor per image.
     const batched = new Map<string, tf.Tensor>([[plan.input, batch]]);
     const split = new Map<string, tf.Tensor[]>();
@@ -40,12 +41,16 @@ export function batchLogits(network: Network, batch: tf.Tensor4D): tf.Tensor2D {
     for (const step of plan.steps) {
       if (step.inputs.length === 0) continue;
       const kind = network.graph.byName.get(step.covers[0]!)?.className ?? '';
-      const spatial = step.shape.length === 4 && !PER_IMAGE.has(kind) && step.inputs.every((i) => batched.get(i)?.rank === 4);
+      const spatial =
+        step.shape.length === 4 && !PER_IMAGE.has(kind) && step.inputs.every((i) => batched.get(i)?.rank === 4);
       if (spatial) {
         batched.set(step.name, step.forward(step.inputs.map((i) => batched.get(i)!)));
       } else {
         const inputs = step.inputs.map(perImage);
-        split.set(step.name, Array.from({ length: n }, (_, s) => step.forward(inputs.map((parts) => parts[s]!))));
+        split.set(
+          step.name,
+          Array.from({ length: n }, (_, s) => step.forward(inputs.map((parts) => parts[s]!))),
+        );
       }
       for (const input of step.inputs) {
         const left = pendingUses.get(input)! - 1;

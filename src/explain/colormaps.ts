@@ -24,7 +24,9 @@ function jet(m = 256): ColormapTable {
   });
   const blueRows = u.map((_, k) => g0 + k + 1 - n).filter((b) => b >= 1);
   const blueValues = u.slice(u.length - blueRows.length);
-  blueRows.forEach((b, k) => { out[(b - 1) * 3 + 2] = blueValues[k]!; });
+  blueRows.forEach((b, k) => {
+    out[(b - 1) * 3 + 2] = blueValues[k]!;
+  });
   return Uint8Array.from(out, (v) => Math.round(v * 255));
 }
 

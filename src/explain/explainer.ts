@@ -6,7 +6,15 @@ import { type ImageSource, PixelScratch, sourceSize, toInputTensor } from './inp
 import { topOneHot } from './kernels/index.js';
 import type { LabelSet } from './labels.js';
 import {
-  cam, gradCam, gradCamPlusPlus, isMethod, layerCam, type Method, METHODS, type Reduction, REDUCTIONS,
+  cam,
+  gradCam,
+  gradCamPlusPlus,
+  isMethod,
+  layerCam,
+  type Method,
+  METHODS,
+  type Reduction,
+  REDUCTIONS,
 } from './methods.js';
 import { type FeatureLayer, Network } from './network.js';
 import { type CropPolicy, CROP_POLICIES, cropRegion, type Region } from './preprocess.js';
@@ -115,13 +123,19 @@ export class Explainer {
   private readonly classTargets = new Map<number, tf.Tensor2D>();
 
   constructor(model: LayersModel, info: ModelInfo) {
-    const hints = { ...(info.logitLayer ? { logitLayer: info.logitLayer } : {}), ...(info.softmaxLayer ? { softmaxLayer: info.softmaxLayer } : {}) };
+    const hints = {
+      ...(info.logitLayer ? { logitLayer: info.logitLayer } : {}),
+      ...(info.softmaxLayer ? { softmaxLayer: info.softmaxLayer } : {}),
+    };
     this.network = new Network(model, hints);
     this.labels = info.labels;
     this.inputSize = info.inputSize;
     this.inputRange = info.inputRange;
     if (this.network.numClasses !== info.labels.size) {
-      throw new WhyCamError('unsupported-model', `The model scores ${this.network.numClasses} classes but ${info.labels.size} labels were given.`);
+      throw new WhyCamError(
+        'unsupported-model',
+        `The model scores ${this.network.numClasses} classes but ${info.labels.size} labels were given.`,
+      );
     }
   }
 
@@ -147,7 +161,11 @@ export class Explainer {
    * Explains the image with several methods / layers / classes from a single forward pass and a
    * single read-back; requests that share a class and reduction share one backward pass.
    */
-  async explainMany(image: ImageSource, requests: readonly ExplainRequest[], options: ImageOptions = {}): Promise<Explanation[]> {
+  async explainMany(
+    image: ImageSource,
+    requests: readonly ExplainRequest[],
+    options: ImageOptions = {},
+  ): Promise<Explanation[]> {
     const resolved = requests.map((r) => this.resolve(r));
     const topK = this.checkTopK(options.topK);
     const crop = this.checkCrop(options.crop);
@@ -159,7 +177,9 @@ export class Explainer {
     // The input is freed however the work below ends (a bad layer, a lost device, an exception).
     let packed: tf.Tensor;
     try {
-      packed = this.runPacked(x, layers, resolved, () => { t2 = performance.now(); });
+      packed = this.runPacked(x, layers, resolved, () => {
+        t2 = performance.now();
+      });
     } finally {
       x.dispose();
     }
@@ -171,16 +191,42 @@ export class Explainer {
     const probs = softmax(logits);
     const predictions = this.predictions(probs, topK);
     let offset = this.network.numClasses;
-    const timings: StageTimings = { preprocessMs: t1 - t0, forwardMs: t2 - t1, heatmapMs: t3 - t2, readbackMs: t4 - t3, totalMs: t4 - t0 };
+    const timings: StageTimings = {
+      preprocessMs: t1 - t0,
+      forwardMs: t2 - t1,
+      heatmapMs: t3 - t2,
+      readbackMs: t4 - t3,
+      totalMs: t4 - t0,
+    };
     return resolved.map((r) => {
       const classIndex = r.classIndex ?? argMax(logits);
-      const scored = (i: number) => ({ classIndex: i, label: this.labels.label(i), score: probs[i]!, logit: logits[i]! });
+      const scored = (i: number) => ({
+        classIndex: i,
+        label: this.labels.label(i),
+        score: probs[i]!,
+        logit: logits[i]!,
+      });
       const target = scored(classIndex);
       const contrast = r.contrastClass === null ? null : scored(r.contrastClass);
       const size = r.layer.width * r.layer.height;
-      const heatmap = { width: r.layer.width, height: r.layer.height, data: normalizeHeatmapInPlace(data.slice(offset, offset + size)) };
+      const heatmap = {
+        width: r.layer.width,
+        height: r.layer.height,
+        data: normalizeHeatmapInPlace(data.slice(offset, offset + size)),
+      };
       offset += size;
-      return { predictions, target, contrast, method: r.method, reduction: r.reduction, layer: r.layer.name, heatmap, region, source, timings };
+      return {
+        predictions,
+        target,
+        contrast,
+        method: r.method,
+        reduction: r.reduction,
+        layer: r.layer.name,
+        heatmap,
+        region,
+        source,
+        timings,
+      };
     });
   }
 
@@ -229,30 +275,48 @@ export class Explainer {
   resolve(request: ExplainRequest): ResolvedRequest {
     const method = request.method;
     if (!isMethod(method)) {
-      throw new WhyCamError('bad-option', `Unknown method "${String(method)}".`, `Valid methods: ${METHODS.join(', ')}.`);
+      throw new WhyCamError(
+        'bad-option',
+        `Unknown method "${String(method)}".`,
+        `Valid methods: ${METHODS.join(', ')}.`,
+      );
     }
     const reduction = request.reduction ?? 'logit';
     if (!REDUCTIONS.includes(reduction)) {
-      throw new WhyCamError('bad-option', `Unknown reduction "${String(reduction)}".`, `Valid reductions: ${REDUCTIONS.join(', ')}.`);
+      throw new WhyCamError(
+        'bad-option',
+        `Unknown reduction "${String(reduction)}".`,
+        `Valid reductions: ${REDUCTIONS.join(', ')}.`,
+      );
     }
     let layer = this.network.layer(request.layer);
     if (method === 'cam') {
       const camLayer = this.network.camLayer;
       if (!camLayer) {
-        throw new WhyCamError('method-unavailable', this.network.camUnavailable!,
-          'Use gradcam, gradcam++ or layercam instead.');
+        throw new WhyCamError(
+          'method-unavailable',
+          this.network.camUnavailable!,
+          'Use gradcam, gradcam++ or layercam instead.',
+        );
       }
       if (request.layer === undefined || request.layer === 'auto') layer = this.network.layer(camLayer);
       else if (layer.name !== camLayer) {
-        throw new WhyCamError('method-unavailable', `CAM is defined only at "${camLayer}", the layer global average pooling reads; "${layer.name}" was asked for.`,
-          `Use --layer auto (or ${camLayer}) with CAM, or gradcam / gradcam++ / layercam at ${layer.name}.`);
+        throw new WhyCamError(
+          'method-unavailable',
+          `CAM is defined only at "${camLayer}", the layer global average pooling reads; "${layer.name}" was asked for.`,
+          `Use --layer auto (or ${camLayer}) with CAM, or gradcam / gradcam++ / layercam at ${layer.name}.`,
+        );
       }
     }
     const classIndex = request.classIndex ?? null;
     const contrastClass = request.contrastClass ?? null;
     for (const index of [classIndex, contrastClass]) {
       if (index !== null && !(Number.isInteger(index) && index >= 0 && index < this.network.numClasses)) {
-        throw new WhyCamError('unknown-class', `Class index ${index} is out of range.`, `Valid class indices are 0 to ${this.network.numClasses - 1}.`);
+        throw new WhyCamError(
+          'unknown-class',
+          `Class index ${index} is out of range.`,
+          `Valid class indices are 0 to ${this.network.numClasses - 1}.`,
+        );
       }
     }
     return { method, layer, reduction, classIndex, contrastClass };
@@ -263,7 +327,12 @@ export class Explainer {
    * back: the logits (softmax, top-k and the targets' scores are taken from them on the CPU), then
    * each request's raw map (normalised on the CPU). Nothing on the device that the CPU does faster.
    */
-  private runPacked(x: tf.Tensor4D, layers: string[], resolved: readonly ResolvedRequest[], forwardDone: () => void): tf.Tensor {
+  private runPacked(
+    x: tf.Tensor4D,
+    layers: string[],
+    resolved: readonly ResolvedRequest[],
+    forwardDone: () => void,
+  ): tf.Tensor {
     const plan = this.network.plan(layers);
     return tf.tidy(() => {
       const values = this.network.forward(plan, x, layers);
@@ -285,7 +354,9 @@ export class Explainer {
         const activations = values.get(r.layer.name) as tf.Tensor4D;
         let map: tf.Tensor2D;
         if (r.method === 'cam') {
-          const classWeights = this.network.backward(plan, values, oneHot, [this.network.camPool!]).get(this.network.camPool!)!;
+          const classWeights = this.network
+            .backward(plan, values, oneHot, [this.network.camPool!])
+            .get(this.network.camPool!)!;
           map = cam(activations, classWeights);
         } else {
           const gradKey = `${targetKey}:${r.reduction}`;
@@ -293,18 +364,30 @@ export class Explainer {
           if (!grads) {
             probs ??= r.reduction === 'softmax' ? tf.softmax(logits) : undefined;
             // d softmax_c / d z = p_c (e_c − p); for a contrast (seed e_A − e_B) the difference of two such terms, d(p_A − p_B)/dz.
-            const dSoftmax = (seed: tf.Tensor2D): tf.Tensor => tf.mul(tf.sum(tf.mul(probs!, seed)), tf.sub(seed, probs!));
-            const dLogits = r.reduction === 'logit' ? oneHot
-              : r.contrastClass === null ? dSoftmax(oneHot)
-                : tf.sub(dSoftmax(r.classIndex === null ? topOneHot(logits) : this.classTarget(r.classIndex)), dSoftmax(this.classTarget(r.contrastClass)));
-            const wanted = resolved.filter((q) => q.method !== 'cam' && `${q.classIndex}:${q.contrastClass}:${q.reduction}` === gradKey).map((q) => q.layer.name);
+            const dSoftmax = (seed: tf.Tensor2D): tf.Tensor =>
+              tf.mul(tf.sum(tf.mul(probs!, seed)), tf.sub(seed, probs!));
+            const dLogits =
+              r.reduction === 'logit'
+                ? oneHot
+                : r.contrastClass === null
+                  ? dSoftmax(oneHot)
+                  : tf.sub(
+                      dSoftmax(r.classIndex === null ? topOneHot(logits) : this.classTarget(r.classIndex)),
+                      dSoftmax(this.classTarget(r.contrastClass)),
+                    );
+            const wanted = resolved
+              .filter((q) => q.method !== 'cam' && `${q.classIndex}:${q.contrastClass}:${q.reduction}` === gradKey)
+              .map((q) => q.layer.name);
             grads = this.network.backward(plan, values, dLogits, wanted);
             gradients.set(gradKey, grads);
           }
           const g = grads.get(r.layer.name) as tf.Tensor4D;
-          map = r.method === 'gradcam' ? gradCam(activations, g)
-            : r.method === 'gradcam++' ? gradCamPlusPlus(activations, g)
-              : layerCam(activations, g);
+          map =
+            r.method === 'gradcam'
+              ? gradCam(activations, g)
+              : r.method === 'gradcam++'
+                ? gradCamPlusPlus(activations, g)
+                : layerCam(activations, g);
         }
         parts.push(tf.reshape(map, [-1]));
       }
@@ -324,14 +407,23 @@ export class Explainer {
     return target;
   }
 
-  private async prepare(image: ImageSource, crop: CropPolicy): Promise<{ x: tf.Tensor4D; region: Region; source: { width: number; height: number } }> {
+  private async prepare(
+    image: ImageSource,
+    crop: CropPolicy,
+  ): Promise<{ x: tf.Tensor4D; region: Region; source: { width: number; height: number } }> {
     const source = sourceSize(image);
     const region = cropRegion(source.width, source.height, this.inputSize, crop);
     // Calls may overlap (the conversion awaits): only one at a time uses the shared buffers.
     const shared = !this.scratchBusy;
     this.scratchBusy = true;
     try {
-      const x = await toInputTensor(image, region, this.inputSize, this.inputRange, shared ? this.scratch : new PixelScratch());
+      const x = await toInputTensor(
+        image,
+        region,
+        this.inputSize,
+        this.inputRange,
+        shared ? this.scratch : new PixelScratch(),
+      );
       return { x, region, source };
     } finally {
       if (shared) this.scratchBusy = false;
@@ -339,19 +431,30 @@ export class Explainer {
   }
 
   private predictions(probs: Float64Array, topK: number): Prediction[] {
-    return topIndices(probs, topK).map((classIndex) => ({ classIndex, label: this.labels.label(classIndex), score: probs[classIndex]! }));
+    return topIndices(probs, topK).map((classIndex) => ({
+      classIndex,
+      label: this.labels.label(classIndex),
+      score: probs[classIndex]!,
+    }));
   }
 
   private checkTopK(topK = Math.min(5, this.network.numClasses)): number {
     if (!Number.isInteger(topK) || topK < 1 || topK > this.network.numClasses) {
-      throw new WhyCamError('bad-option', `topK must be a whole number from 1 to ${this.network.numClasses}; got ${topK}.`);
+      throw new WhyCamError(
+        'bad-option',
+        `topK must be a whole number from 1 to ${this.network.numClasses}; got ${topK}.`,
+      );
     }
     return topK;
   }
 
   private checkCrop(crop: CropPolicy = 'center'): CropPolicy {
     if (!CROP_POLICIES.includes(crop)) {
-      throw new WhyCamError('bad-option', `Unknown crop policy "${String(crop)}".`, `Valid: ${CROP_POLICIES.join(', ')}.`);
+      throw new WhyCamError(
+        'bad-option',
+        `Unknown crop policy "${String(crop)}".`,
+        `Valid: ${CROP_POLICIES.join(', ')}.`,
+      );
     }
     return crop;
   }
@@ -360,7 +463,7 @@ export class Explainer {
 /** Reads a tensor back and frees it, also when the read fails (a lost GPU device). */
 async function readAndDispose(packed: tf.Tensor): Promise<Float32Array> {
   try {
-    return await packed.data() as Float32Array;
+    return (await packed.data()) as Float32Array;
   } finally {
     packed.dispose();
   }

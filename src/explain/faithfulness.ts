@@ -54,9 +54,11 @@ export function pixelRanks(saliency: ArrayLike<number>, seed = 1): Int32Array {
   const tieBreak = new Float64Array(n);
   for (let i = 0; i < n; i++) tieBreak[i] = random();
   const order = Array.from({ length: n }, (_, i) => i);
-  order.sort((a, b) => (saliency[b]! - saliency[a]!) || (tieBreak[a]! - tieBreak[b]!));
+  order.sort((a, b) => saliency[b]! - saliency[a]! || tieBreak[a]! - tieBreak[b]!);
   const ranks = new Int32Array(n);
-  order.forEach((pixel, rank) => { ranks[pixel] = rank; });
+  order.forEach((pixel, rank) => {
+    ranks[pixel] = rank;
+  });
   return ranks;
 }
 
@@ -86,7 +88,8 @@ export function gaussianBlur(x: tf.Tensor4D, sigma: number): tf.Tensor4D {
     const channels = x.shape[3];
     const rows = tf.tile(tf.reshape(tf.tensor1d(kernel), [kernel.length, 1, 1, 1]), [1, 1, channels, 1]) as tf.Tensor4D;
     const cols = tf.reshape(rows, [1, kernel.length, channels, 1]) as tf.Tensor4D;
-    const blur = (t: tf.Tensor4D): tf.Tensor4D => tf.depthwiseConv2d(tf.depthwiseConv2d(t, rows, 1, 'same'), cols, 1, 'same');
+    const blur = (t: tf.Tensor4D): tf.Tensor4D =>
+      tf.depthwiseConv2d(tf.depthwiseConv2d(t, rows, 1, 'same'), cols, 1, 'same');
     return tf.div(blur(x), blur(tf.onesLike(x))) as tf.Tensor4D;
   });
 }
@@ -115,7 +118,8 @@ export class FaithfulnessProbe {
     this.blurSigma = options.blurSigma ?? DEFAULT_FAITHFULNESS.blurSigma;
     this.batchSize = Math.max(1, options.batchSize ?? DEFAULT_FAITHFULNESS.batchSize);
     this.deletionValue = options.deletionValue ?? DEFAULT_FAITHFULNESS.deletionValue;
-    if (!(Number.isInteger(this.steps) && this.steps >= 1)) throw new RangeError(`steps must be a whole number ≥ 1; got ${this.steps}`);
+    if (!(Number.isInteger(this.steps) && this.steps >= 1))
+      throw new RangeError(`steps must be a whole number ≥ 1; got ${this.steps}`);
     this.pixels = input.shape[1] * input.shape[2];
     this.blurred = gaussianBlur(input, this.blurSigma);
   }
@@ -125,28 +129,39 @@ export class FaithfulnessProbe {
    * more important). Progress counts forward-pass inputs.
    */
   async curves(saliency: ArrayLike<number>, options: ProgressOptions = {}): Promise<Curves> {
-    if (saliency.length !== this.pixels) throw new RangeError(`the map has ${saliency.length} values; the input has ${this.pixels} pixels`);
+    if (saliency.length !== this.pixels)
+      throw new RangeError(`the map has ${saliency.length} values; the input has ${this.pixels} pixels`);
     const [, h, w] = this.input.shape;
     const ranks = tf.tensor4d(pixelRanks(saliency), [1, h, w, 1], 'int32');
     try {
       const counts = Array.from({ length: this.steps + 1 }, (_, k) => Math.round((k * this.pixels) / this.steps));
-      const jobs = [...counts.map((c) => ({ kind: 'deletion' as const, count: c })), ...counts.map((c) => ({ kind: 'insertion' as const, count: c }))];
+      const jobs = [
+        ...counts.map((c) => ({ kind: 'deletion' as const, count: c })),
+        ...counts.map((c) => ({ kind: 'insertion' as const, count: c })),
+      ];
       const probs = new Float32Array(jobs.length);
       for (let start = 0; start < jobs.length; start += this.batchSize) {
         throwIfAborted(options.signal);
         const chunk = jobs.slice(start, start + this.batchSize);
         const scores = tf.tidy(() => {
           // mask = 1 where a pixel is among the first `count` of the order (removed / restored).
-          const thresholds = tf.tensor4d(chunk.map((j) => j.count), [chunk.length, 1, 1, 1], 'int32');
+          const thresholds = tf.tensor4d(
+            chunk.map((j) => j.count),
+            [chunk.length, 1, 1, 1],
+            'int32',
+          );
           const mask = tf.cast(tf.less(ranks, thresholds), 'float32');
-          const isDeletion = tf.tensor4d(chunk.map((j) => (j.kind === 'deletion' ? 1 : 0)), [chunk.length, 1, 1, 1]);
+          const isDeletion = tf.tensor4d(
+            chunk.map((j) => (j.kind === 'deletion' ? 1 : 0)),
+            [chunk.length, 1, 1, 1],
+          );
           const deleted = tf.add(tf.mul(this.input, tf.sub(1, mask)), tf.mul(mask, this.deletionValue));
           const inserted = tf.add(this.blurred, tf.mul(tf.sub(this.input, this.blurred), mask));
           const batch = tf.add(tf.mul(deleted, isDeletion), tf.mul(inserted, tf.sub(1, isDeletion))) as tf.Tensor4D;
           const p = batchProbabilities(this.network, batch);
           return tf.reshape(tf.slice(p, [0, this.classIndex], [chunk.length, 1]), [-1]);
         });
-        probs.set(await scores.data() as Float32Array, start);
+        probs.set((await scores.data()) as Float32Array, start);
         scores.dispose();
         options.onProgress?.(Math.min(start + chunk.length, jobs.length), jobs.length);
       }

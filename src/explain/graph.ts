@@ -27,9 +27,11 @@ export interface ModelGraph {
 
 export function readGraph(model: LayersModel): ModelGraph {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new WhyCamError('unsupported-model',
+    throw new WhyCamError(
+      'unsupported-model',
       `The model has ${model.inputs.length} inputs and ${model.outputs.length} outputs.`,
-      'WhyCam explains image classifiers with one image input and one class-score output.');
+      'WhyCam explains image classifiers with one image input and one class-score output.',
+    );
   }
   const seen = new Map<string, Layer>();
   const collect = (layer: Layer): void => {
@@ -43,8 +45,11 @@ export function readGraph(model: LayersModel): ModelGraph {
   const nodes = new Map<string, GraphNode>();
   for (const layer of seen.values()) {
     if (layer.inboundNodes.length > 1) {
-      throw new WhyCamError('unsupported-model', `Layer "${layer.name}" is applied more than once.`,
-        'Shared layers are not supported: export the model with each layer used once.');
+      throw new WhyCamError(
+        'unsupported-model',
+        `Layer "${layer.name}" is applied more than once.`,
+        'Shared layers are not supported: export the model with each layer used once.',
+      );
     }
     const shape = layer.outputShape;
     if (!Array.isArray(shape) || Array.isArray(shape[0])) {

@@ -51,7 +51,12 @@ export class HeatmapSmoother {
 }
 
 /** Per-output-line sample positions of a half-pixel-centred bilinear resize. */
-function axisSamples(gridSize: number, start: number, span: number, outSize: number): { i0: Int32Array; i1: Int32Array; f: Float32Array; inside: Uint8Array } {
+function axisSamples(
+  gridSize: number,
+  start: number,
+  span: number,
+  outSize: number,
+): { i0: Int32Array; i1: Int32Array; f: Float32Array; inside: Uint8Array } {
   const i0 = new Int32Array(outSize);
   const i1 = new Int32Array(outSize);
   const f = new Float32Array(outSize);

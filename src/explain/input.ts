@@ -48,13 +48,19 @@ export function sourceSize(s: ImageSource): { width: number; height: number } {
  * the 224×224 samples, cheaper there than uploading the frame), and uploaded once.
  */
 export async function toInputTensor(
-  source: ImageSource, region: Region, inputSize: readonly [number, number], inputRange: readonly [number, number],
+  source: ImageSource,
+  region: Region,
+  inputSize: readonly [number, number],
+  inputRange: readonly [number, number],
   scratch: PixelScratch = new PixelScratch(),
 ): Promise<tf.Tensor4D> {
   const sampling = inputSampling(region, inputSize, inputRange);
   if (source instanceof tf.Tensor) {
     if (source.rank !== 3 || (source.shape[2] !== 3 && source.shape[2] !== 4)) {
-      throw new WhyCamError('bad-image', `An image tensor must be [height, width, 3 or 4]; got [${source.shape.join(', ')}].`);
+      throw new WhyCamError(
+        'bad-image',
+        `An image tensor must be [height, width, 3 or 4]; got [${source.shape.join(', ')}].`,
+      );
     }
     return sampleFrame(source, sampling);
   }
@@ -76,7 +82,10 @@ export async function toInputTensor(
   }
   const { width, height, data } = pixels;
   if (data.length !== width * height * 4) {
-    throw new WhyCamError('bad-image', `The pixel buffer holds ${data.length} bytes; ${width}×${height} RGBA needs ${width * height * 4}.`);
+    throw new WhyCamError(
+      'bad-image',
+      `The pixel buffer holds ${data.length} bytes; ${width}×${height} RGBA needs ${width * height * 4}.`,
+    );
   }
   const backend = tf.getBackend();
   if (backend === 'webgpu') {
@@ -99,17 +108,28 @@ export async function toInputTensor(
     }
   }
   const [inH, inW] = inputSize;
-  return tf.tensor4d(sampleFrameOnCpu(data, width, 4, sampling, scratch.rgb(inH * inW * 3)), [1, inH, inW, 3], 'float32');
+  return tf.tensor4d(
+    sampleFrameOnCpu(data, width, 4, sampling, scratch.rgb(inH * inW * 3)),
+    [1, inH, inW, 3],
+    'float32',
+  );
 }
 
 /**
  * The `region` of the pixels as an h×w×3 tensor (values 0..255). Tensor sources are sliced
  * (the caller keeps ownership of the source); the result is always a new tensor to dispose.
  */
-export async function toRgbTensor(source: ImageSource, region: Region, scratch: PixelScratch = new PixelScratch()): Promise<tf.Tensor3D> {
+export async function toRgbTensor(
+  source: ImageSource,
+  region: Region,
+  scratch: PixelScratch = new PixelScratch(),
+): Promise<tf.Tensor3D> {
   if (source instanceof tf.Tensor) {
     if (source.rank !== 3 || (source.shape[2] !== 3 && source.shape[2] !== 4)) {
-      throw new WhyCamError('bad-image', `An image tensor must be [height, width, 3 or 4]; got [${source.shape.join(', ')}].`);
+      throw new WhyCamError(
+        'bad-image',
+        `An image tensor must be [height, width, 3 or 4]; got [${source.shape.join(', ')}].`,
+      );
     }
     return tf.slice(source, [region.y, region.x, 0], [region.height, region.width, 3]);
   }
@@ -135,7 +155,10 @@ export async function toRgbTensor(source: ImageSource, region: Region, scratch: 
 function rgbaToRgb(image: RgbaImage, region: Region, scratch: PixelScratch): tf.Tensor3D {
   const { width, height, data } = image;
   if (data.length !== width * height * 4) {
-    throw new WhyCamError('bad-image', `The pixel buffer holds ${data.length} bytes; ${width}×${height} RGBA needs ${width * height * 4}.`);
+    throw new WhyCamError(
+      'bad-image',
+      `The pixel buffer holds ${data.length} bytes; ${width}×${height} RGBA needs ${width * height * 4}.`,
+    );
   }
   const rgb = scratch.rgb(region.width * region.height * 3);
   let o = 0;

@@ -30,8 +30,11 @@ export class LabelSet {
     if (typeof query === 'number' || /^\s*\d+\s*$/.test(query)) {
       const index = Number(query);
       if (!Number.isInteger(index) || index < 0 || index >= this.size) {
-        throw new WhyCamError('unknown-class', `Class index ${query} is out of range.`,
-          `Valid class indices are 0 to ${this.size - 1}.`);
+        throw new WhyCamError(
+          'unknown-class',
+          `Class index ${query} is out of range.`,
+          `Valid class indices are 0 to ${this.size - 1}.`,
+        );
       }
       return index;
     }
@@ -43,14 +46,20 @@ export class LabelSet {
     }
     if (exact.length === 1) return exact[0]!;
     if (exact.length > 1) {
-      throw new WhyCamError('unknown-class', `Class label "${query}" is ambiguous.`,
-        `It names ${exact.map((i) => `${i} (${this.long[i]})`).join(' and ')}; give the index instead.`);
+      throw new WhyCamError(
+        'unknown-class',
+        `Class label "${query}" is ambiguous.`,
+        `It names ${exact.map((i) => `${i} (${this.long[i]})`).join(' and ')}; give the index instead.`,
+      );
     }
     const near = this.suggest(wanted, 6);
-    throw new WhyCamError('unknown-class', `Unknown class label "${query}".`,
+    throw new WhyCamError(
+      'unknown-class',
+      `Unknown class label "${query}".`,
       near.length > 0
         ? `Did you mean: ${near.map((i) => `${this.short[i]} (${i})`).join(', ')}?`
-        : 'Give a class index 0-999 or an ImageNet class name such as "golden retriever".');
+        : 'Give a class index 0-999 or an ImageNet class name such as "golden retriever".',
+    );
   }
 
   /** Classes whose names contain the query, else whose synonyms are a few typos away from it. */
@@ -64,7 +73,10 @@ export class LabelSet {
       const distance = Math.min(...this.long[i]!.split(',').map((s) => editDistance(q, s.trim().toLowerCase())));
       if (distance <= budget) scored.push([distance, i]);
     }
-    return scored.sort((a, b) => a[0] - b[0]).slice(0, limit).map(([, i]) => i);
+    return scored
+      .sort((a, b) => a[0] - b[0])
+      .slice(0, limit)
+      .map(([, i]) => i);
   }
 
   /** Indices whose names contain `text`, display-label matches first: for search boxes. */
@@ -94,6 +106,4 @@ function editDistance(a: string, b: string): number {
 }
 
 /** The 1000 ImageNet-1k classes in the standard index order, as `@tensorflow-models/mobilenet` ships them. */
-export const IMAGENET_LABELS: LabelSet = new LabelSet(
-  Array.from({ length: 1000 }, (_, i) => IMAGENET_CLASSES[i]!),
-);
+export const IMAGENET_LABELS: LabelSet = new LabelSet(Array.from({ length: 1000 }, (_, i) => IMAGENET_CLASSES[i]!));

@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  type Activation, activationBackward, applyActivation, isActivation, isFusable,
-} from './activations.js';
+import { type Activation, activationBackward, applyActivation, isActivation, isFusable } from './activations.js';
 import { WhyCamError } from './errors.js';
 import type { GraphNode } from './graph.js';
 import type { Step } from './plan.js';
@@ -163,7 +161,13 @@ export const LAYER_KINDS: Readonly<Record<string, LayerKind>> = {
       const [[top, bottom], [left, right]] = head!.config['padding'] as [[number, number], [number, number]];
       const [, h, w, c] = inputShape();
       return {
-        forward: ([x]) => tf.pad(x!, [[0, 0], [top, bottom], [left, right], [0, 0]]),
+        forward: ([x]) =>
+          tf.pad(x!, [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ]),
         backward: (dy) => [tf.slice(dy, [0, top, left, 0], [1, h!, w!, c!])],
       };
     },
@@ -293,9 +297,8 @@ function foldedWeights(layer: GraphNode, bn: GraphNode | undefined): tf.Tensor[]
   const bias = layer.config['useBias'] ? w[1]! : tf.zeros([outChannels]);
   if (!bn) return [kernel, bias];
   const [scale, shift] = batchNormAffine(bn);
-  const kernelScale = layer.className === 'DepthwiseConv2D'
-    ? tf.reshape(scale!, [1, 1, kernel.shape[2]!, kernel.shape[3]!])
-    : scale!;
+  const kernelScale =
+    layer.className === 'DepthwiseConv2D' ? tf.reshape(scale!, [1, 1, kernel.shape[2]!, kernel.shape[3]!]) : scale!;
   return [tf.mul(kernel, kernelScale), tf.add(tf.mul(bias, scale!), shift!)];
 }
 
@@ -323,7 +326,8 @@ function affineOps(scale: tf.Tensor, shift: tf.Tensor, act: Activation): StepOps
 }
 
 function denseOps(base: StepBase, kernel: tf.Tensor, bias: tf.Tensor, act: Activation): StepOps {
-  if (base.shape.length !== 2) throw new WhyCamError('unsupported-model', `Dense layer "${base.name}" is applied to a tensor of rank > 2.`);
+  if (base.shape.length !== 2)
+    throw new WhyCamError('unsupported-model', `Dense layer "${base.name}" is applied to a tensor of rank > 2.`);
   const fused = isFusable(act) ? act : undefined;
   return {
     forward: ([x]) => {
@@ -335,16 +339,26 @@ function denseOps(base: StepBase, kernel: tf.Tensor, bias: tf.Tensor, act: Activ
 }
 
 function convOps(
-  base: StepBase, kernel: tf.Tensor, bias: tf.Tensor, act: Activation, g: ConvGeometry,
-  inputShape: number[], weights: WeightStore,
+  base: StepBase,
+  kernel: tf.Tensor,
+  bias: tf.Tensor,
+  act: Activation,
+  g: ConvGeometry,
+  inputShape: number[],
+  weights: WeightStore,
 ): StepOps {
   const fused = isFusable(act) ? act : undefined;
   const pointwise = g.kernel[0] === 1 && g.kernel[1] === 1 && g.strides[0] === 1 && g.strides[1] === 1;
   return {
     forward: ([x]) => {
       const y = tf.fused.conv2d({
-        x: x as tf.Tensor4D, filter: kernel as tf.Tensor4D, strides: g.strides, pad: g.padding,
-        dilations: g.dilations, bias, activation: fused ?? 'linear',
+        x: x as tf.Tensor4D,
+        filter: kernel as tf.Tensor4D,
+        strides: g.strides,
+        pad: g.padding,
+        dilations: g.dilations,
+        bias,
+        activation: fused ?? 'linear',
       });
       return fused ? y : applyActivation(y, act);
     },
@@ -356,14 +370,27 @@ function convOps(
         const [transposed] = weights.get(`${base.name}:transposed`, () => [tf.transpose(kernel, [0, 1, 3, 2])]);
         return [tf.conv2d(dz, transposed as tf.Tensor4D, 1, 'valid')];
       }
-      return [tf.conv2dTranspose(dz, kernel as tf.Tensor4D, inputShape as [number, number, number, number], g.strides, g.padding)];
+      return [
+        tf.conv2dTranspose(
+          dz,
+          kernel as tf.Tensor4D,
+          inputShape as [number, number, number, number],
+          g.strides,
+          g.padding,
+        ),
+      ];
     },
   };
 }
 
 function depthwiseOps(
-  base: StepBase, kernel: tf.Tensor, bias: tf.Tensor, act: Activation, g: ConvGeometry,
-  inputShape: number[], weights: WeightStore,
+  base: StepBase,
+  kernel: tf.Tensor,
+  bias: tf.Tensor,
+  act: Activation,
+  g: ConvGeometry,
+  inputShape: number[],
+  weights: WeightStore,
 ): StepOps {
   const fused = isFusable(act) ? act : undefined;
   const [kh, kw, channels, multiplier] = kernel.shape as [number, number, number, number];
@@ -376,8 +403,13 @@ function depthwiseOps(
   return {
     forward: ([x]) => {
       const y = tf.fused.depthwiseConv2d({
-        x: x as tf.Tensor4D, filter: kernel as tf.Tensor4D, strides: g.strides, pad: g.padding,
-        dilations: g.dilations, bias, activation: fused ?? 'linear',
+        x: x as tf.Tensor4D,
+        filter: kernel as tf.Tensor4D,
+        strides: g.strides,
+        pad: g.padding,
+        dilations: g.dilations,
+        bias,
+        activation: fused ?? 'linear',
       });
       return fused ? y : applyActivation(y, act);
     },
@@ -387,7 +419,11 @@ function depthwiseOps(
       ]);
       let dz = activationBackward(dy, y, act) as tf.Tensor4D;
       dz = dilate(dz, g.strides[0], g.strides[1]);
-      dz = padOrCrop(dz, [kh - 1 - padTop, inH + padTop - dz.shape[1]], [kw - 1 - padLeft, inW + padLeft - dz.shape[2]]);
+      dz = padOrCrop(
+        dz,
+        [kh - 1 - padTop, inH + padTop - dz.shape[1]],
+        [kw - 1 - padLeft, inW + padLeft - dz.shape[2]],
+      );
       const dx = tf.depthwiseConv2d(dz, rotated as tf.Tensor4D, 1, 'valid');
       return [multiplier === 1 ? dx : tf.sum(tf.reshape(dx, [1, inH, inW, channels, multiplier]), -1)];
     },
@@ -404,13 +440,29 @@ function dilate(x: tf.Tensor4D, sy: number, sx: number): tf.Tensor4D {
   const [, h, , c] = x.shape;
   let w = x.shape[2];
   if (sx > 1) {
-    x = tf.reshape(tf.pad(tf.reshape(x, [1, h * w, 1, c]), [[0, 0], [0, 0], [0, sx - 1], [0, 0]]), [1, h, w * sx, c]);
+    x = tf.reshape(
+      tf.pad(tf.reshape(x, [1, h * w, 1, c]), [
+        [0, 0],
+        [0, 0],
+        [0, sx - 1],
+        [0, 0],
+      ]),
+      [1, h, w * sx, c],
+    );
     w *= sx;
     x = tf.slice(x, [0, 0, 0, 0], [1, h, w - (sx - 1), c]);
     w -= sx - 1;
   }
   if (sy > 1) {
-    x = tf.reshape(tf.pad(tf.reshape(x, [1, h, 1, w * c]), [[0, 0], [0, 0], [0, sy - 1], [0, 0]]), [1, h * sy, w, c]);
+    x = tf.reshape(
+      tf.pad(tf.reshape(x, [1, h, 1, w * c]), [
+        [0, 0],
+        [0, 0],
+        [0, sy - 1],
+        [0, 0],
+      ]),
+      [1, h * sy, w, c],
+    );
     x = tf.slice(x, [0, 0, 0, 0], [1, h * sy - (sy - 1), w, c]);
   }
   return x;
@@ -418,7 +470,12 @@ function dilate(x: tf.Tensor4D, sy: number, sx: number): tf.Tensor4D {
 
 /** Pads (positive) or crops (negative) the two spatial axes. */
 function padOrCrop(x: tf.Tensor4D, [top, bottom]: [number, number], [left, right]: [number, number]): tf.Tensor4D {
-  const padding: [number, number][] = [[0, 0], [Math.max(top, 0), Math.max(bottom, 0)], [Math.max(left, 0), Math.max(right, 0)], [0, 0]];
+  const padding: [number, number][] = [
+    [0, 0],
+    [Math.max(top, 0), Math.max(bottom, 0)],
+    [Math.max(left, 0), Math.max(right, 0)],
+    [0, 0],
+  ];
   if (padding.some(([a, b]) => a > 0 || b > 0)) x = tf.pad(x, padding);
   if (top < 0 || bottom < 0 || left < 0 || right < 0) {
     const [, h, w, c] = x.shape;
@@ -428,4 +485,3 @@ function padOrCrop(x: tf.Tensor4D, [top, bottom]: [number, number], [left, right
   }
   return x;
 }
-

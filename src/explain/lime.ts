@@ -46,7 +46,13 @@ export interface LimeResult {
   numSamples: number;
 }
 
-export const DEFAULT_LIME = { numFeatures: 49, numSamples: 2048, segmentation: 'superpixels', kernelWidth: 0.25, ridge: 1 } as const;
+export const DEFAULT_LIME = {
+  numFeatures: 49,
+  numSamples: 2048,
+  segmentation: 'superpixels',
+  kernelWidth: 0.25,
+  ridge: 1,
+} as const;
 
 /** A g×g grid of equal cells, g = round(√features). */
 export function gridSegments(height: number, width: number, features: number): { segments: Int32Array; count: number } {
@@ -65,7 +71,14 @@ export function gridSegments(height: number, width: number, features: number): {
  * position against colour (in input units: 0.2 for inputs spanning [−1, 1] is SLIC's usual 10 on
  * a 0–100 scale). Labels are renumbered 0 … count − 1 (clusters left empty are dropped).
  */
-export function slicSegments(pixels: Float32Array, height: number, width: number, features: number, compactness = 0.2, iterations = 10): { segments: Int32Array; count: number } {
+export function slicSegments(
+  pixels: Float32Array,
+  height: number,
+  width: number,
+  features: number,
+  compactness = 0.2,
+  iterations = 10,
+): { segments: Int32Array; count: number } {
   const channels = pixels.length / (height * width);
   const step = Math.max(1, Math.sqrt((height * width) / features));
   const centres: number[][] = [];
@@ -125,7 +138,12 @@ export function slicSegments(pixels: Float32Array, height: number, width: number
  * Minimises Σ wᵢ (yᵢ − b − xᵢ·β)² + λ‖β‖² (the intercept b unpenalised) through the normal
  * equations, solved by Gaussian elimination with partial pivoting (the system is features + 1 square).
  */
-export function weightedRidge(x: readonly Uint8Array[], y: ArrayLike<number>, w: ArrayLike<number>, lambda: number): { intercept: number; coefficients: Float64Array } {
+export function weightedRidge(
+  x: readonly Uint8Array[],
+  y: ArrayLike<number>,
+  w: ArrayLike<number>,
+  lambda: number,
+): { intercept: number; coefficients: Float64Array } {
   const f = x[0]!.length;
   const n = f + 1;
   const a = Array.from({ length: n }, () => new Float64Array(n + 1));
@@ -160,23 +178,34 @@ export function weightedRidge(x: readonly Uint8Array[], y: ArrayLike<number>, w:
 }
 
 /** LIME of `classIndex` on a preprocessed [1, H, W, C] input (the caller keeps it). */
-export async function lime(network: Network, input: tf.Tensor4D, classIndex: number, options: LimeOptions = {}): Promise<LimeResult> {
+export async function lime(
+  network: Network,
+  input: tf.Tensor4D,
+  classIndex: number,
+  options: LimeOptions = {},
+): Promise<LimeResult> {
   const [, h, w, c] = input.shape;
   const numFeatures = options.numFeatures ?? DEFAULT_LIME.numFeatures;
   const numSamples = options.numSamples ?? DEFAULT_LIME.numSamples;
   const segmentation = options.segmentation ?? DEFAULT_LIME.segmentation;
   const kernelWidth = options.kernelWidth ?? DEFAULT_LIME.kernelWidth;
   const batchSize = Math.max(1, options.batchSize ?? 16);
-  if (!(Number.isInteger(numFeatures) && numFeatures >= 1 && numFeatures <= h * w)) throw new RangeError(`numFeatures must be a whole number from 1 to ${h * w}; got ${numFeatures}`);
-  if (!(Number.isInteger(numSamples) && numSamples >= 2)) throw new RangeError(`numSamples must be a whole number ≥ 2; got ${numSamples}`);
-  if (!SEGMENTATIONS.includes(segmentation)) throw new RangeError(`segmentation must be ${SEGMENTATIONS.join(' or ')}; got ${String(segmentation)}`);
+  if (!(Number.isInteger(numFeatures) && numFeatures >= 1 && numFeatures <= h * w))
+    throw new RangeError(`numFeatures must be a whole number from 1 to ${h * w}; got ${numFeatures}`);
+  if (!(Number.isInteger(numSamples) && numSamples >= 2))
+    throw new RangeError(`numSamples must be a whole number ≥ 2; got ${numSamples}`);
+  if (!SEGMENTATIONS.includes(segmentation))
+    throw new RangeError(`segmentation must be ${SEGMENTATIONS.join(' or ')}; got ${String(segmentation)}`);
 
-  const { segments, count } = segmentation === 'grid'
-    ? gridSegments(h, w, numFeatures)
-    : slicSegments(await input.data() as Float32Array, h, w, numFeatures);
+  const { segments, count } =
+    segmentation === 'grid'
+      ? gridSegments(h, w, numFeatures)
+      : slicSegments((await input.data()) as Float32Array, h, w, numFeatures);
   const random = mulberry32(options.seed ?? 1);
   // The first sample is the whole picture, as in LIME.
-  const samples = Array.from({ length: numSamples }, (_, s) => Uint8Array.from({ length: count }, () => (s === 0 ? 1 : random() < 0.5 ? 1 : 0)));
+  const samples = Array.from({ length: numSamples }, (_, s) =>
+    Uint8Array.from({ length: count }, () => (s === 0 ? 1 : random() < 0.5 ? 1 : 0)),
+  );
   const fill = tf.tensor4d(await meanColour(input), [1, 1, 1, c]);
   const probability = await probabilitiesOf(network, input, classIndex);
   const y = new Float32Array(numSamples);
@@ -194,7 +223,7 @@ export async function lime(network: Network, input: tf.Tensor4D, classIndex: num
         const batch = tf.add(tf.mul(input, keep), tf.mul(fill, tf.sub(1, keep))) as tf.Tensor4D;
         return tf.reshape(tf.slice(batchProbabilities(network, batch), [0, classIndex], [chunk.length, 1]), [-1]);
       });
-      y.set(await scores.data() as Float32Array, start);
+      y.set((await scores.data()) as Float32Array, start);
       scores.dispose();
       options.onProgress?.(start + chunk.length, numSamples);
     }
@@ -211,6 +240,11 @@ export async function lime(network: Network, input: tf.Tensor4D, classIndex: num
   const painted = Float32Array.from(segments, (s) => coefficients[s]!);
   return {
     heatmap: { width: w, height: h, data: scaleToUnit(painted) },
-    segments, coefficients, intercept, probability, features: count, numSamples,
+    segments,
+    coefficients,
+    intercept,
+    probability,
+    features: count,
+    numSamples,
   };
 }

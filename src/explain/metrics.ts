@@ -57,7 +57,10 @@ export function boxFromMap(values: Float32Array, width: number, height: number, 
     stack[top++] = start;
     label[start] = start;
     let area = 0;
-    let x0 = width, y0 = height, x1 = -1, y1 = -1;
+    let x0 = width,
+      y0 = height,
+      x1 = -1,
+      y1 = -1;
     while (top > 0) {
       const p = stack[--top]!;
       area++;

@@ -32,7 +32,8 @@ export function entryBytes(entry: tf.io.WeightsManifestEntry): number {
   const count = entry.shape.reduce((a, b) => a * b, 1);
   const dtype = entry.quantization?.dtype ?? entry.dtype;
   const size = BYTES_PER_ELEMENT[dtype];
-  if (size === undefined) throw new WhyCamError('unsupported-model', `Weight "${entry.name}" has unsupported type ${dtype}.`);
+  if (size === undefined)
+    throw new WhyCamError('unsupported-model', `Weight "${entry.name}" has unsupported type ${dtype}.`);
   return count * size;
 }
 
@@ -45,14 +46,21 @@ export function parseModelJson(bytes: Uint8Array, where: string, fix: string): M
   }
   const m = json as Partial<ModelJson>;
   if (!m || typeof m.modelTopology !== 'object' || m.modelTopology === null || !Array.isArray(m.weightsManifest)) {
-    throw new WhyCamError('model-corrupt', `${where}/model.json is not a TF.js LayersModel (no modelTopology or weightsManifest).`, fix);
+    throw new WhyCamError(
+      'model-corrupt',
+      `${where}/model.json is not a TF.js LayersModel (no modelTopology or weightsManifest).`,
+      fix,
+    );
   }
   return m as ModelJson;
 }
 
 /** Every weight file `model.json` names, with the bytes it must hold (for groups split over several files, the group's total). */
 export function weightFiles(model: ModelJson): { paths: string[]; bytes: number }[] {
-  return model.weightsManifest.map((g) => ({ paths: g.paths, bytes: g.weights.reduce((n, w) => n + entryBytes(w), 0) }));
+  return model.weightsManifest.map((g) => ({
+    paths: g.paths,
+    bytes: g.weights.reduce((n, w) => n + entryBytes(w), 0),
+  }));
 }
 
 export async function sha256Hex(data: Uint8Array): Promise<string> {
@@ -67,7 +75,12 @@ export async function sha256Hex(data: Uint8Array): Promise<string> {
 export async function readVerifiedModel(read: ModelFileReader, options: VerifyOptions): Promise<tf.io.ModelArtifacts> {
   const { location, fix } = options;
   const jsonBytes = await read('model.json');
-  if (!jsonBytes) throw new WhyCamError('model-missing', `${location}/model.json is missing: the model has not been downloaded.`, fix);
+  if (!jsonBytes)
+    throw new WhyCamError(
+      'model-missing',
+      `${location}/model.json is missing: the model has not been downloaded.`,
+      fix,
+    );
   await checkHash('model.json', jsonBytes, options);
   const model = parseModelJson(jsonBytes, location, fix);
   const groups = weightFiles(model);
@@ -80,8 +93,11 @@ export async function readVerifiedModel(read: ModelFileReader, options: VerifyOp
       const data = await read(path);
       if (!data) throw new WhyCamError('model-missing', `${location}/${path} is missing.`, fix);
       if (group.paths.length === 1 && data.byteLength !== group.bytes) {
-        throw new WhyCamError('model-corrupt',
-          `${location}/${path} holds ${data.byteLength} bytes; model.json declares ${group.bytes} (truncated or damaged).`, fix);
+        throw new WhyCamError(
+          'model-corrupt',
+          `${location}/${path} holds ${data.byteLength} bytes; model.json declares ${group.bytes} (truncated or damaged).`,
+          fix,
+        );
       }
       await checkHash(path, data, options);
       groupBytes += data.byteLength;
@@ -90,8 +106,11 @@ export async function readVerifiedModel(read: ModelFileReader, options: VerifyOp
       options.onProgress?.(done, total);
     }
     if (groupBytes !== group.bytes) {
-      throw new WhyCamError('model-corrupt',
-        `${location}/${group.paths.join(', ')} hold ${groupBytes} bytes; model.json declares ${group.bytes} (truncated or damaged).`, fix);
+      throw new WhyCamError(
+        'model-corrupt',
+        `${location}/${group.paths.join(', ')} hold ${groupBytes} bytes; model.json declares ${group.bytes} (truncated or damaged).`,
+        fix,
+      );
     }
   }
   const weightData = new Uint8Array(total);
@@ -112,8 +131,11 @@ async function checkHash(path: string, data: Uint8Array, options: VerifyOptions)
   if (!expected) return;
   const actual = await sha256Hex(data);
   if (actual !== expected) {
-    throw new WhyCamError('model-corrupt',
-      `${options.location}/${path} fails its checksum (sha256 ${actual.slice(0, 12)}…, expected ${expected.slice(0, 12)}…).`, options.fix);
+    throw new WhyCamError(
+      'model-corrupt',
+      `${options.location}/${path} fails its checksum (sha256 ${actual.slice(0, 12)}…, expected ${expected.slice(0, 12)}…).`,
+      options.fix,
+    );
   }
 }
 
@@ -138,7 +160,10 @@ export function pickedFilesReader(files: Iterable<PickedFile>): ModelFileReader 
     const file = byName.get(name);
     if (!file) return null;
     if (file.size > MAX_MODEL_FILE_BYTES) {
-      throw new WhyCamError('model-corrupt', `${name} is ${(file.size / 2 ** 20).toFixed(0)} MiB; a model file may be at most ${MAX_MODEL_FILE_BYTES / 2 ** 20} MiB.`);
+      throw new WhyCamError(
+        'model-corrupt',
+        `${name} is ${(file.size / 2 ** 20).toFixed(0)} MiB; a model file may be at most ${MAX_MODEL_FILE_BYTES / 2 ** 20} MiB.`,
+      );
     }
     return new Uint8Array(await file.arrayBuffer());
   };

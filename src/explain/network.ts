@@ -42,7 +42,10 @@ export class Network {
   private readonly weights = new WeightStore();
   private readonly plans = new Map<string, Plan>();
 
-  constructor(readonly model: LayersModel, hints: HeadHints = {}) {
+  constructor(
+    readonly model: LayersModel,
+    hints: HeadHints = {},
+  ) {
     this.graph = readGraph(model);
     const head = findHead(this.graph, hints);
     this.logits = head.logits;
@@ -50,12 +53,18 @@ export class Network {
     const logitShape = this.graph.byName.get(this.logits)!.shape;
     this.numClasses = logitShape[logitShape.length - 1]!;
     if (logitShape.slice(0, -1).some((d) => d !== 1)) {
-      throw new WhyCamError('unsupported-model', `Layer "${this.logits}" gives scores of shape [${logitShape.join(', ')}], not one score per class.`);
+      throw new WhyCamError(
+        'unsupported-model',
+        `Layer "${this.logits}" gives scores of shape [${logitShape.join(', ')}], not one score per class.`,
+      );
     }
     this.relevant = ancestors(this.graph, this.logits);
     this.featureLayers = this.findFeatureLayers();
     if (this.featureLayers.length === 0) {
-      throw new WhyCamError('unsupported-model', 'The model has no layer with a spatial feature map (height and width > 1) that WhyCam can explain from.');
+      throw new WhyCamError(
+        'unsupported-model',
+        'The model has no layer with a spatial feature map (height and width > 1) that WhyCam can explain from.',
+      );
     }
     const cam = this.findCamLayer();
     this.camLayer = 'layer' in cam ? cam.layer : null;
@@ -76,7 +85,11 @@ export class Network {
     if (!this.graph.byName.has(name)) {
       throw new WhyCamError('unknown-layer', `The model has no layer named "${name}".`, valid);
     }
-    throw new WhyCamError('layer-not-cuttable', `Layer "${name}" cannot serve as a feature layer: ${this.rejected.get(name) ?? 'it is not between the input and the logits'}.`, valid);
+    throw new WhyCamError(
+      'layer-not-cuttable',
+      `Layer "${name}" cannot serve as a feature layer: ${this.rejected.get(name) ?? 'it is not between the input and the logits'}.`,
+      valid,
+    );
   }
 
   /** A plan where each of `exposed` is available as its own output. */
@@ -97,7 +110,8 @@ export class Network {
   forward(plan: Plan, x: tf.Tensor4D, keepFrom: readonly string[]): Map<string, tf.Tensor> {
     const keepIndex = Math.min(plan.index.get(plan.logits)!, ...keepFrom.map((n) => plan.index.get(n)!));
     const pendingUses = new Map<string, number>();
-    for (const step of plan.steps) for (const input of step.inputs) pendingUses.set(input, (pendingUses.get(input) ?? 0) + 1);
+    for (const step of plan.steps)
+      for (const input of step.inputs) pendingUses.set(input, (pendingUses.get(input) ?? 0) + 1);
     const values = new Map<string, tf.Tensor>([[plan.input, x]]);
     for (const step of plan.steps) {
       if (step.inputs.length === 0) continue;
@@ -118,9 +132,16 @@ export class Network {
    * Back-propagates dLogits (shaped like the logits) to each of `targets`, computing each
    * gradient once even when several targets lie on the way.
    */
-  backward(plan: Plan, values: Map<string, tf.Tensor>, dLogits: tf.Tensor, targets: readonly string[]): Map<string, tf.Tensor> {
+  backward(
+    plan: Plan,
+    values: Map<string, tf.Tensor>,
+    dLogits: tf.Tensor,
+    targets: readonly string[],
+  ): Map<string, tf.Tensor> {
     const stop = Math.min(...targets.map((n) => plan.index.get(n)!));
-    const grads = new Map<string, tf.Tensor>([[plan.logits, tf.reshape(dLogits, plan.steps[plan.index.get(plan.logits)!]!.shape as number[])]]);
+    const grads = new Map<string, tf.Tensor>([
+      [plan.logits, tf.reshape(dLogits, plan.steps[plan.index.get(plan.logits)!]!.shape as number[])],
+    ]);
     for (let i = plan.index.get(plan.logits)!; i > stop; i--) {
       const step = plan.steps[i]!;
       const dy = grads.get(step.name);
@@ -132,7 +153,9 @@ export class Network {
         grads.set(input, prev ? tf.add(prev, dxs[j]!) : dxs[j]!);
       });
     }
-    return new Map(targets.map((t) => [t, grads.get(t) ?? tf.zeros(plan.steps[plan.index.get(t)!]!.shape as number[])]));
+    return new Map(
+      targets.map((t) => [t, grads.get(t) ?? tf.zeros(plan.steps[plan.index.get(t)!]!.shape as number[])]),
+    );
   }
 
   dispose(): void {
@@ -151,9 +174,15 @@ export class Network {
       const node = chain[i]!;
       const [, h, w, c] = node.shape;
       if (node.inputs.length === 0) this.rejected.set(node.name, 'it is the input image itself');
-      else if (node.shape.length !== 4 || h! <= 1 || w! <= 1) this.rejected.set(node.name, `its output [${node.shape.join(', ')}] has no spatial map (height and width > 1)`);
-      else if (!cuts.has(node.name)) this.rejected.set(node.name, 'it sits inside a branch, and the network cannot be cut there');
-      else if (blocker) this.rejected.set(node.name, `the layer after it, "${blocker.name}" (${blocker.className}), cannot be back-propagated through`);
+      else if (node.shape.length !== 4 || h! <= 1 || w! <= 1)
+        this.rejected.set(node.name, `its output [${node.shape.join(', ')}] has no spatial map (height and width > 1)`);
+      else if (!cuts.has(node.name))
+        this.rejected.set(node.name, 'it sits inside a branch, and the network cannot be cut there');
+      else if (blocker)
+        this.rejected.set(
+          node.name,
+          `the layer after it, "${blocker.name}" (${blocker.className}), cannot be back-propagated through`,
+        );
       else layers.unshift({ name: node.name, height: h!, width: w!, channels: c! });
       if (!blocker && !canBackpropagate(node, this.logits) && node.inputs.length > 0) blocker = node;
     }
@@ -168,7 +197,9 @@ export class Network {
     if (!pool) return { reason: 'CAM needs global average pooling before the classifier; this network has none.' };
     const layer = pool.inputs[0]!;
     if (!this.featureLayers.some((l) => l.name === layer)) {
-      return { reason: `CAM needs the map global average pooling reads ("${layer}") to be a feature layer: ${this.rejected.get(layer) ?? 'it is not'}.` };
+      return {
+        reason: `CAM needs the map global average pooling reads ("${layer}") to be a feature layer: ${this.rejected.get(layer) ?? 'it is not'}.`,
+      };
     }
     const after = this.graph.nodes.slice(this.graph.nodes.indexOf(pool) + 1).filter((n) => this.relevant.has(n.name));
     const nonlinear = after.find((n) => !isAffine(n, this.logits));
@@ -198,12 +229,17 @@ function findHead(graph: ModelGraph, hints: HeadHints): { logits: string; softma
     found = { logits: graph.output, softmax: null };
   }
   if (hints.logitLayer && hints.logitLayer !== found.logits) {
-    throw new WhyCamError('unsupported-model',
+    throw new WhyCamError(
+      'unsupported-model',
       `Expected the logits at layer "${hints.logitLayer}", but the model's scores come from "${found.logits}".`,
-      'The model files do not match the registry entry; run `npm run models` to fetch them again.');
+      'The model files do not match the registry entry; run `npm run models` to fetch them again.',
+    );
   }
   if (hints.softmaxLayer && found.softmax && hints.softmaxLayer !== found.softmax) {
-    throw new WhyCamError('unsupported-model', `Expected the softmax at layer "${hints.softmaxLayer}", found "${found.softmax}".`);
+    throw new WhyCamError(
+      'unsupported-model',
+      `Expected the softmax at layer "${hints.softmaxLayer}", found "${found.softmax}".`,
+    );
   }
   return found;
 }

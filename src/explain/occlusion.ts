@@ -63,24 +63,37 @@ export async function meanColour(input: tf.Tensor4D): Promise<number[]> {
 }
 
 /** Occlusion sensitivity of `classIndex` on a preprocessed [1, H, W, C] input (the caller keeps it). */
-export async function occlusionSensitivity(network: Network, input: tf.Tensor4D, classIndex: number, options: OcclusionOptions = {}): Promise<OcclusionResult> {
+export async function occlusionSensitivity(
+  network: Network,
+  input: tf.Tensor4D,
+  classIndex: number,
+  options: OcclusionOptions = {},
+): Promise<OcclusionResult> {
   const [, h, w, c] = input.shape;
   const geometry = defaultOcclusionGeometry(h, w);
   const maskSize = options.maskSize ?? geometry.maskSize;
   const stride = options.stride ?? geometry.stride;
   const batchSize = Math.max(1, options.batchSize ?? 16);
-  if (!(Number.isInteger(maskSize) && maskSize >= 1 && maskSize <= Math.max(h, w))) throw new RangeError(`maskSize must be a whole number from 1 to ${Math.max(h, w)}; got ${maskSize}`);
-  if (!(Number.isInteger(stride) && stride >= 1)) throw new RangeError(`stride must be a whole number ≥ 1; got ${stride}`);
-  const maskValue = options.maskValue === undefined ? await meanColour(input)
-    : typeof options.maskValue === 'number' ? new Array<number>(c).fill(options.maskValue) : [...options.maskValue];
-  if (maskValue.length !== c) throw new RangeError(`maskValue needs ${c} values (one per channel); got ${maskValue.length}`);
+  if (!(Number.isInteger(maskSize) && maskSize >= 1 && maskSize <= Math.max(h, w)))
+    throw new RangeError(`maskSize must be a whole number from 1 to ${Math.max(h, w)}; got ${maskSize}`);
+  if (!(Number.isInteger(stride) && stride >= 1))
+    throw new RangeError(`stride must be a whole number ≥ 1; got ${stride}`);
+  const maskValue =
+    options.maskValue === undefined
+      ? await meanColour(input)
+      : typeof options.maskValue === 'number'
+        ? new Array<number>(c).fill(options.maskValue)
+        : [...options.maskValue];
+  if (maskValue.length !== c)
+    throw new RangeError(`maskValue needs ${c} values (one per channel); got ${maskValue.length}`);
 
   const ys = centres(h, stride);
   const xs = centres(w, stride);
   const positions = ys.flatMap((cy) => xs.map((cx) => ({ cy, cx })));
   const half = maskSize / 2;
   const rect = (centre: number, size: number): [number, number] => [
-    Math.max(0, Math.round(centre - half)), Math.min(size, Math.round(centre - half) + maskSize),
+    Math.max(0, Math.round(centre - half)),
+    Math.min(size, Math.round(centre - half) + maskSize),
   ];
 
   const original = await probabilitiesOf(network, input, classIndex);
@@ -104,7 +117,9 @@ export async function occlusionSensitivity(network: Network, input: tf.Tensor4D,
       });
       const p = await scores.data();
       scores.dispose();
-      p.forEach((v, i) => { drops[start + i] = original - v; });
+      p.forEach((v, i) => {
+        drops[start + i] = original - v;
+      });
       options.onProgress?.(start + chunk.length, positions.length);
     }
   } finally {
@@ -112,7 +127,12 @@ export async function occlusionSensitivity(network: Network, input: tf.Tensor4D,
   }
   return {
     heatmap: { width: xs.length, height: ys.length, data: scaleToUnit(drops) },
-    drops, probability: original, maskSize, stride, maskValue, forwardPasses: positions.length + 1,
+    drops,
+    probability: original,
+    maskSize,
+    stride,
+    maskValue,
+    forwardPasses: positions.length + 1,
   };
 }
 

@@ -4,10 +4,20 @@ import { findModel, type ModelEntry } from '../../models/registry.js';
 import { WhyCamError } from './errors.js';
 import { Explainer } from './explainer.js';
 import { LabelSet } from './labels.js';
-import { entryBytes, type ModelFileReader, type PickedFile, pickedFilesReader, readVerifiedModel } from './model-files.js';
+import {
+  entryBytes,
+  type ModelFileReader,
+  type PickedFile,
+  pickedFilesReader,
+  readVerifiedModel,
+} from './model-files.js';
 import { type TaughtMetadata, taughtMetadata } from './teach.js';
 import {
-  flattenTopology, loadFlattened, type ModelMetadata, parseMetadata, TEACHABLE_MACHINE_INPUT_RANGE,
+  flattenTopology,
+  loadFlattened,
+  type ModelMetadata,
+  parseMetadata,
+  TEACHABLE_MACHINE_INPUT_RANGE,
 } from './teachable-machine.js';
 import { looksLikeZip, zipReader } from './zip.js';
 
@@ -32,7 +42,8 @@ export interface OpenOptions {
   loadBase: (entry: ModelEntry) => Promise<tf.io.ModelArtifacts>;
 }
 
-const THREE_FILES = 'A Teachable Machine export (or a model taught in WhyCam) is three files: model.json, weights.bin and metadata.json. Pick all three, or the zip they came in.';
+const THREE_FILES =
+  'A Teachable Machine export (or a model taught in WhyCam) is three files: model.json, weights.bin and metadata.json. Pick all three, or the zip they came in.';
 
 /** The files the user picked: the three files (or a folder of them), or one zip. */
 export async function pickedModelReader(files: readonly PickedFile[]): Promise<ModelFileReader> {
@@ -59,7 +70,11 @@ export async function openModel(read: ModelFileReader, options: OpenOptions): Pr
   const [metadataBytes, modelBytes] = await Promise.all([read('metadata.json'), read('model.json')]);
   const missing = [modelBytes ? null : 'model.json', metadataBytes ? null : 'metadata.json'].filter((m) => m !== null);
   if (missing.length > 0) {
-    throw new WhyCamError('model-missing', `${location} has no ${missing.join(' and no ')}${missing.includes('metadata.json') ? ' (it holds the class names)' : ''}.`, THREE_FILES);
+    throw new WhyCamError(
+      'model-missing',
+      `${location} has no ${missing.join(' and no ')}${missing.includes('metadata.json') ? ' (it holds the class names)' : ''}.`,
+      THREE_FILES,
+    );
   }
   const metadata = parseMetadata(metadataBytes!, location);
   const artifacts = await readVerifiedModel(read, { location, fix: THREE_FILES });
@@ -68,14 +83,29 @@ export async function openModel(read: ModelFileReader, options: OpenOptions): Pr
 
   const model = await loadFlattened(artifacts, location);
   const [, h, w] = model.inputs[0]!.shape;
-  const explainer = makeExplainer(model, metadata, [h ?? metadata.imageSize, w ?? metadata.imageSize], TEACHABLE_MACHINE_INPUT_RANGE);
+  const explainer = makeExplainer(
+    model,
+    metadata,
+    [h ?? metadata.imageSize, w ?? metadata.imageSize],
+    TEACHABLE_MACHINE_INPUT_RANGE,
+  );
   return {
-    explainer, name: metadata.modelName, kind: 'teachable-machine', labels: metadata.labels, baseModel: null, accuracy: null,
+    explainer,
+    name: metadata.modelName,
+    kind: 'teachable-machine',
+    labels: metadata.labels,
+    baseModel: null,
+    accuracy: null,
     methodNotes: methodNotes(explainer),
   };
 }
 
-function makeExplainer(model: tfl.LayersModel, metadata: ModelMetadata, inputSize: readonly [number, number], inputRange: readonly [number, number]): Explainer {
+function makeExplainer(
+  model: tfl.LayersModel,
+  metadata: ModelMetadata,
+  inputSize: readonly [number, number],
+  inputRange: readonly [number, number],
+): Explainer {
   try {
     return new Explainer(model, { labels: new LabelSet(metadata.labels), inputSize, inputRange });
   } catch (e) {
@@ -85,17 +115,30 @@ function makeExplainer(model: tfl.LayersModel, metadata: ModelMetadata, inputSiz
 }
 
 /** The taught head appended to its base network's pooling, as one model. */
-async function openTaught(head: tf.io.ModelArtifacts, metadata: ModelMetadata, taught: TaughtMetadata, options: OpenOptions): Promise<OpenedModel> {
+async function openTaught(
+  head: tf.io.ModelArtifacts,
+  metadata: ModelMetadata,
+  taught: TaughtMetadata,
+  options: OpenOptions,
+): Promise<OpenedModel> {
   const entry = findModel(taught.baseModel);
   if (!entry) {
-    throw new WhyCamError('unsupported-model', `${options.location} was taught on "${taught.baseModel}", a base model this WhyCam does not have.`,
-      'Open it in a WhyCam version that has that model, or teach the classes again.');
+    throw new WhyCamError(
+      'unsupported-model',
+      `${options.location} was taught on "${taught.baseModel}", a base model this WhyCam does not have.`,
+      'Open it in a WhyCam version that has that model, or teach the classes again.',
+    );
   }
   const base = await options.loadBase(entry);
   const model = await tfl.loadLayersModel(tf.io.fromMemory(appendHead(base, taught.baseLayer, head, options.location)));
   const explainer = makeExplainer(model, metadata, entry.inputSize, entry.inputRange);
   return {
-    explainer, name: metadata.modelName, kind: 'taught', labels: metadata.labels, baseModel: entry.id, accuracy: taught.accuracy,
+    explainer,
+    name: metadata.modelName,
+    kind: 'taught',
+    labels: metadata.labels,
+    baseModel: entry.id,
+    accuracy: taught.accuracy,
     methodNotes: methodNotes(explainer),
   };
 }
@@ -111,13 +154,21 @@ interface TopologyLayer {
  * The base network cut at `pool` with the head's layers after it, and the weights of both (the
  * base's classifier and its weights are left out).
  */
-export function appendHead(base: tf.io.ModelArtifacts, pool: string, head: tf.io.ModelArtifacts, location: string): tf.io.ModelArtifacts {
+export function appendHead(
+  base: tf.io.ModelArtifacts,
+  pool: string,
+  head: tf.io.ModelArtifacts,
+  location: string,
+): tf.io.ModelArtifacts {
   const flatBase = flattenTopology(base.modelTopology);
   const baseLayers = (flatBase['config'] as { layers: TopologyLayer[] }).layers;
   const byName = new Map(baseLayers.map((l) => [l.name, l]));
   const poolLayer = byName.get(pool);
   if (poolLayer?.class_name !== 'GlobalAveragePooling2D') {
-    throw new WhyCamError('model-corrupt', `${location}/metadata.json names "${pool}" as the base model's pooling layer; it has none by that name.`);
+    throw new WhyCamError(
+      'model-corrupt',
+      `${location}/metadata.json names "${pool}" as the base model's pooling layer; it has none by that name.`,
+    );
   }
   const kept = new Set<string>();
   const visit = (name: string): void => {
@@ -127,9 +178,14 @@ export function appendHead(base: tf.io.ModelArtifacts, pool: string, head: tf.io
   };
   visit(pool);
 
-  const headLayers = ((flattenTopology(head.modelTopology)['config'] as { layers: TopologyLayer[] }).layers).filter((l) => l.class_name !== 'InputLayer');
+  const headLayers = (flattenTopology(head.modelTopology)['config'] as { layers: TopologyLayer[] }).layers.filter(
+    (l) => l.class_name !== 'InputLayer',
+  );
   if (headLayers.length === 0 || headLayers.some((l) => kept.has(l.name))) {
-    throw new WhyCamError('model-corrupt', `${location}/model.json holds no head, or one whose layer names clash with the base model.`);
+    throw new WhyCamError(
+      'model-corrupt',
+      `${location}/model.json holds no head, or one whose layer names clash with the base model.`,
+    );
   }
   const [first, ...rest] = headLayers;
   const layers = [
@@ -150,7 +206,10 @@ export function appendHead(base: tf.io.ModelArtifacts, pool: string, head: tf.io
   return { modelTopology, weightSpecs: [...keptWeights.specs, ...headWeights.specs], weightData: weightData.buffer };
 }
 
-function sliceWeights(artifacts: tf.io.ModelArtifacts, keep: (name: string) => boolean): { specs: tf.io.WeightsManifestEntry[]; bytes: Uint8Array } {
+function sliceWeights(
+  artifacts: tf.io.ModelArtifacts,
+  keep: (name: string) => boolean,
+): { specs: tf.io.WeightsManifestEntry[]; bytes: Uint8Array } {
   const data = new Uint8Array(artifacts.weightData as ArrayBuffer);
   const specs: tf.io.WeightsManifestEntry[] = [];
   const parts: Uint8Array[] = [];

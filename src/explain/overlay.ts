@@ -17,7 +17,12 @@ export interface OverlayOptions {
  * The picture with the heatmap blended over the region it explains (values interpolated first,
  * then coloured, so colours follow the map rather than being smeared between cells).
  */
-export function overlayHeatmap(image: RgbaImage, heatmap: Heatmap, region: Region, options: OverlayOptions = {}): RgbaImage {
+export function overlayHeatmap(
+  image: RgbaImage,
+  heatmap: Heatmap,
+  region: Region,
+  options: OverlayOptions = {},
+): RgbaImage {
   const alpha = options.alpha ?? 0.5;
   const table = COLORMAP_TABLES[options.colormap ?? 'jet'];
   const dim = 1 - (options.dimOutside ?? 0.45);

@@ -11,7 +11,10 @@ import type { ProgressOptions } from './progress.js';
 /** The model-agnostic methods: many forward passes per picture, so for still pictures and frozen frames. */
 export type PerturbationMethod = 'occlusion' | 'lime';
 export const PERTURBATION_METHODS: readonly PerturbationMethod[] = ['occlusion', 'lime'];
-export const PERTURBATION_METHOD_NAMES: Readonly<Record<PerturbationMethod, string>> = { occlusion: 'Occlusion', lime: 'LIME' };
+export const PERTURBATION_METHOD_NAMES: Readonly<Record<PerturbationMethod, string>> = {
+  occlusion: 'Occlusion',
+  lime: 'LIME',
+};
 
 export function isPerturbationMethod(s: string): s is PerturbationMethod {
   return (PERTURBATION_METHODS as readonly string[]).includes(s);
@@ -40,8 +43,17 @@ export interface PerturbationExplanation {
 }
 
 /** The image as the network sees it ([1, H, W, C], network units), and where it came from. The caller disposes `x`. */
-export async function networkInput(explainer: Explainer, image: ImageSource, crop: CropPolicy = 'center'): Promise<{ x: tf.Tensor4D; region: Region; source: { width: number; height: number } }> {
-  if (!CROP_POLICIES.includes(crop)) throw new WhyCamError('bad-option', `Unknown crop policy "${String(crop)}".`, `Valid: ${CROP_POLICIES.join(', ')}.`);
+export async function networkInput(
+  explainer: Explainer,
+  image: ImageSource,
+  crop: CropPolicy = 'center',
+): Promise<{ x: tf.Tensor4D; region: Region; source: { width: number; height: number } }> {
+  if (!CROP_POLICIES.includes(crop))
+    throw new WhyCamError(
+      'bad-option',
+      `Unknown crop policy "${String(crop)}".`,
+      `Valid: ${CROP_POLICIES.join(', ')}.`,
+    );
   const source = sourceSize(image);
   const region = cropRegion(source.width, source.height, explainer.inputSize, crop);
   const rgb = await toRgbTensor(image, region);
@@ -56,15 +68,27 @@ export async function networkInput(explainer: Explainer, image: ImageSource, cro
  * Explains one picture with occlusion sensitivity or LIME, in batches, reporting progress (in
  * forward passes) and stopping between batches when `signal` is aborted.
  */
-export async function explainByPerturbation(explainer: Explainer, image: ImageSource, request: PerturbationRequest): Promise<PerturbationExplanation> {
+export async function explainByPerturbation(
+  explainer: Explainer,
+  image: ImageSource,
+  request: PerturbationRequest,
+): Promise<PerturbationExplanation> {
   if (!isPerturbationMethod(request.method)) {
-    throw new WhyCamError('bad-option', `Unknown method "${String(request.method)}".`, `Valid: ${PERTURBATION_METHODS.join(', ')}.`);
+    throw new WhyCamError(
+      'bad-option',
+      `Unknown method "${String(request.method)}".`,
+      `Valid: ${PERTURBATION_METHODS.join(', ')}.`,
+    );
   }
   const numClasses = explainer.network.numClasses;
   const topK = request.topK ?? Math.min(5, numClasses);
   const classIndex = request.classIndex ?? null;
   if (classIndex !== null && !(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < numClasses)) {
-    throw new WhyCamError('unknown-class', `Class index ${classIndex} is out of range.`, `Valid class indices are 0 to ${numClasses - 1}.`);
+    throw new WhyCamError(
+      'unknown-class',
+      `Class index ${classIndex} is out of range.`,
+      `Valid class indices are 0 to ${numClasses - 1}.`,
+    );
   }
   const t0 = performance.now();
   const { x, region, source } = await networkInput(explainer, image, request.crop);
@@ -75,17 +99,29 @@ export async function explainByPerturbation(explainer: Explainer, image: ImageSo
     });
     const packed = await top.data();
     top.dispose();
-    const predictions = Array.from({ length: topK }, (_, i) => ({ classIndex: packed[topK + i]!, label: explainer.labels.label(packed[topK + i]!), score: packed[i]! }));
+    const predictions = Array.from({ length: topK }, (_, i) => ({
+      classIndex: packed[topK + i]!,
+      label: explainer.labels.label(packed[topK + i]!),
+      score: packed[i]!,
+    }));
     const target = classIndex ?? predictions[0]!.classIndex;
-    const progress = { ...(request.signal ? { signal: request.signal } : {}), ...(request.onProgress ? { onProgress: request.onProgress } : {}) };
-    const result = request.method === 'occlusion'
-      ? await occlusionSensitivity(explainer.network, x, target, { ...request.occlusion, ...progress })
-      : await lime(explainer.network, x, target, { ...request.lime, ...progress });
+    const progress = {
+      ...(request.signal ? { signal: request.signal } : {}),
+      ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+    };
+    const result =
+      request.method === 'occlusion'
+        ? await occlusionSensitivity(explainer.network, x, target, { ...request.occlusion, ...progress })
+        : await lime(explainer.network, x, target, { ...request.lime, ...progress });
     const { heatmap, ...details } = result;
     return {
       predictions,
       target: { classIndex: target, label: explainer.labels.label(target), score: result.probability },
-      method: request.method, heatmap, region, source, details,
+      method: request.method,
+      heatmap,
+      region,
+      source,
+      details,
       timings: { totalMs: performance.now() - t0 },
     };
   } finally {

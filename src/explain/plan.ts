@@ -2,7 +2,14 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { isFusable } from './activations.js';
 import type { GraphNode, ModelGraph } from './graph.js';
 import {
-  canBackpropagate, fusesAfter, hasOwnOps, identityForward, isChannelsLastBatchNorm, standaloneActivation, type StepBase, stepOps,
+  canBackpropagate,
+  fusesAfter,
+  hasOwnOps,
+  identityForward,
+  isChannelsLastBatchNorm,
+  standaloneActivation,
+  type StepBase,
+  stepOps,
 } from './layers.js';
 import type { WeightStore } from './weights.js';
 
@@ -36,7 +43,10 @@ export interface Plan {
  * in between. `exposed` names layers whose own output must be available (feature layers).
  */
 export function buildPlan(
-  graph: ModelGraph, logits: string, exposed: ReadonlySet<string>, weights: WeightStore,
+  graph: ModelGraph,
+  logits: string,
+  exposed: ReadonlySet<string>,
+  weights: WeightStore,
   relevant: ReadonlySet<string>,
 ): Plan {
   const steps: Step[] = [];
@@ -89,7 +99,9 @@ function makeStep(group: GraphNode[], graph: ModelGraph, logits: string, weights
   if (!hasOwnOps(head, logits)) return layerStep(group, base);
   const inputShape = (i = 0): number[] => graph.byName.get(head.inputs[i]!)!.shape;
   const ops = stepOps({ group, base, inputShape, logits, weights });
-  return canBackpropagate(head, logits) ? { ...base, forward: ops.forward, backward: ops.backward } : { ...base, forward: ops.forward };
+  return canBackpropagate(head, logits)
+    ? { ...base, forward: ops.forward, backward: ops.backward }
+    : { ...base, forward: ops.forward };
 }
 
 /** Any other layer runs forward through tfjs-layers itself; it cannot sit between a feature layer and the logits. */

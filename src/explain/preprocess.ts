@@ -20,7 +20,12 @@ export interface Region {
   height: number;
 }
 
-export function cropRegion(width: number, height: number, inputSize: readonly [number, number], policy: CropPolicy): Region {
+export function cropRegion(
+  width: number,
+  height: number,
+  inputSize: readonly [number, number],
+  policy: CropPolicy,
+): Region {
   if (!(width > 0 && height > 0)) {
     throw new WhyCamError('bad-image', `The image is empty (${width}×${height} pixels).`);
   }
@@ -40,7 +45,11 @@ export function cropRegion(width: number, height: number, inputSize: readonly [n
  * The cropped RGB pixels (h×w×3, values 0..255) → the network's input batch [1, H, W, 3].
  * Resizing uses half-pixel centres so that the heatmap maps back onto the crop without a shift.
  */
-export function preprocess(rgb: tf.Tensor3D, inputSize: readonly [number, number], inputRange: readonly [number, number]): tf.Tensor4D {
+export function preprocess(
+  rgb: tf.Tensor3D,
+  inputSize: readonly [number, number],
+  inputRange: readonly [number, number],
+): tf.Tensor4D {
   return tf.tidy(() => {
     let x: tf.Tensor3D = rgb.dtype === 'float32' ? rgb : tf.cast(rgb, 'float32');
     const [inH, inW] = inputSize;
@@ -53,7 +62,16 @@ export function preprocess(rgb: tf.Tensor3D, inputSize: readonly [number, number
 }
 
 /** How the network input is sampled from the region (see `toInputTensor`): the same maths as `preprocess`. */
-export function inputSampling(region: Region, inputSize: readonly [number, number], inputRange: readonly [number, number]): FrameSampling {
+export function inputSampling(
+  region: Region,
+  inputSize: readonly [number, number],
+  inputRange: readonly [number, number],
+): FrameSampling {
   const [lo, hi] = inputRange;
-  return { region: [region.x, region.y, region.width, region.height], outSize: [inputSize[0], inputSize[1]], scale: (hi - lo) / 255, offset: lo };
+  return {
+    region: [region.x, region.y, region.width, region.height],
+    outSize: [inputSize[0], inputSize[1]],
+    scale: (hi - lo) / 255,
+    offset: lo,
+  };
 }

@@ -32,7 +32,12 @@ export interface CascadeBlock {
 export function cascadeBlocks(network: Network): CascadeBlock[] {
   const blocks: CascadeBlock[] = [];
   const byKey = new Map<string, CascadeBlock>();
-  const weighted = network.graph.nodes.filter((n) => n.layer.weights.length > 0 && (n.name === network.logits || network.graph.nodes.indexOf(n) < network.graph.nodes.indexOf(network.graph.byName.get(network.logits)!)));
+  const weighted = network.graph.nodes.filter(
+    (n) =>
+      n.layer.weights.length > 0 &&
+      (n.name === network.logits ||
+        network.graph.nodes.indexOf(n) < network.graph.nodes.indexOf(network.graph.byName.get(network.logits)!)),
+  );
   for (const node of [...weighted].reverse()) {
     const stem = node.name.replace(/_bn$/, '');
     const numbered = /^conv_(?:dw|pw)_(\d+)$/.exec(stem);
@@ -75,20 +80,28 @@ export async function randomizedExplainer(explainer: Explainer, count: number, s
   }
   const scrambled = new Set(blocks.slice(0, count).flatMap((b) => b.layers));
   const original = explainer.network.model;
-  const copy = await tfl.models.modelFromJSON({ modelTopology: original.toJSON(null, false) as tf.io.ModelJSON['modelTopology'] } as tfl.ModelAndWeightsConfig);
+  const copy = await tfl.models.modelFromJSON({
+    modelTopology: original.toJSON(null, false) as tf.io.ModelJSON['modelTopology'],
+  } as tfl.ModelAndWeightsConfig);
   const random = mulberry32(seed);
   for (const layer of original.layers) {
     if (layer.weights.length === 0) continue;
     const target = copy.getLayer(layer.name);
     if (scrambled.has(layer.name)) {
-      const fresh = layer.weights.map((w) => initialWeight(w.originalName, w.shape as number[], Math.floor(random() * 2 ** 31)));
+      const fresh = layer.weights.map((w) =>
+        initialWeight(w.originalName, w.shape as number[], Math.floor(random() * 2 ** 31)),
+      );
       target.setWeights(fresh);
       for (const t of fresh) t.dispose();
     } else {
       target.setWeights(layer.getWeights());
     }
   }
-  return new Explainer(copy, { labels: explainer.labels, inputSize: explainer.inputSize, inputRange: explainer.inputRange });
+  return new Explainer(copy, {
+    labels: explainer.labels,
+    inputSize: explainer.inputSize,
+    inputRange: explainer.inputRange,
+  });
 }
 
 /** Spearman's rank correlation (ties get their average rank); 0 when either map is constant. */
@@ -147,7 +160,10 @@ export interface SanityReport {
  * method's own grid. Progress counts (block, image) pairs.
  */
 export async function sanityCheck(
-  explainer: Explainer, images: readonly ImageSource[], requests: Readonly<Record<string, ExplainRequest>>, options: SanityOptions = {},
+  explainer: Explainer,
+  images: readonly ImageSource[],
+  requests: Readonly<Record<string, ExplainRequest>>,
+  options: SanityOptions = {},
 ): Promise<SanityReport> {
   const names = Object.keys(requests);
   const crop = options.crop ?? 'center';
@@ -159,7 +175,11 @@ export async function sanityCheck(
   for (const [i, image] of images.entries()) {
     throwIfAborted(options.signal);
     const asked = options.classIndices?.[i] ?? null;
-    const maps = await explainer.explainMany(image, names.map((n) => ({ ...requests[n]!, classIndex: asked })), { crop, topK: 1 });
+    const maps = await explainer.explainMany(
+      image,
+      names.map((n) => ({ ...requests[n]!, classIndex: asked })),
+      { crop, topK: 1 },
+    );
     classes.push(maps[0]!.target.classIndex);
     originals.push(maps.map((m) => m.heatmap.data));
   }
@@ -171,7 +191,11 @@ export async function sanityCheck(
     try {
       for (const [i, image] of images.entries()) {
         throwIfAborted(options.signal);
-        const maps = await scrambled.explainMany(image, names.map((n) => ({ ...requests[n]!, classIndex: classes[i]! })), { crop, topK: 1 });
+        const maps = await scrambled.explainMany(
+          image,
+          names.map((n) => ({ ...requests[n]!, classIndex: classes[i]! })),
+          { crop, topK: 1 },
+        );
         maps.forEach((m, k) => perImage[k]![level]!.push(spearman(originals[i]![k]!, m.heatmap.data)));
         options.onProgress?.(level * images.length + i + 1, total);
       }

@@ -26,7 +26,10 @@ export class PooledFeatures {
   constructor(readonly base: Explainer) {
     const network = base.network;
     if (!network.camPool || !network.camLayer) {
-      throw new WhyCamError('unsupported-model', 'Teaching needs a base network that ends in global average pooling and a linear classifier.');
+      throw new WhyCamError(
+        'unsupported-model',
+        'Teaching needs a base network that ends in global average pooling and a linear classifier.',
+      );
     }
     this.pool = network.camPool;
     const full = network.plan([this.pool]);
@@ -47,7 +50,7 @@ export class PooledFeatures {
     });
     rgb.dispose();
     try {
-      return await pooled.data() as Float32Array;
+      return (await pooled.data()) as Float32Array;
     } finally {
       pooled.dispose();
     }
@@ -118,7 +121,10 @@ export async function trainHead(classes: readonly TeachClass[], options: TeachOp
   const train: { x: Float32Array; y: number }[] = [];
   const held: { x: Float32Array; y: number }[] = [];
   const reports: ClassReport[] = classes.map((c, y) => {
-    const order = shuffled(c.examples.map((_, i) => i), random);
+    const order = shuffled(
+      c.examples.map((_, i) => i),
+      random,
+    );
     const count = c.examples.length >= 5 ? Math.max(1, Math.round(c.examples.length * holdBack)) : 0;
     order.forEach((i, k) => (k < count ? held : train).push({ x: c.examples[i]!, y }));
     return { name: c.name, trained: c.examples.length - count, heldBack: count, correct: count > 0 ? 0 : null };
@@ -126,7 +132,14 @@ export async function trainHead(classes: readonly TeachClass[], options: TeachOp
 
   const t0 = performance.now();
   const head = tfl.sequential({
-    layers: [tfl.layers.dense({ units: classes.length, activation: 'softmax', inputShape: [featureSize], kernelInitializer: 'zeros' })],
+    layers: [
+      tfl.layers.dense({
+        units: classes.length,
+        activation: 'softmax',
+        inputShape: [featureSize],
+        kernelInitializer: 'zeros',
+      }),
+    ],
   });
   const optimizer = tf.train.adam(learningRate);
   head.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
@@ -135,19 +148,41 @@ export async function trainHead(classes: readonly TeachClass[], options: TeachOp
   // costs milliseconds of fixed overhead on WASM whatever its size.
   const batchSize = options.batchSize ?? Math.max(16, Math.ceil(order.length / 8));
   const xs = tf.tensor2d(concat(order.map((e) => e.x)), [order.length, featureSize]);
-  const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(order.map((e) => e.y), 'int32'), classes.length));
+  const ys = tf.tidy(() =>
+    tf.oneHot(
+      tf.tensor1d(
+        order.map((e) => e.y),
+        'int32',
+      ),
+      classes.length,
+    ),
+  );
   try {
     await head.fit(xs, ys, {
       // Shuffled once above with the seed: the same examples teach the same head.
-      epochs, batchSize, shuffle: false, verbose: 0,
+      epochs,
+      batchSize,
+      shuffle: false,
+      verbose: 0,
       callbacks: {
-        onEpochEnd: (epoch, logs) => options.onEpoch?.({ epoch: epoch + 1, epochs, loss: logs?.['loss'] ?? NaN, accuracy: logs?.['acc'] ?? logs?.['accuracy'] ?? NaN }),
+        onEpochEnd: (epoch, logs) =>
+          options.onEpoch?.({
+            epoch: epoch + 1,
+            epochs,
+            loss: logs?.['loss'] ?? NaN,
+            accuracy: logs?.['acc'] ?? logs?.['accuracy'] ?? NaN,
+          }),
       },
     });
     const [kernel, bias] = await Promise.all(head.getWeights().map((w) => w.data() as Promise<Float32Array>));
     let accuracy: number | null = null;
     if (held.length > 0) {
-      const predicted = tf.tidy(() => tf.argMax(head.predict(tf.tensor2d(concat(held.map((e) => e.x)), [held.length, featureSize])) as tf.Tensor2D, 1));
+      const predicted = tf.tidy(() =>
+        tf.argMax(
+          head.predict(tf.tensor2d(concat(held.map((e) => e.x)), [held.length, featureSize])) as tf.Tensor2D,
+          1,
+        ),
+      );
       const guesses = await predicted.data();
       predicted.dispose();
       let correct = 0;
@@ -160,7 +195,13 @@ export async function trainHead(classes: readonly TeachClass[], options: TeachOp
       accuracy = correct / held.length;
     }
     return {
-      labels: classes.map((c) => c.name), featureSize, kernel: kernel!, bias: bias!, accuracy, classes: reports, epochs,
+      labels: classes.map((c) => c.name),
+      featureSize,
+      kernel: kernel!,
+      bias: bias!,
+      accuracy,
+      classes: reports,
+      epochs,
       trainMs: performance.now() - t0,
     };
   } finally {
@@ -179,13 +220,22 @@ function checkClasses(classes: readonly TeachClass[]): void {
   for (const c of classes) {
     const name = c.name.trim();
     if (name === '') throw new WhyCamError('bad-option', 'Every class needs a name.');
-    if (names.has(name.toLowerCase())) throw new WhyCamError('bad-option', `Two classes are called "${name}".`, 'Give each class its own name.');
+    if (names.has(name.toLowerCase()))
+      throw new WhyCamError('bad-option', `Two classes are called "${name}".`, 'Give each class its own name.');
     names.add(name.toLowerCase());
-    if (c.examples.length === 0) throw new WhyCamError('bad-option', `Class "${name}" has no examples.`, 'Record or add at least one picture for each class.');
+    if (c.examples.length === 0)
+      throw new WhyCamError(
+        'bad-option',
+        `Class "${name}" has no examples.`,
+        'Record or add at least one picture for each class.',
+      );
   }
   const size = classes[0]!.examples[0]!.length;
   if (classes.some((c) => c.examples.some((e) => e.length !== size))) {
-    throw new WhyCamError('bad-option', 'The examples\' feature vectors differ in length (taken from different base models).');
+    throw new WhyCamError(
+      'bad-option',
+      "The examples' feature vectors differ in length (taken from different base models).",
+    );
   }
 }
 
@@ -247,41 +297,69 @@ export interface ModelFiles {
  * lays out its exports (a Sequential holding the head; the labels in the metadata) and naming the
  * base model, which is not copied: any WhyCam has it. The examples are not included.
  */
-export function taughtModelFiles(head: TaughtHead, base: { id: string; pool: string; inputSize: number }, name: string): ModelFiles {
+export function taughtModelFiles(
+  head: TaughtHead,
+  base: { id: string; pool: string; inputSize: number },
+  name: string,
+): ModelFiles {
   const classes = head.labels.length;
   const topology = {
     class_name: 'Sequential',
     config: {
       name: 'whycam_taught',
-      layers: [{
-        class_name: 'Dense',
-        config: {
-          name: HEAD_LAYER, units: classes, activation: 'softmax', use_bias: true,
-          batch_input_shape: [null, head.featureSize], dtype: 'float32',
+      layers: [
+        {
+          class_name: 'Dense',
+          config: {
+            name: HEAD_LAYER,
+            units: classes,
+            activation: 'softmax',
+            use_bias: true,
+            batch_input_shape: [null, head.featureSize],
+            dtype: 'float32',
+          },
         },
-      }],
+      ],
     },
-    keras_version: 'tfjs-layers', backend: 'tensor_flow.js',
+    keras_version: 'tfjs-layers',
+    backend: 'tensor_flow.js',
   };
   const modelJson = {
     modelTopology: topology,
-    weightsManifest: [{
-      paths: ['weights.bin'],
-      weights: [
-        { name: `${HEAD_LAYER}/kernel`, shape: [head.featureSize, classes], dtype: 'float32' },
-        { name: `${HEAD_LAYER}/bias`, shape: [classes], dtype: 'float32' },
-      ],
-    }],
+    weightsManifest: [
+      {
+        paths: ['weights.bin'],
+        weights: [
+          { name: `${HEAD_LAYER}/kernel`, shape: [head.featureSize, classes], dtype: 'float32' },
+          { name: `${HEAD_LAYER}/bias`, shape: [classes], dtype: 'float32' },
+        ],
+      },
+    ],
   };
   const weights = new Float32Array(head.kernel.length + head.bias.length);
   weights.set(head.kernel);
   weights.set(head.bias, head.kernel.length);
-  const whycam: TaughtMetadata = { format: 1, baseModel: base.id, baseLayer: base.pool, accuracy: head.accuracy, classes: head.classes };
+  const whycam: TaughtMetadata = {
+    format: 1,
+    baseModel: base.id,
+    baseLayer: base.pool,
+    accuracy: head.accuracy,
+    classes: head.classes,
+  };
   const metadata = {
-    modelName: name, labels: head.labels, imageSize: base.inputSize, packageName: 'whycam', timeStamp: new Date().toISOString(), whycam,
+    modelName: name,
+    labels: head.labels,
+    imageSize: base.inputSize,
+    packageName: 'whycam',
+    timeStamp: new Date().toISOString(),
+    whycam,
   };
   const json = (v: unknown): Uint8Array<ArrayBuffer> => new TextEncoder().encode(JSON.stringify(v));
-  return { 'model.json': json(modelJson), 'weights.bin': new Uint8Array(weights.buffer), 'metadata.json': json(metadata) };
+  return {
+    'model.json': json(modelJson),
+    'weights.bin': new Uint8Array(weights.buffer),
+    'metadata.json': json(metadata),
+  };
 }
 
 /** The three files in one zip (what the app exports and imports). */
@@ -295,9 +373,18 @@ export function taughtMetadata(raw: Record<string, unknown>, location: string): 
   const w = raw['whycam'];
   if (w === undefined) return null;
   const m = w as Partial<TaughtMetadata>;
-  if (typeof m !== 'object' || m === null || m.format !== 1 || typeof m.baseModel !== 'string' || typeof m.baseLayer !== 'string') {
-    throw new WhyCamError('model-corrupt', `${location}/metadata.json names no base model in a form this WhyCam reads.`,
-      'Export the taught model again from WhyCam.');
+  if (
+    typeof m !== 'object' ||
+    m === null ||
+    m.format !== 1 ||
+    typeof m.baseModel !== 'string' ||
+    typeof m.baseLayer !== 'string'
+  ) {
+    throw new WhyCamError(
+      'model-corrupt',
+      `${location}/metadata.json names no base model in a form this WhyCam reads.`,
+      'Export the taught model again from WhyCam.',
+    );
   }
   return m as TaughtMetadata;
 }

@@ -25,16 +25,27 @@ export function parseMetadata(bytes: Uint8Array, location: string): ModelMetadat
   try {
     json = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
-    throw new WhyCamError('model-corrupt', `${location}/metadata.json is not valid JSON (damaged or truncated).`, REEXPORT);
+    throw new WhyCamError(
+      'model-corrupt',
+      `${location}/metadata.json is not valid JSON (damaged or truncated).`,
+      REEXPORT,
+    );
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new WhyCamError('model-corrupt', `${location}/metadata.json is not a model description.`, REEXPORT);
   }
   const raw = json as Record<string, unknown>;
   const packageName = raw['packageName'];
-  if (typeof packageName === 'string' && packageName.startsWith('@teachablemachine/') && packageName !== '@teachablemachine/image') {
-    throw new WhyCamError('unsupported-model', `${location} is a ${packageName.slice('@teachablemachine/'.length)} model.`,
-      'WhyCam explains Teachable Machine image models (project type "Image"); pose and audio models have no picture to explain.');
+  if (
+    typeof packageName === 'string' &&
+    packageName.startsWith('@teachablemachine/') &&
+    packageName !== '@teachablemachine/image'
+  ) {
+    throw new WhyCamError(
+      'unsupported-model',
+      `${location} is a ${packageName.slice('@teachablemachine/'.length)} model.`,
+      'WhyCam explains Teachable Machine image models (project type "Image"); pose and audio models have no picture to explain.',
+    );
   }
   const labels = raw['labels'];
   if (!Array.isArray(labels) || labels.length < 1 || !labels.every((l) => typeof l === 'string')) {
@@ -42,13 +53,18 @@ export function parseMetadata(bytes: Uint8Array, location: string): ModelMetadat
   }
   const imageSize = raw['imageSize'] ?? 224;
   if (typeof imageSize !== 'number' || !Number.isInteger(imageSize) || imageSize < 32) {
-    throw new WhyCamError('model-corrupt', `${location}/metadata.json gives an image size of ${JSON.stringify(imageSize)}.`, REEXPORT);
+    throw new WhyCamError(
+      'model-corrupt',
+      `${location}/metadata.json gives an image size of ${JSON.stringify(imageSize)}.`,
+      REEXPORT,
+    );
   }
   const modelName = typeof raw['modelName'] === 'string' ? raw['modelName'] : 'Teachable Machine model';
   return { labels: labels as string[], imageSize, modelName, raw };
 }
 
-const REEXPORT = 'In Teachable Machine choose Export Model → TensorFlow.js → Download, and keep the three files together: model.json, weights.bin, metadata.json.';
+const REEXPORT =
+  'In Teachable Machine choose Export Model → TensorFlow.js → Download, and keep the three files together: model.json, weights.bin, metadata.json.';
 
 type Ref = [string, number, number];
 
@@ -77,7 +93,9 @@ export function supportedLayerClasses(): string {
 export function flattenTopology(topology: unknown): Record<string, unknown> {
   const wrapper = topology as Record<string, unknown> | null;
   // Keras saves `{model_config, keras_version, backend}`; tfjs-layers saves the model itself.
-  const top = (wrapper && typeof wrapper === 'object' && 'model_config' in wrapper ? wrapper['model_config'] : topology) as LayerJson & Record<string, unknown>;
+  const top = (
+    wrapper && typeof wrapper === 'object' && 'model_config' in wrapper ? wrapper['model_config'] : topology
+  ) as LayerJson & Record<string, unknown>;
   if (typeof top !== 'object' || top === null || typeof top.class_name !== 'string') {
     throw new WhyCamError('model-corrupt', 'model.json has no model topology (class_name and config).', REEXPORT);
   }
@@ -86,13 +104,22 @@ export function flattenTopology(topology: unknown): Record<string, unknown> {
   let input: Ref | undefined;
   const add = (layer: LayerJson & { name: string }): void => {
     if (names.has(layer.name)) {
-      throw new WhyCamError('unsupported-model', `The model has two layers named "${layer.name}".`, 'Shared or repeated layers are not supported.');
+      throw new WhyCamError(
+        'unsupported-model',
+        `The model has two layers named "${layer.name}".`,
+        'Shared or repeated layers are not supported.',
+      );
     }
     names.add(layer.name);
     layers.push(layer);
   };
   const addInput = (name: string, config: Record<string, unknown>): Ref => {
-    if (input) throw new WhyCamError('unsupported-model', `The model has a second input, "${name}".`, 'WhyCam explains models with one image input.');
+    if (input)
+      throw new WhyCamError(
+        'unsupported-model',
+        `The model has a second input, "${name}".`,
+        'WhyCam explains models with one image input.',
+      );
     add({ name, class_name: 'InputLayer', config: { ...config, name }, inbound_nodes: [] });
     input = [name, 0, 0];
     return input;
@@ -102,8 +129,10 @@ export function flattenTopology(topology: unknown): Record<string, unknown> {
     const config = layer.config;
     switch (layer.class_name) {
       case 'Sequential': {
-        const inner = (Array.isArray(config) ? config : (config as { layers?: unknown }).layers) as LayerJson[] | undefined;
-        if (!Array.isArray(inner) || inner.length === 0) throw new WhyCamError('model-corrupt', 'model.json holds a Sequential model with no layers.', REEXPORT);
+        const inner = (Array.isArray(config) ? config : (config as { layers?: unknown }).layers) as
+          LayerJson[] | undefined;
+        if (!Array.isArray(inner) || inner.length === 0)
+          throw new WhyCamError('model-corrupt', 'model.json holds a Sequential model with no layers.', REEXPORT);
         let ref = from;
         for (const l of inner) ref = inline(l, ref);
         return ref!;
@@ -118,14 +147,24 @@ export function flattenTopology(topology: unknown): Record<string, unknown> {
       default: {
         const c = { ...(config as Record<string, unknown>) };
         const name = (c['name'] as string | undefined) ?? layer.name;
-        if (!name) throw new WhyCamError('model-corrupt', `model.json has an unnamed ${layer.class_name} layer.`, REEXPORT);
+        if (!name)
+          throw new WhyCamError('model-corrupt', `model.json has an unnamed ${layer.class_name} layer.`, REEXPORT);
         const shape = c['batch_input_shape'] ?? c['batchInputShape'];
         delete c['batch_input_shape'];
         delete c['batchInputShape'];
         let source = from;
         if (!source) {
-          if (!Array.isArray(shape)) throw new WhyCamError('model-corrupt', `model.json does not say the input shape of its first layer, "${name}".`, REEXPORT);
-          source = addInput(`${name}_input`, { batch_input_shape: shape, dtype: c['dtype'] ?? 'float32', sparse: false });
+          if (!Array.isArray(shape))
+            throw new WhyCamError(
+              'model-corrupt',
+              `model.json does not say the input shape of its first layer, "${name}".`,
+              REEXPORT,
+            );
+          source = addInput(`${name}_input`, {
+            batch_input_shape: shape,
+            dtype: c['dtype'] ?? 'float32',
+            sparse: false,
+          });
         }
         add({ name, class_name: layer.class_name, config: c, inbound_nodes: [[[...source, {}]]] });
         return [name, 0, 0];
@@ -140,11 +179,15 @@ export function flattenTopology(topology: unknown): Record<string, unknown> {
   }
   const inlineFunctional = (config: FunctionalConfig, from: Ref | undefined): Ref => {
     if (!Array.isArray(config?.layers) || config.input_layers?.length !== 1 || config.output_layers?.length !== 1) {
-      throw new WhyCamError('unsupported-model', 'model.json holds a functional model without exactly one input and one output.',
-        'WhyCam explains image classifiers with one image input and one class-score output.');
+      throw new WhyCamError(
+        'unsupported-model',
+        'model.json holds a functional model without exactly one input and one output.',
+        'WhyCam explains image classifiers with one image input and one class-score output.',
+      );
     }
     const renamed = new Map<string, Ref>();
-    const resolve = ([name, node, tensor]: Ref | [string, number, number, unknown?]): Ref => renamed.get(name) ?? [name, node, tensor];
+    const resolve = ([name, node, tensor]: Ref | [string, number, number, unknown?]): Ref =>
+      renamed.get(name) ?? [name, node, tensor];
     for (const l of config.layers) {
       if (l.class_name === 'InputLayer') {
         renamed.set(l.name, from ?? addInput(l.name, l.config as Record<string, unknown>));
@@ -152,11 +195,18 @@ export function flattenTopology(topology: unknown): Record<string, unknown> {
       }
       const inbound = l.inbound_nodes;
       if (!Array.isArray(inbound) || inbound.length !== 1) {
-        throw new WhyCamError('unsupported-model', `Layer "${l.name}" is applied ${Array.isArray(inbound) ? inbound.length : 0} times.`,
-          'Shared layers are not supported: export the model with each layer used once.');
+        throw new WhyCamError(
+          'unsupported-model',
+          `Layer "${l.name}" is applied ${Array.isArray(inbound) ? inbound.length : 0} times.`,
+          'Shared layers are not supported: export the model with each layer used once.',
+        );
       }
       if (['Sequential', 'Model', 'Functional'].includes(l.class_name)) {
-        if (inbound[0]!.length !== 1) throw new WhyCamError('unsupported-model', `The nested model "${l.name}" takes ${inbound[0]!.length} inputs.`);
+        if (inbound[0]!.length !== 1)
+          throw new WhyCamError(
+            'unsupported-model',
+            `The nested model "${l.name}" takes ${inbound[0]!.length} inputs.`,
+          );
         renamed.set(l.name, inline(l, resolve(inbound[0]![0]!)));
         continue;
       }
@@ -194,14 +244,20 @@ export async function loadFlattened(artifacts: tf.io.ModelArtifacts, location: s
   const flat = flattenTopology(artifacts.modelTopology);
   const unknown = unknownLayerClasses(flat);
   if (unknown.length > 0) {
-    throw new WhyCamError('unsupported-model',
+    throw new WhyCamError(
+      'unsupported-model',
       `${location} uses layer ${unknown.length === 1 ? 'class' : 'classes'} ${unknown.map((u) => `${u.className} (layer "${u.layer}")`).join(', ')}, which WhyCam cannot run.`,
-      `Supported layer classes: ${supportedLayerClasses()}; other tfjs-layers classes run forward only.`);
+      `Supported layer classes: ${supportedLayerClasses()}; other tfjs-layers classes run forward only.`,
+    );
   }
   try {
     return await tfl.loadLayersModel(tf.io.fromMemory({ ...artifacts, modelTopology: flat }));
   } catch (e) {
     if (e instanceof WhyCamError) throw e;
-    throw new WhyCamError('model-corrupt', `${location}/model.json could not be built: ${(e as Error).message}`, REEXPORT);
+    throw new WhyCamError(
+      'model-corrupt',
+      `${location}/model.json could not be built: ${(e as Error).message}`,
+      REEXPORT,
+    );
   }
 }

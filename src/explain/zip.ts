@@ -16,8 +16,11 @@ export function zipReader(bytes: Uint8Array, location: string): ModelFileReader 
   try {
     entries = unzipSync(bytes, { filter: (file) => !file.name.endsWith('/') && !file.name.startsWith('__MACOSX/') });
   } catch (e) {
-    throw new WhyCamError('model-corrupt', `${location} is not a readable zip archive (${(e as Error).message}).`,
-      'Download the export again, or pick its files (model.json, weights.bin, metadata.json) instead of the zip.');
+    throw new WhyCamError(
+      'model-corrupt',
+      `${location} is not a readable zip archive (${(e as Error).message}).`,
+      'Download the export again, or pick its files (model.json, weights.bin, metadata.json) instead of the zip.',
+    );
   }
   const byName = new Map<string, Uint8Array>();
   for (const [path, data] of Object.entries(entries)) {

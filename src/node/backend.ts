@@ -12,7 +12,11 @@ export const NODE_BACKENDS: readonly NodeBackend[] = ['wasm', 'cpu'];
 /** Selects a tfjs backend for Node; WASM (SIMD, single-threaded) is the fast one. */
 export async function useNodeBackend(name: NodeBackend = 'wasm'): Promise<void> {
   if (!NODE_BACKENDS.includes(name)) {
-    throw new WhyCamError('bad-option', `Unknown backend "${String(name)}".`, `Valid backends here: ${NODE_BACKENDS.join(', ')}.`);
+    throw new WhyCamError(
+      'bad-option',
+      `Unknown backend "${String(name)}".`,
+      `Valid backends here: ${NODE_BACKENDS.join(', ')}.`,
+    );
   }
   // Production mode: no debug checks, and no advice to install tfjs-node (it downloads a native library).
   tf.env().set('PROD', true);

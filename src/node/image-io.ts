@@ -22,7 +22,12 @@ export function decodeImage(bytes: Uint8Array, name: string): RgbaImage {
   if (isJpeg(bytes)) {
     let decoded: { width: number; height: number; data: Uint8Array };
     try {
-      decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_MEGAPIXELS, maxMemoryUsageInMB: 1024 });
+      decoded = jpeg.decode(bytes, {
+        useTArray: true,
+        formatAsRGBA: true,
+        maxResolutionInMP: MAX_MEGAPIXELS,
+        maxMemoryUsageInMB: 1024,
+      });
     } catch (e) {
       throw new WhyCamError('bad-image', `${name}: the JPEG cannot be decoded (${(e as Error).message}).`);
     }
@@ -32,7 +37,11 @@ export function decodeImage(bytes: Uint8Array, name: string): RgbaImage {
     try {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       if (png.width * png.height > MAX_MEGAPIXELS * 1e6) throw new Error(`larger than ${MAX_MEGAPIXELS} megapixels`);
-      return { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
+      return {
+        width: png.width,
+        height: png.height,
+        data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength),
+      };
     } catch (e) {
       throw new WhyCamError('bad-image', `${name}: the PNG cannot be decoded (${(e as Error).message}).`);
     }
@@ -45,11 +54,15 @@ export async function readImage(file: string): Promise<RgbaImage> {
   try {
     const stat = await fs.stat(file);
     if (!stat.isFile()) throw new WhyCamError('bad-image', `${file} is not a file.`);
-    if (stat.size > MAX_FILE_BYTES) throw new WhyCamError('bad-image', `${file} is larger than ${MAX_FILE_BYTES / 2 ** 20} MiB.`);
+    if (stat.size > MAX_FILE_BYTES)
+      throw new WhyCamError('bad-image', `${file} is larger than ${MAX_FILE_BYTES / 2 ** 20} MiB.`);
     bytes = await fs.readFile(file);
   } catch (e) {
     if (e instanceof WhyCamError) throw e;
-    throw new WhyCamError('bad-image', `${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
+    throw new WhyCamError(
+      'bad-image',
+      `${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`,
+    );
   }
   return decodeImage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
 }

@@ -22,7 +22,11 @@ export function fileReader(dir: string): ModelFileReader {
 export function modelEntry(id: string): ModelEntry {
   const entry = findModel(id);
   if (!entry) {
-    throw new WhyCamError('bad-option', `Unknown model "${id}".`, `Registered models: ${MODELS.map((m) => m.id).join(', ')}.`);
+    throw new WhyCamError(
+      'bad-option',
+      `Unknown model "${id}".`,
+      `Registered models: ${MODELS.map((m) => m.id).join(', ')}.`,
+    );
   }
   return entry;
 }

@@ -36,7 +36,10 @@ export async function openModelAt(location: string, baseDir = modelsDir()): Prom
   const loadBase = registeredArtifacts(baseDir);
   if (stat.isDirectory()) return openModel(fileReader(location), { location, loadBase });
   const buf = await fs.readFile(location);
-  return openModel(readerForArchive(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), location), { location, loadBase });
+  return openModel(readerForArchive(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), location), {
+    location,
+    loadBase,
+  });
 }
 
 export interface LoadedModel {
@@ -57,13 +60,31 @@ export interface LoadedModel {
 export async function loadModelOption(value: string | undefined, dir = modelsDir()): Promise<LoadedModel> {
   if (value === undefined || findModel(value)) {
     const id = value ?? DEFAULT_MODEL_ID;
-    return { explainer: await loadExplainerFromDisk(id, dir), name: id, notes: null, crop: null, viewLayer: findModel(id)!.viewLayer };
+    return {
+      explainer: await loadExplainerFromDisk(id, dir),
+      name: id,
+      notes: null,
+      crop: null,
+      viewLayer: findModel(id)!.viewLayer,
+    };
   }
-  const exists = await fs.stat(value).then(() => true, () => false);
+  const exists = await fs.stat(value).then(
+    () => true,
+    () => false,
+  );
   if (!exists) {
-    throw new WhyCamError('bad-option', `Unknown model "${value}": not a registered model, nor a folder or zip of one.`,
-      `Registered models: ${MODELS.map((m) => m.id).join(', ')}; or give the folder (or .zip) of a Teachable Machine "TensorFlow.js" export or a taught model.`);
+    throw new WhyCamError(
+      'bad-option',
+      `Unknown model "${value}": not a registered model, nor a folder or zip of one.`,
+      `Registered models: ${MODELS.map((m) => m.id).join(', ')}; or give the folder (or .zip) of a Teachable Machine "TensorFlow.js" export or a taught model.`,
+    );
   }
   const opened = await openModelAt(value, dir);
-  return { explainer: opened.explainer, name: `${opened.name} (${path.basename(path.resolve(value))})`, notes: opened.methodNotes, crop: 'center', viewLayer: opened.explainer.defaultLayer };
+  return {
+    explainer: opened.explainer,
+    name: `${opened.name} (${path.basename(path.resolve(value))})`,
+    notes: opened.methodNotes,
+    crop: 'center',
+    viewLayer: opened.explainer.defaultLayer,
+  };
 }

@@ -60,7 +60,11 @@ function mirrorSource(entry: ModelEntry, mirror: string): Source {
 /** Whether `dir/<id>` holds a complete model whose files pass their checks; the problem if not. */
 export async function checkInstalled(entry: ModelEntry, dir: string): Promise<string | null> {
   try {
-    await readVerifiedModel(fileReader(path.join(dir, entry.id)), { location: path.join(dir, entry.id), sha256: entry.sha256, fix: '' });
+    await readVerifiedModel(fileReader(path.join(dir, entry.id)), {
+      location: path.join(dir, entry.id),
+      sha256: entry.sha256,
+      fix: '',
+    });
     return null;
   } catch (e) {
     if (isWhyCamError(e)) return e.message.trim();
@@ -76,8 +80,10 @@ export async function checkInstalled(entry: ModelEntry, dir: string): Promise<st
 export async function installModel(entry: ModelEntry, options: InstallOptions): Promise<ModelStatus> {
   if ((await checkInstalled(entry, options.dir)) === null) return 'valid';
   const timeout = options.timeoutSeconds ?? 60;
-  const source = !options.mirror ? urlSource(entry.url.slice(0, entry.url.lastIndexOf('/') + 1), timeout)
-    : isUrl(options.mirror) ? urlSource(`${options.mirror.replace(/\/+$/, '')}/${entry.id}/`, timeout)
+  const source = !options.mirror
+    ? urlSource(entry.url.slice(0, entry.url.lastIndexOf('/') + 1), timeout)
+    : isUrl(options.mirror)
+      ? urlSource(`${options.mirror.replace(/\/+$/, '')}/${entry.id}/`, timeout)
       : mirrorSource(entry, options.mirror);
   const copied = !!options.mirror && !isUrl(options.mirror);
   const target = path.join(options.dir, entry.id);
@@ -86,7 +92,9 @@ export async function installModel(entry: ModelEntry, options: InstallOptions): 
   await fs.mkdir(staging, { recursive: true });
   try {
     const modelJson = await source.read('model.json');
-    const fix = options.mirror ? `The mirror ${source.describe} is damaged or incomplete.` : 'Try again; if it persists the download is being altered on the way.';
+    const fix = options.mirror
+      ? `The mirror ${source.describe} is damaged or incomplete.`
+      : 'Try again; if it persists the download is being altered on the way.';
     const groups = weightFiles(parseModelJson(modelJson, source.describe, fix));
     const total = groups.reduce((n, g) => n + g.bytes, 0);
     const bar = new ProgressBar(entry.id, total, (d, t) => `${formatBytes(d)} / ${formatBytes(t)}`);
@@ -101,7 +109,9 @@ export async function installModel(entry: ModelEntry, options: InstallOptions): 
     await readVerifiedModel(fileReader(staging), { location: source.describe, sha256: entry.sha256, fix });
     await fs.rm(target, { recursive: true, force: true });
     await fs.rename(staging, target);
-    bar.finish(`${entry.id}: ${copied ? 'copied' : 'downloaded'} ${formatBytes(total)} from ${source.describe}, verified.`);
+    bar.finish(
+      `${entry.id}: ${copied ? 'copied' : 'downloaded'} ${formatBytes(total)} from ${source.describe}, verified.`,
+    );
     return copied ? 'copied' : 'downloaded';
   } finally {
     await fs.rm(staging, { recursive: true, force: true });

@@ -5,9 +5,16 @@ import path from 'node:path';
 import { SECURITY_HEADERS } from '../../scripts/csp.js';
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
-  '.json': 'application/json', '.webmanifest': 'application/manifest+json', '.wasm': 'application/wasm',
-  '.png': 'image/png', '.svg': 'image/svg+xml', '.map': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.webmanifest': 'application/manifest+json',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
 };
 
 export interface StaticServerOptions {
@@ -27,7 +34,10 @@ export interface StaticServerOptions {
 export class StaticServer {
   private server: http.Server | null = null;
 
-  constructor(public root: string, private readonly options: StaticServerOptions = {}) {}
+  constructor(
+    public root: string,
+    private readonly options: StaticServerOptions = {},
+  ) {}
 
   get url(): string {
     return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;

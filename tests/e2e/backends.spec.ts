@@ -13,9 +13,19 @@ async function explainOn(page: Page, backend: string): Promise<WhyCamStatus[]> {
   await waitForStatus(page, (s) => s.ready, 120_000, `${backend} ready`);
   expect((await waitForStatus(page, (s) => s.ready)).backend).toBe(backend);
   await openPhoto(page, photo('sherlock_golden_retriever.jpg'));
-  const last = await waitForStatus(page, (s) => s.frames >= 1 && s.layer === 'conv_pw_11_relu', 120_000, `${backend}: 14×14`);
+  const last = await waitForStatus(
+    page,
+    (s) => s.frames >= 1 && s.layer === 'conv_pw_11_relu',
+    120_000,
+    `${backend}: 14×14`,
+  );
   await set(page, { method: 'gradcam', layer: 'conv_pw_13_relu' });
-  const seven = await waitForStatus(page, (s) => s.layer === 'conv_pw_13_relu' && s.method === 'gradcam', 120_000, `${backend}: 7×7`);
+  const seven = await waitForStatus(
+    page,
+    (s) => s.layer === 'conv_pw_13_relu' && s.method === 'gradcam',
+    120_000,
+    `${backend}: 7×7`,
+  );
   return [last, seven];
 }
 
@@ -27,7 +37,7 @@ function maxDiff(a: number[], b: number[]): number {
 // computes sample positions in shader arithmetic): measured up to 6e-4 on the 14×14 map.
 const TOLERANCE: Record<string, number> = { webgpu: 1e-4, webgl: 2e-3 };
 
-test('WebGPU (within 1e-4) and WebGL (2e-3) heatmaps and top-k match the cpu backend\'s', async ({ page }) => {
+test("WebGPU (within 1e-4) and WebGL (2e-3) heatmaps and top-k match the cpu backend's", async ({ page }) => {
   const reference = await explainOn(page, 'cpu');
   for (const backend of ['webgpu', 'webgl']) {
     const results = await explainOn(page, backend);
@@ -37,7 +47,12 @@ test('WebGPU (within 1e-4) and WebGL (2e-3) heatmaps and top-k match the cpu bac
       expect(r.heatmap!.width).toBe(ref.heatmap!.width);
       expect(maxDiff(r.heatmap!.data, ref.heatmap!.data), `${backend} ${r.layer}`).toBeLessThan(TOLERANCE[backend]!);
       expect(r.predictions.map((p) => p.classIndex)).toEqual(ref.predictions.map((p) => p.classIndex));
-      expect(maxDiff(r.predictions.map((p) => p.score), ref.predictions.map((p) => p.score))).toBeLessThan(TOLERANCE[backend]!);
+      expect(
+        maxDiff(
+          r.predictions.map((p) => p.score),
+          ref.predictions.map((p) => p.score),
+        ),
+      ).toBeLessThan(TOLERANCE[backend]!);
     }
   }
 });
@@ -51,11 +66,28 @@ test('every WhyCam kernel on WebGPU and WebGL matches the cpu backend on a photo
   await page.waitForFunction(() => 'compareWithCpu' in window, null, { timeout: 300_000 });
   const jpeg = [...fs.readFileSync(photo('sherlock_golden_retriever.jpg'))];
   for (const backend of ['webgpu', 'webgl']) {
-    const report = await page.evaluate(({ backend, jpeg }) => (window as unknown as {
-      compareWithCpu(b: string, j: number[]): Promise<Record<string, { maxDiff: number; maxValue: number; n: number }>>;
-    }).compareWithCpu(backend, jpeg), { backend, jpeg });
-    const expected = ['relu6Backward', 'layerCam', 'gradCamPlusPlusWeights', 'topOneHot', ...['rgba', 'rgb', ...(backend === 'webgpu' ? ['packed'] : [])]
-      .flatMap((layout) => [`sampleFrame ${layout} center`, `sampleFrame ${layout} full`])];
+    const report = await page.evaluate(
+      ({ backend, jpeg }) =>
+        (
+          window as unknown as {
+            compareWithCpu(
+              b: string,
+              j: number[],
+            ): Promise<Record<string, { maxDiff: number; maxValue: number; n: number }>>;
+          }
+        ).compareWithCpu(backend, jpeg),
+      { backend, jpeg },
+    );
+    const expected = [
+      'relu6Backward',
+      'layerCam',
+      'gradCamPlusPlusWeights',
+      'topOneHot',
+      ...['rgba', 'rgb', ...(backend === 'webgpu' ? ['packed'] : [])].flatMap((layout) => [
+        `sampleFrame ${layout} center`,
+        `sampleFrame ${layout} full`,
+      ]),
+    ];
     expect(Object.keys(report).sort()).toEqual(expected.sort());
     for (const [name, r] of Object.entries(report)) {
       expect(r.maxValue, `${backend} ${name} is not all zeros`).toBeGreaterThan(0.05);
@@ -91,8 +123,15 @@ test('a lost GPU device is replaced: the worker re-initialises by itself and car
   await openPhoto(page, photo('goldfish.jpg'));
   const before = await waitForStatus(page, (s) => s.frames >= 1, 120_000, 'a first heatmap');
   await page.evaluate(() => window.whycam!.drill('lose-device'));
-  await expect(page.locator('whycam-notice[data-topic=worker]')).toContainText('The GPU stopped working', { timeout: 30_000 });
-  const after = await waitForStatus(page, (s) => s.ready && s.backend === 'webgpu' && s.frames > before.frames, 180_000, 'a heatmap from the new device');
+  await expect(page.locator('whycam-notice[data-topic=worker]')).toContainText('The GPU stopped working', {
+    timeout: 30_000,
+  });
+  const after = await waitForStatus(
+    page,
+    (s) => s.ready && s.backend === 'webgpu' && s.frames > before.frames,
+    180_000,
+    'a heatmap from the new device',
+  );
   expect(after.backendNotes.join(' ')).toMatch(/restarted after the GPU device was lost \(destroyed/);
   expect(after.predictions[0]!.label).toBe('goldfish');
   expect(after.workerRestarts).toBe(0);

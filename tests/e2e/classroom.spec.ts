@@ -16,9 +16,12 @@ test.beforeEach(async ({ page }) => {
 const hudLine = (page: Page) => page.locator('whycam-hud-line');
 const aside = (page: Page) => page.locator('whycam-app aside');
 /** Where the view sits across and how big it is (a notice, e.g. the slow-machine advice, may push it down). */
-const size = (b: { x: number; width: number; height: number } | null): string => (b ? `${b.x} ${b.width}×${b.height}` : 'none');
+const size = (b: { x: number; width: number; height: number } | null): string =>
+  b ? `${b.x} ${b.width}×${b.height}` : 'none';
 
-test('the heads-up line on the picture shows the rate, the median latency, the backend and the map, and can be hidden', async ({ page }) => {
+test('the heads-up line on the picture shows the rate, the median latency, the backend and the map, and can be hidden', async ({
+  page,
+}) => {
   await waitForStatus(page, (x) => x.frames > 5 && x.latencyMs.p50 !== null, 60_000, 'live heatmaps');
   const line = hudLine(page);
   await expect(line).toBeVisible();
@@ -40,7 +43,9 @@ test('the heads-up line on the picture shows the rate, the median latency, the b
   await expect(line).toHaveCount(0);
 });
 
-test('presentation mode fills the screen, hides the controls until the pointer moves, keeps every key, and leaving restores the layout', async ({ page }) => {
+test('presentation mode fills the screen, hides the controls until the pointer moves, keeps every key, and leaving restores the layout', async ({
+  page,
+}) => {
   await waitForStatus(page, (x) => x.frames > 2, 60_000, 'live heatmaps');
   const view = page.locator('whycam-live-view').first();
   const before = (await view.boundingBox())!;
@@ -56,7 +61,9 @@ test('presentation mode fills the screen, hides the controls until the pointer m
   await expect.poll(async () => size(await view.boundingBox())).toBe(size(before));
 
   // Where the browser refuses fullscreen (no user gesture, an iframe, iOS), the page fills the window instead.
-  await page.evaluate(() => { Element.prototype.requestFullscreen = () => Promise.reject(new TypeError('refused')); });
+  await page.evaluate(() => {
+    Element.prototype.requestFullscreen = () => Promise.reject(new TypeError('refused'));
+  });
   await set(page, { presentation: true });
   await waitForStatus(page, (x) => x.presentation && !x.fullscreen, 5_000, 'presentation in the window');
   await expect(page.locator('whycam-header')).toBeHidden();
@@ -88,13 +95,20 @@ test('presentation mode fills the screen, hides the controls until the pointer m
 
   // Escape leaves it, and the layout is as it was.
   await page.keyboard.press('Escape');
-  await waitForStatus(page, (x) => !x.presentation && x.method === 'layercam' && x.views === null, 10_000, 'presentation off');
+  await waitForStatus(
+    page,
+    (x) => !x.presentation && x.method === 'layercam' && x.views === null,
+    10_000,
+    'presentation off',
+  );
   await expect(page.locator('whycam-header')).toBeVisible();
   await expect(aside(page)).toHaveCSS('opacity', '1');
   await expect.poll(async () => size(await view.boundingBox())).toBe(size(before));
 });
 
-test('side by side: CAM next to the default view, and 7×7 next to 14×14, from the same frame, each labelled', async ({ page }) => {
+test('side by side: CAM next to the default view, and 7×7 next to 14×14, from the same frame, each labelled', async ({
+  page,
+}) => {
   await waitForStatus(page, (x) => x.frames > 2, 60_000, 'live heatmaps');
   await set(page, { compare: { method: 'cam' } });
   let s = await waitForStatus(page, (x) => x.views !== null, 20_000, 'two views');
@@ -108,7 +122,9 @@ test('side by side: CAM next to the default view, and 7×7 next to 14×14, from 
   await expect(views).toHaveCount(2);
   await expect(views.nth(0).locator('.label')).toContainText('LayerCAM · conv_pw_11_relu');
   await expect(views.nth(1).locator('.label')).toContainText('CAM · conv_pw_13_relu');
-  await expect(hudLine(page).locator('[data-hud-line=shown]')).toHaveText('LayerCAM · conv_pw_11_relu | CAM · conv_pw_13_relu');
+  await expect(hudLine(page).locator('[data-hud-line=shown]')).toHaveText(
+    'LayerCAM · conv_pw_11_relu | CAM · conv_pw_13_relu',
+  );
   const a = (await views.nth(0).boundingBox())!;
   const b = (await views.nth(1).boundingBox())!;
   expect(b.x).toBeGreaterThan(a.x + a.width - 1);
@@ -117,12 +133,20 @@ test('side by side: CAM next to the default view, and 7×7 next to 14×14, from 
   // The menu: the same method at the 7×7 and the 14×14 layer.
   await page.locator('whycam-controls #compare').selectOption('layer');
   s = await waitForStatus(page, (x) => x.views?.[1]?.method === 'layercam', 20_000, 'layer vs layer');
-  expect(s.views!.map((v) => [v.method, v.layer, v.heatmap.width])).toEqual([['layercam', 'conv_pw_11_relu', 14], ['layercam', 'conv_pw_13_relu', 7]]);
+  expect(s.views!.map((v) => [v.method, v.layer, v.heatmap.width])).toEqual([
+    ['layercam', 'conv_pw_11_relu', 14],
+    ['layercam', 'conv_pw_13_relu', 7],
+  ]);
   await expect(views.nth(1).locator('.label')).toContainText('LayerCAM · conv_pw_13_relu');
 
   // Class against class: the runner-up prediction on the right.
   await page.locator('whycam-controls #compare').selectOption('class');
-  s = await waitForStatus(page, (x) => x.views !== null && x.views[1]!.classIndex !== x.views[0]!.classIndex, 20_000, 'class vs class');
+  s = await waitForStatus(
+    page,
+    (x) => x.views !== null && x.views[1]!.classIndex !== x.views[0]!.classIndex,
+    20_000,
+    'class vs class',
+  );
   expect(s.views![1]!.layer).toBe('conv_pw_11_relu');
   expect(maxAbsDiff(s.views![0]!.heatmap.data, s.views![1]!.heatmap.data)).toBeGreaterThan(0.05);
 
@@ -131,11 +155,18 @@ test('side by side: CAM next to the default view, and 7×7 next to 14×14, from 
   await expect(views).toHaveCount(1);
 });
 
-test('"why A and not B": picking a second class from the predictions changes the map, and the label says "not B"', async ({ page }) => {
+test('"why A and not B": picking a second class from the predictions changes the map, and the label says "not B"', async ({
+  page,
+}) => {
   await waitForStatus(page, (x) => x.ready, 60_000, 'the worker');
   await openPhoto(page, photo('gradcam_cat_dog.png'));
   await set(page, { classIndex: BULL_MASTIFF, method: 'gradcam', layer: 'conv_pw_13_relu' });
-  const plain = await waitForStatus(page, (x) => x.mode === 'image' && x.method === 'gradcam' && x.target?.classIndex === BULL_MASTIFF && x.contrast === null, 30_000, 'bull mastiff');
+  const plain = await waitForStatus(
+    page,
+    (x) => x.mode === 'image' && x.method === 'gradcam' && x.target?.classIndex === BULL_MASTIFF && x.contrast === null,
+    30_000,
+    'bull mastiff',
+  );
   const cat = page.locator(`whycam-predictions button.not[data-contrast="${TIGER_CAT}"]`);
   await cat.click();
   const contrast = await waitForStatus(page, (x) => x.contrast?.classIndex === TIGER_CAT, 20_000, 'the contrast');
@@ -145,7 +176,12 @@ test('"why A and not B": picking a second class from the predictions changes the
   await expect(cat).toHaveAttribute('aria-pressed', 'true');
   // Through the API, the other way round: the cat, not the dog.
   await set(page, { classIndex: TIGER_CAT, contrastClass: BULL_MASTIFF });
-  await waitForStatus(page, (x) => x.target?.classIndex === TIGER_CAT && x.contrast?.classIndex === BULL_MASTIFF, 20_000, 'cat, not dog');
+  await waitForStatus(
+    page,
+    (x) => x.target?.classIndex === TIGER_CAT && x.contrast?.classIndex === BULL_MASTIFF,
+    20_000,
+    'cat, not dog',
+  );
   await expect(page.locator('whycam-live-view .label')).toHaveText('tiger cat, not bull mastiff');
   await set(page, { contrastClass: null });
   await waitForStatus(page, (x) => x.contrast === null && x.contrastClass === null, 20_000, 'no contrast');
@@ -155,7 +191,9 @@ test('"why A and not B": picking a second class from the predictions changes the
 test.describe('on a phone held upright', () => {
   test.use({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, hasTouch: true });
 
-  test('presentation mode puts the picture on top, full width, and the predictions below it', async ({ page }, testInfo) => {
+  test('presentation mode puts the picture on top, full width, and the predictions below it', async ({
+    page,
+  }, testInfo) => {
     await waitForStatus(page, (x) => x.frames > 3, 60_000, 'live heatmaps');
     await set(page, { presentation: true });
     const view = page.locator('whycam-live-view').first();

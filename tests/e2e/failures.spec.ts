@@ -7,7 +7,10 @@ test('a camera that stops mid-run gives a message, and the app resumes when it i
   await waitForStatus(page, (x) => x.frames > 5, 120_000, 'the first heatmaps');
   // What unplugging does to the page: the track ends.
   await page.evaluate(() => {
-    const video = document.querySelector('whycam-app')!.shadowRoot!.querySelector('whycam-live-view')!.shadowRoot!.querySelector('video')!;
+    const video = document
+      .querySelector('whycam-app')!
+      .shadowRoot!.querySelector('whycam-live-view')!
+      .shadowRoot!.querySelector('video')!;
     (video.srcObject as MediaStream).getVideoTracks()[0]!.stop();
   });
   const notice = page.locator('whycam-notice[data-topic=camera]');
@@ -16,7 +19,12 @@ test('a camera that stops mid-run gives a message, and the app resumes when it i
   expect(lost.mode).toBe('none');
   // The fake camera is still plugged in: the app finds it again by itself.
   await expect(notice).toHaveCount(0, { timeout: 15_000 });
-  const back = await waitForStatus(page, (x) => x.mode === 'camera' && x.frames > lost.frames + 5, 30_000, 'frames after the camera came back');
+  const back = await waitForStatus(
+    page,
+    (x) => x.mode === 'camera' && x.frames > lost.frames + 5,
+    30_000,
+    'frames after the camera came back',
+  );
   expect(back.openFrames).toBeLessThanOrEqual(1);
 });
 
@@ -26,7 +34,10 @@ test('a crashed or silent worker is restarted, with its settings kept', async ({
   await waitForStatus(page, (x) => x.frames > 3, 120_000, 'the first heatmaps');
   await set(page, { method: 'gradcam++', classIndex: 259, layer: 'conv_pw_13_relu' });
   await waitForStatus(page, (x) => x.method === 'gradcam++' && x.target?.classIndex === 259, 30_000);
-  for (const [failure, restarts, reason] of [['crash', 1, 'the worker crashed'], ['exit', 2, 'stopped answering']] as const) {
+  for (const [failure, restarts, reason] of [
+    ['crash', 1, 'the worker crashed'],
+    ['exit', 2, 'stopped answering'],
+  ] as const) {
     await page.evaluate((f) => window.whycam!.drill(f), failure);
     await waitForStatus(page, (x) => x.workerRestarts === restarts, 30_000, `restart after ${failure}`);
     await expect(page.locator('whycam-notice[data-topic=worker]')).toContainText(reason);
@@ -48,9 +59,14 @@ test.describe('a damaged model file on the server', () => {
     // machine that takes long, so the test waits for the model's notice to appear (however long that
     // takes, within the test's time) and then checks what it says.
     test.setTimeout(360_000);
-    const modelNotice = () => page.waitForFunction(() => window.whycam?.status().notices.some((n) => n.topic === 'model') ?? false, null, { timeout: 110_000 });
+    const modelNotice = () =>
+      page.waitForFunction(() => window.whycam?.status().notices.some((n) => n.topic === 'model') ?? false, null, {
+        timeout: 110_000,
+      });
     const shard = '**/models/mobilenet_v1_0.75_224/group3-shard1of1';
-    await page.route(shard, (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.alloc(100) }));
+    await page.route(shard, (route) =>
+      route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.alloc(100) }),
+    );
     await page.goto('/?backend=wasm&camera=off');
     await modelNotice();
     let notice = page.locator('whycam-notice[data-topic=model]');
@@ -60,7 +76,9 @@ test.describe('a damaged model file on the server', () => {
 
     // Same length, other bytes: the checksum catches it.
     await page.unroute(shard);
-    await page.route(shard, (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.alloc(864, 7) }));
+    await page.route(shard, (route) =>
+      route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.alloc(864, 7) }),
+    );
     await page.reload();
     await modelNotice();
     notice = page.locator('whycam-notice[data-topic=model]');
@@ -78,11 +96,12 @@ test('a hidden page pauses the work; it resumes when visible', async ({ page }) 
   await page.goto('/?backend=wasm');
   await waitForStatus(page, (x) => x.frames > 3, 120_000, 'the first heatmaps');
   // Headless Chromium keeps every page visible, so the test tells the page what a browser would.
-  const setHidden = (hidden: boolean) => page.evaluate((h) => {
-    Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
-    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
-    document.dispatchEvent(new Event('visibilitychange'));
-  }, hidden);
+  const setHidden = (hidden: boolean) =>
+    page.evaluate((h) => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
   await setHidden(true);
   await page.waitForTimeout(500);
   const paused = (await status(page)).frames;

@@ -5,7 +5,9 @@ import { expect, set, status, test, waitForStatus } from './fixtures.js';
 // worker acknowledges each (done, dropped or failed). Whatever happens to a frame, the next ones flow.
 
 test.beforeEach(async ({ page }) => {
-  await page.addInitScript(() => { delete (window as { MediaStreamTrackProcessor?: unknown }).MediaStreamTrackProcessor; });
+  await page.addInitScript(() => {
+    delete (window as { MediaStreamTrackProcessor?: unknown }).MediaStreamTrackProcessor;
+  });
   await page.goto('/?backend=wasm');
   expect(await page.evaluate(() => 'MediaStreamTrackProcessor' in window)).toBe(false);
   await waitForStatus(page, (x) => x.frames > 3, 120_000, 'frames through the fallback path');
@@ -34,15 +36,21 @@ test('a model switch drops the frames sent meanwhile, and the new model gets fra
 });
 
 test('a hidden page drops frames; shown again, frames flow', async ({ page }) => {
-  const setHidden = (hidden: boolean) => page.evaluate((h) => {
-    Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
-    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
-    document.dispatchEvent(new Event('visibilitychange'));
-  }, hidden);
+  const setHidden = (hidden: boolean) =>
+    page.evaluate((h) => {
+      Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, hidden);
   await setHidden(true);
   // While hidden, frames are dropped unexplained (at most the ones already being explained finish).
   const first = await status(page);
-  const hidden = await waitForStatus(page, (x) => (x.frameAcks.dropped.paused ?? 0) >= 5, 30_000, 'frames dropped while hidden');
+  const hidden = await waitForStatus(
+    page,
+    (x) => (x.frameAcks.dropped.paused ?? 0) >= 5,
+    30_000,
+    'frames dropped while hidden',
+  );
   expect(hidden.frames - first.frames).toBeLessThanOrEqual(2);
   await setHidden(false);
   await moreFrames(page, 5, 'frames after the page is shown');

@@ -25,9 +25,12 @@ export const test = base.extend<object, Options>({
   camera: [VIDEOS.pomeranian, { option: true, scope: 'worker' }],
   allowCamera: [true, { option: true, scope: 'worker' }],
   webgpu: [true, { option: true, scope: 'worker' }],
-  launchOptions: [async ({ camera, allowCamera, webgpu }, use) => {
-    await use(chromiumLaunchOptions({ camera, allowCamera, webgpu }));
-  }, { scope: 'worker' }],
+  launchOptions: [
+    async ({ camera, allowCamera, webgpu }, use) => {
+      await use(chromiumLaunchOptions({ camera, allowCamera, webgpu }));
+    },
+    { scope: 'worker' },
+  ],
 });
 
 export async function status(page: Page): Promise<WhyCamStatus> {
@@ -39,7 +42,12 @@ export async function set(page: Page, partial: WhyCamSet): Promise<void> {
 }
 
 /** Waits until `check` holds for the app's status, and returns that status. */
-export async function waitForStatus(page: Page, check: (s: WhyCamStatus) => boolean, timeout = 60_000, what = 'status'): Promise<WhyCamStatus> {
+export async function waitForStatus(
+  page: Page,
+  check: (s: WhyCamStatus) => boolean,
+  timeout = 60_000,
+  what = 'status',
+): Promise<WhyCamStatus> {
   const end = Date.now() + timeout;
   let last: WhyCamStatus | undefined;
   while (Date.now() < end) {
@@ -51,7 +59,9 @@ export async function waitForStatus(page: Page, check: (s: WhyCamStatus) => bool
     }
     await page.waitForTimeout(100);
   }
-  throw new Error(`Timed out waiting for ${what}; last status: ${JSON.stringify({ ...last, heatmap: undefined, layers: undefined })}`);
+  throw new Error(
+    `Timed out waiting for ${what}; last status: ${JSON.stringify({ ...last, heatmap: undefined, layers: undefined })}`,
+  );
 }
 
 /**
@@ -59,7 +69,11 @@ export async function waitForStatus(page: Page, check: (s: WhyCamStatus) => bool
  * have taken the key as a user gesture; on a loaded two-core machine the first press can be lost,
  * so the trigger is tried again if no chooser appears.
  */
-export async function chooseFile(page: Page, trigger: () => Promise<void>, files: Parameters<FileChooser['setFiles']>[0]): Promise<void> {
+export async function chooseFile(
+  page: Page,
+  trigger: () => Promise<void>,
+  files: Parameters<FileChooser['setFiles']>[0],
+): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const chooser = page.waitForEvent('filechooser', { timeout: 5_000 }).catch(() => null);
     await trigger();
@@ -69,7 +83,9 @@ export async function chooseFile(page: Page, trigger: () => Promise<void>, files
       return;
     }
   }
-  const focus = await page.evaluate(() => `${document.hasFocus()} ${document.activeElement?.tagName} ${navigator.userActivation?.hasBeenActive}`);
+  const focus = await page.evaluate(
+    () => `${document.hasFocus()} ${document.activeElement?.tagName} ${navigator.userActivation?.hasBeenActive}`,
+  );
   throw new Error(`No file chooser opened (focus: ${focus})`);
 }
 
@@ -77,14 +93,17 @@ export async function chooseFile(page: Page, trigger: () => Promise<void>, files
 export async function openPhoto(page: Page, file: string): Promise<void> {
   const bytes = [...fs.readFileSync(file)];
   const type = file.endsWith('.png') ? 'image/png' : 'image/jpeg';
-  await page.evaluate(async ({ bytes, type }) => {
-    const blob = new Blob([new Uint8Array(bytes)], { type });
-    await window.whycam!.openImage(blob);
-  }, { bytes, type });
+  await page.evaluate(
+    async ({ bytes, type }) => {
+      const blob = new Blob([new Uint8Array(bytes)], { type });
+      await window.whycam!.openImage(blob);
+    },
+    { bytes, type },
+  );
 }
 
 /** Share of the heatmap's mass inside a box given in source pixels. */
-export function massInBox(s: WhyCamStatus, box: [number, number, number, number]): number {
+export function massInBox(s: WhyCamStatus, box: readonly [number, number, number, number]): number {
   const h = s.heatmap!;
   const r = s.region!;
   let inside = 0;

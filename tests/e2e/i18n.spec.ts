@@ -5,7 +5,7 @@ import { expect, openPhoto, set, status, test, waitForStatus } from './fixtures.
 
 // Russian and English: chosen by ?lang=, by the browser's languages, or in the header; remembered.
 
-test('?lang=ru shows the controls, the help and a saved picture\'s title in Russian', async ({ page }, info) => {
+test("?lang=ru shows the controls, the help and a saved picture's title in Russian", async ({ page }, info) => {
   await page.goto('/?backend=wasm&camera=off&lang=ru');
   await waitForStatus(page, (s) => s.ready && s.lang === 'ru', 60_000, 'ready in Russian');
   await expect(page.locator('html')).toHaveAttribute('lang', 'ru');
@@ -38,7 +38,9 @@ test('?lang=ru shows the controls, the help and a saved picture\'s title in Russ
 test.describe('in a browser set to Russian', () => {
   test.use({ locale: 'ru-RU' });
 
-  test('follows the browser, switches live in the header, and remembers the choice across a reload', async ({ page }) => {
+  test('follows the browser, switches live in the header, and remembers the choice across a reload', async ({
+    page,
+  }) => {
     await page.goto('/?backend=wasm&camera=off');
     await waitForStatus(page, (s) => s.ready && s.lang === 'ru', 60_000, 'ready in Russian');
     const controls = page.locator('whycam-controls');

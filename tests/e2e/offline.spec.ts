@@ -7,13 +7,23 @@ import { expect, status, test, waitForStatus } from './fixtures.js';
 // Installed once, WhyCam works with no network: the service worker serves the app, the WASM
 // binaries and the default model from its cache.
 
-test('after the service worker is active, the app starts offline and explains the camera', async ({ page, context }) => {
+test('after the service worker is active, the app starts offline and explains the camera', async ({
+  page,
+  context,
+}) => {
   await page.goto('/?backend=wasm');
   await waitForStatus(page, (s) => s.offlineReady && s.frames > 0, 60_000, 'service worker in control, heatmaps drawn');
   await expect(page.locator('[data-badge=offline-ready]')).toBeVisible();
   await context.setOffline(true);
   // Really offline: nothing that is not cached can be fetched.
-  expect(await page.evaluate(() => fetch('/not-cached.txt').then(() => 'fetched', () => 'failed'))).toBe('failed');
+  expect(
+    await page.evaluate(() =>
+      fetch('/not-cached.txt').then(
+        () => 'fetched',
+        () => 'failed',
+      ),
+    ),
+  ).toBe('failed');
   await page.reload();
   const s = await waitForStatus(page, (x) => x.ready && x.frames > 3, 60_000, 'heatmaps after an offline reload');
   expect(s.online).toBe(false);
@@ -29,7 +39,9 @@ test('a new build is detected and offered; accepting it reloads into the new ver
   const build = (id: string): string => {
     const out = path.join(info.outputDir, `build-${id}`);
     execFileSync('npx', ['vite', 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'error'], {
-      cwd: ROOT, env: { ...process.env, VITE_BUILD_ID: `test-${id}` }, stdio: 'pipe',
+      cwd: ROOT,
+      env: { ...process.env, VITE_BUILD_ID: `test-${id}` },
+      stdio: 'pipe',
     });
     return out;
   };
@@ -54,7 +66,9 @@ test('a new build is detected and offered; accepting it reloads into the new ver
 
 test('a first visit that cannot load the app says so instead of showing a blank page', async ({ page }) => {
   // Only the page itself arrives (the network went away after it): no script, no model.
-  await page.route('**/*', (route) => (route.request().resourceType() === 'document' ? route.continue() : route.abort('internetdisconnected')));
+  await page.route('**/*', (route) =>
+    route.request().resourceType() === 'document' ? route.continue() : route.abort('internetdisconnected'),
+  );
   await page.goto('/');
   await expect(page.getByText('WhyCam could not start')).toBeVisible();
   await expect(page.getByText('first visit without a network')).toBeVisible();
@@ -75,7 +89,10 @@ test('when the browser offers installation, an Install button asks for it', asyn
   // What Chromium fires when the app is installable (headless never does).
   await page.evaluate(() => {
     const offer = Object.assign(new Event('beforeinstallprompt', { cancelable: true }), {
-      prompt: () => { (window as Window & { prompted?: boolean }).prompted = true; return Promise.resolve(); },
+      prompt: () => {
+        (window as Window & { prompted?: boolean }).prompted = true;
+        return Promise.resolve();
+      },
       userChoice: Promise.resolve({ outcome: 'accepted' }),
     });
     window.dispatchEvent(offer);

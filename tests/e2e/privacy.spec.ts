@@ -9,12 +9,16 @@ import { expect, set, status, test, waitForStatus } from './fixtures.js';
 
 test('a live session talks to nothing but its own origin, under a strict CSP', async ({ page, context, baseURL }) => {
   const requests: string[] = [];
-  const record = (r: Request): void => { requests.push(r.url()); };
+  const record = (r: Request): void => {
+    requests.push(r.url());
+  };
   context.on('request', record);
   await page.addInitScript(() => {
     const violations: string[] = [];
     (window as Window & { violations?: string[] }).violations = violations;
-    document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective} ${e.blockedURI}`));
+    document.addEventListener('securitypolicyviolation', (e) =>
+      violations.push(`${e.violatedDirective} ${e.blockedURI}`),
+    );
   });
   const response = await page.goto('/?backend=wasm');
   const csp = response!.headers()['content-security-policy']!;
@@ -22,26 +26,50 @@ test('a live session talks to nothing but its own origin, under a strict CSP', a
   expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
   expect(csp).not.toContain('unsafe-inline');
   expect(csp).not.toMatch(/'unsafe-eval'/);
-  await expect(page.locator('meta[http-equiv=Content-Security-Policy]')).toHaveAttribute('content', /default-src 'self'/);
+  await expect(page.locator('meta[http-equiv=Content-Security-Policy]')).toHaveAttribute(
+    'content',
+    /default-src 'self'/,
+  );
 
   await waitForStatus(page, (s) => s.frames > 10 && s.offlineReady, 60_000);
   // Use the app the way a class would: other methods, a pinned class, the fast model, a saved picture.
   await set(page, { method: 'gradcam', classIndex: 259 });
   await set(page, { model: 'mobilenet_v1_0.25_224' });
-  await waitForStatus(page, (s) => s.model === 'mobilenet_v1_0.25_224' && s.ready && s.frames > 20, 60_000, 'the fast model');
+  await waitForStatus(
+    page,
+    (s) => s.model === 'mobilenet_v1_0.25_224' && s.ready && s.frames > 20,
+    60_000,
+    'the fast model',
+  );
   const download = page.waitForEvent('download');
   await page.keyboard.press('w');
   await download;
   // Teach mode: the examples go to the worker, the taught model into this device's IndexedDB, nowhere else.
-  const photos = trainingPhotos(SHARED, 2).slice(0, 2).map((c) => c.map((p) => [...fs.readFileSync(p.file)]));
+  const photos = trainingPhotos(SHARED, 2)
+    .slice(0, 2)
+    .map((c) => c.map((p) => [...fs.readFileSync(p.file)]));
   const painted = (await status(page)).frames;
-  const taught = await page.evaluate(async (classes) => window.whycam!.teach({
-    classes: classes.map((bytes, i) => ({ name: `class ${i + 1}`, images: bytes.map((b) => new Blob([new Uint8Array(b)], { type: 'image/jpeg' })) })),
-  }), photos);
-  await waitForStatus(page, (s) => s.model === taught.model && s.frames > painted + 10, 60_000, 'the taught model live');
+  const taught = await page.evaluate(
+    async (classes) =>
+      window.whycam!.teach({
+        classes: classes.map((bytes, i) => ({
+          name: `class ${i + 1}`,
+          images: bytes.map((b) => new Blob([new Uint8Array(b)], { type: 'image/jpeg' })),
+        })),
+      }),
+    photos,
+  );
+  await waitForStatus(
+    page,
+    (s) => s.model === taught.model && s.frames > painted + 10,
+    60_000,
+    'the taught model live',
+  );
 
   const origin = new URL(baseURL!).origin;
-  const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'));
+  const foreign = requests.filter(
+    (u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'),
+  );
   expect(foreign).toEqual([]);
   expect(requests.length).toBeGreaterThan(50);
   expect(await page.evaluate(() => (window as Window & { violations?: string[] }).violations)).toEqual([]);

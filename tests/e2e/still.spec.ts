@@ -9,10 +9,20 @@ import { chooseFile, expect, massInBox, set, test, waitForStatus } from './fixtu
 /** The dog's head in sherlock.jpg (960×640), hand-measured. */
 const HEAD: [number, number, number, number] = [375, 30, 830, 395];
 
-test('opening sherlock.jpg shows golden retriever with the heatmap on the dog, and saves a PNG', async ({ page }, info) => {
+test('opening sherlock.jpg shows golden retriever with the heatmap on the dog, and saves a PNG', async ({
+  page,
+}, info) => {
   await page.goto('/?backend=wasm&camera=off');
   await expect(page.locator('whycam-live-view')).toContainText('Open a photo');
-  await chooseFile(page, () => page.locator('whycam-controls').getByRole('button', { name: /Open photo/ }).click(), photo('sherlock_golden_retriever.jpg'));
+  await chooseFile(
+    page,
+    () =>
+      page
+        .locator('whycam-controls')
+        .getByRole('button', { name: /Open photo/ })
+        .click(),
+    photo('sherlock_golden_retriever.jpg'),
+  );
   let s = await waitForStatus(page, (x) => x.frames > 0 && x.mode === 'image', 60_000, 'the photo explained');
   expect(s.predictions[0]).toMatchObject({ classIndex: 207, label: 'golden retriever' });
   expect(s.region).toEqual({ x: 160, y: 0, width: 640, height: 640 });
@@ -34,7 +44,8 @@ test('opening sherlock.jpg shows golden retriever with the heatmap on the dog, a
   expect(png.width).toBe(960);
   expect(png.height).toBeGreaterThan(640 + 20);
   const band = png.height - 640;
-  const pixel = (x: number, y: number) => Array.from(png.data.subarray(((y + band) * 960 + x) * 4, ((y + band) * 960 + x) * 4 + 3));
+  const pixel = (x: number, y: number) =>
+    Array.from(png.data.subarray(((y + band) * 960 + x) * 4, ((y + band) * 960 + x) * 4 + 3));
   const [r, , b] = pixel(600, 230);
   expect(r!).toBeGreaterThan(b!); // warm over the head
   expect(pixel(2, -band + 2)).toEqual([255, 255, 255]); // the title band
@@ -43,9 +54,19 @@ test('opening sherlock.jpg shows golden retriever with the heatmap on the dog, a
 test('a file that is not a picture gives a message, and the app carries on', async ({ page }) => {
   await page.goto('/?backend=wasm&camera=off');
   await waitForStatus(page, (x) => x.ready, 60_000, 'ready');
-  await chooseFile(page, () => page.keyboard.press('o'), { name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('this is not a JPEG') });
-  await expect(page.locator('whycam-notice[data-topic=image]')).toContainText('notes.jpg cannot be decoded as a picture');
-  await chooseFile(page, () => page.locator('whycam-notice[data-topic=image]').getByRole('button', { name: 'Open another photo' }).click(), photo('goldfish.jpg'));
+  await chooseFile(page, () => page.keyboard.press('o'), {
+    name: 'notes.jpg',
+    mimeType: 'image/jpeg',
+    buffer: Buffer.from('this is not a JPEG'),
+  });
+  await expect(page.locator('whycam-notice[data-topic=image]')).toContainText(
+    'notes.jpg cannot be decoded as a picture',
+  );
+  await chooseFile(
+    page,
+    () => page.locator('whycam-notice[data-topic=image]').getByRole('button', { name: 'Open another photo' }).click(),
+    photo('goldfish.jpg'),
+  );
   const s = await waitForStatus(page, (x) => x.frames > 0, 60_000, 'the goldfish');
   expect(s.predictions[0]!.label).toBe('goldfish');
   await expect(page.locator('whycam-notice[data-topic=image]')).toHaveCount(0);

@@ -15,25 +15,38 @@ const PER_CLASS = 10;
 function fileSpecs(files: string[]): { name: string; type: string; bytes: number[] }[] {
   return files.map((f) => ({
     name: path.basename(f),
-    type: f.endsWith('.json') ? 'application/json' : f.endsWith('.zip') ? 'application/zip' : f.endsWith('.jpg') || f.endsWith('.JPEG') ? 'image/jpeg' : 'application/octet-stream',
+    type: f.endsWith('.json')
+      ? 'application/json'
+      : f.endsWith('.zip')
+        ? 'application/zip'
+        : f.endsWith('.jpg') || f.endsWith('.JPEG')
+          ? 'image/jpeg'
+          : 'application/octet-stream',
     bytes: [...fs.readFileSync(f)],
   }));
 }
 
-async function openModelFiles(page: Page, files: string[]): Promise<{ model: string; labels: string[]; modelName: string }> {
+async function openModelFiles(
+  page: Page,
+  files: string[],
+): Promise<{ model: string; labels: string[]; modelName: string }> {
   return page.evaluate(async (specs) => {
     const picked = specs.map((s) => new File([new Uint8Array(s.bytes)], s.name, { type: s.type }));
     return window.whycam!.openModel(picked);
   }, fileSpecs(files));
 }
 
-test('teaching three classes from photos: accuracy on held-back photos, taught labels live, maps on the object', async ({ page }) => {
+test('teaching three classes from photos: accuracy on held-back photos, taught labels live, maps on the object', async ({
+  page,
+}) => {
   await page.goto('/?backend=wasm');
   // Long tasks on the page's main thread while teaching, recorded for the report.
   await page.evaluate(() => {
     const w = window as Window & { longTasks?: number[] };
     w.longTasks = [];
-    new PerformanceObserver((list) => { for (const e of list.getEntries()) w.longTasks!.push(Math.round(e.duration)); }).observe({ type: 'longtask' });
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.longTasks!.push(Math.round(e.duration));
+    }).observe({ type: 'longtask' });
   });
   const before = await waitForStatus(page, (s) => s.ready && s.frames > 5, 90_000, 'the live view');
   expect(before.labels).toHaveLength(1000);
@@ -42,15 +55,24 @@ test('teaching three classes from photos: accuracy on held-back photos, taught l
   const spec = TAUGHT_CLASSES.map((c, i) => ({ name: c.name, photos: fileSpecs(photos[i]!.map((p) => p.file)) }));
   for (const c of spec) expect(c.photos).toHaveLength(PER_CLASS);
   const started = Date.now();
-  const result = await page.evaluate(async (classes) => window.whycam!.teach({
-    classes: classes.map((c) => ({ name: c.name, images: c.photos.map((p) => new Blob([new Uint8Array(p.bytes)], { type: p.type })) })),
-  }), spec);
+  const result = await page.evaluate(
+    async (classes) =>
+      window.whycam!.teach({
+        classes: classes.map((c) => ({
+          name: c.name,
+          images: c.photos.map((p) => new Blob([new Uint8Array(p.bytes)], { type: p.type })),
+        })),
+      }),
+    spec,
+  );
   const wallMs = Date.now() - started;
   const after = await status(page);
   const longTasks = await page.evaluate(() => (window as Window & { longTasks?: number[] }).longTasks);
-  console.log(`taught ${TAUGHT_CLASSES.map((c) => c.name).join('/')} from ${PER_CLASS} photos each: held-back accuracy ${result.accuracy}, `
-    + `classes ${JSON.stringify(result.classes)}, fit ${result.trainMs.toFixed(0)} ms, teach() ${wallMs} ms, `
-    + `heatmaps painted meanwhile ${after.frames - before.frames}, page long tasks ${JSON.stringify(longTasks)}`);
+  console.log(
+    `taught ${TAUGHT_CLASSES.map((c) => c.name).join('/')} from ${PER_CLASS} photos each: held-back accuracy ${result.accuracy}, ` +
+      `classes ${JSON.stringify(result.classes)}, fit ${result.trainMs.toFixed(0)} ms, teach() ${wallMs} ms, ` +
+      `heatmaps painted meanwhile ${after.frames - before.frames}, page long tasks ${JSON.stringify(longTasks)}`,
+  );
 
   // Two of the ten photos of each class are held back; MobileNet's features tell these classes apart.
   expect(result.classes.map((c) => [c.name, c.trained, c.heldBack])).toEqual(TAUGHT_CLASSES.map((c) => [c.name, 8, 2]));
@@ -61,14 +83,24 @@ test('teaching three classes from photos: accuracy on held-back photos, taught l
   expect(after.frames).toBeGreaterThan(before.frames);
 
   // The live camera is now explained with the taught classes, by every method; CAM is exact here.
-  const live = await waitForStatus(page, (s) => s.model === result.model && s.frames > after.frames + 3 && s.predictions.length > 0, 60_000, 'taught predictions');
+  const live = await waitForStatus(
+    page,
+    (s) => s.model === result.model && s.frames > after.frames + 3 && s.predictions.length > 0,
+    60_000,
+    'taught predictions',
+  );
   expect(live.modelOrigin).toBe('taught');
   expect(live.labels).toEqual(['dog', 'bird', 'insect']);
   expect(live.predictions.every((p) => ['dog', 'bird', 'insect'].includes(p.label))).toBe(true);
   expect(live.methodNotes).toMatch(/CAM at .* is exact/);
   for (const method of ['cam', 'gradcam', 'gradcam++', 'layercam'] as const) {
     await set(page, { method });
-    const s = await waitForStatus(page, (x) => x.method === method && x.heatmap !== null && x.target !== null, 60_000, method);
+    const s = await waitForStatus(
+      page,
+      (x) => x.method === method && x.heatmap !== null && x.target !== null,
+      60_000,
+      method,
+    );
     expect(s.heatmap!.data.some((v) => v > 0)).toBe(true);
   }
   expect((await status(page)).error).toBeNull();
@@ -81,7 +113,12 @@ test('teaching three classes from photos: accuracy on held-back photos, taught l
   for (const p of judged) {
     const painted = (await status(page)).frames;
     await openPhoto(page, p.file);
-    const s = await waitForStatus(page, (x) => x.mode === 'image' && x.frames > painted && x.method === 'cam', 60_000, 'the photo\'s map');
+    const s = await waitForStatus(
+      page,
+      (x) => x.mode === 'image' && x.frames > painted && x.method === 'cam',
+      60_000,
+      "the photo's map",
+    );
     const box = p.boxes[0]!;
     const share = massInBox(s, box);
     const area = ((box[2] - box[0]) * (box[3] - box[1])) / (227 * 227);
@@ -104,10 +141,17 @@ test('a taught model is exported as a file and imported on another device', asyn
   await page.goto('/?backend=wasm&camera=off');
   await waitForStatus(page, (s) => s.ready, 90_000);
   const photos = trainingPhotos(SHARED, 3).slice(0, 2);
-  const result = await page.evaluate(async (classes) => window.whycam!.teach({
-    name: 'dogs or birds',
-    classes: classes.map((c) => ({ name: c.name, images: c.photos.map((p) => new Blob([new Uint8Array(p.bytes)], { type: p.type })) })),
-  }), TAUGHT_CLASSES.slice(0, 2).map((c, i) => ({ name: c.name, photos: fileSpecs(photos[i]!.map((p) => p.file)) })));
+  const result = await page.evaluate(
+    async (classes) =>
+      window.whycam!.teach({
+        name: 'dogs or birds',
+        classes: classes.map((c) => ({
+          name: c.name,
+          images: c.photos.map((p) => new Blob([new Uint8Array(p.bytes)], { type: p.type })),
+        })),
+      }),
+    TAUGHT_CLASSES.slice(0, 2).map((c, i) => ({ name: c.name, photos: fileSpecs(photos[i]!.map((p) => p.file)) })),
+  );
   // Three photos a class are too few to hold any back.
   expect(result.accuracy).toBeNull();
   const item = page.locator('whycam-teach-panel').locator('li[data-stored="dogs or birds"]');
@@ -126,7 +170,12 @@ test('a taught model is exported as a file and imported on another device', asyn
   const opened = await openModelFiles(second, [zip]);
   expect(opened).toEqual({ model: 'stored:dogs or birds', labels: ['dog', 'bird'], modelName: 'dogs or birds' });
   await openPhoto(second, trainingPhotos(SHARED, 4)[0]![3]!.file);
-  const s = await waitForStatus(second, (x) => x.model === opened.model && x.mode === 'image' && x.heatmap !== null, 60_000, 'the imported model\'s map');
+  const s = await waitForStatus(
+    second,
+    (x) => x.model === opened.model && x.mode === 'image' && x.heatmap !== null,
+    60_000,
+    "the imported model's map",
+  );
   expect(s.predictions.map((p) => p.label).sort()).toEqual(['bird', 'dog']);
 
   // Deleting it removes it from the menu.
@@ -137,14 +186,33 @@ test('a taught model is exported as a file and imported on another device', asyn
   await other.close();
 });
 
-for (const [folder, labels] of [['day-night', ['nighttime', 'daytime']], ['rock-paper-scissors', ['Rock', 'Paper', 'Scissors']]] as const) {
+for (const [folder, labels] of [
+  ['day-night', ['nighttime', 'daytime']],
+  ['rock-paper-scissors', ['Rock', 'Paper', 'Scissors']],
+] as const) {
   test(`the Teachable Machine export ${folder} opens with its own labels and is explained`, async ({ page }) => {
     await page.goto('/?backend=wasm&camera=off');
     await waitForStatus(page, (s) => s.ready, 90_000);
-    const opened = await openModelFiles(page, ['model.json', 'weights.bin', 'metadata.json'].map((f) => path.join(TM, folder, f)));
+    const opened = await openModelFiles(
+      page,
+      ['model.json', 'weights.bin', 'metadata.json'].map((f) => path.join(TM, folder, f)),
+    );
     expect(opened.labels).toEqual(labels);
-    await openPhoto(page, path.join(SHARED, 'images', 'photos', fs.readdirSync(path.join(SHARED, 'images', 'photos')).find((f) => f.endsWith('.jpg'))!));
-    const s = await waitForStatus(page, (x) => x.model === opened.model && x.heatmap !== null && x.mode === 'image', 60_000, 'the TM model\'s map');
+    await openPhoto(
+      page,
+      path.join(
+        SHARED,
+        'images',
+        'photos',
+        fs.readdirSync(path.join(SHARED, 'images', 'photos')).find((f) => f.endsWith('.jpg'))!,
+      ),
+    );
+    const s = await waitForStatus(
+      page,
+      (x) => x.model === opened.model && x.heatmap !== null && x.mode === 'image',
+      60_000,
+      "the TM model's map",
+    );
     expect(s.modelOrigin).toBe('teachable-machine');
     expect(s.labels).toEqual(labels);
     expect(s.predictions.map((p) => p.label).sort()).toEqual([...labels].sort());
@@ -161,10 +229,16 @@ for (const [folder, labels] of [['day-night', ['nighttime', 'daytime']], ['rock-
 test('a partial Teachable Machine export names the missing file, and the app carries on', async ({ page }) => {
   await page.goto('/?backend=wasm&camera=off');
   const before = await waitForStatus(page, (s) => s.ready, 90_000);
-  const error = await page.evaluate(async (specs) => {
-    const picked = specs.map((s) => new File([new Uint8Array(s.bytes)], s.name, { type: s.type }));
-    return window.whycam!.openModel(picked).then(() => null, (e: Error) => e.message);
-  }, fileSpecs(['model.json', 'metadata.json'].map((f) => path.join(TM, 'day-night', f))));
+  const error = await page.evaluate(
+    async (specs) => {
+      const picked = specs.map((s) => new File([new Uint8Array(s.bytes)], s.name, { type: s.type }));
+      return window.whycam!.openModel(picked).then(
+        () => null,
+        (e: Error) => e.message,
+      );
+    },
+    fileSpecs(['model.json', 'metadata.json'].map((f) => path.join(TM, 'day-night', f))),
+  );
   expect(error).toMatch(/weights\.bin/);
   await expect(page.locator('whycam-notice[data-topic="model-files"]')).toContainText('weights.bin');
   const after = await status(page);

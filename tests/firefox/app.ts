@@ -7,7 +7,9 @@ import { ROOT } from '../helpers/shared.js';
 /** The production build the Firefox tests serve (made once by global-setup.ts). */
 export const APP_DIR = path.join(ROOT, 'test-results', 'firefox-app');
 
-type WhyCamWindow = Window & { whycam?: { status(): WhyCamStatus; set(p: WhyCamSet): void; openImage(b: Blob): Promise<void> } };
+type WhyCamWindow = Window & {
+  whycam?: { status(): WhyCamStatus; set(p: WhyCamSet): void; openImage(b: Blob): Promise<void> };
+};
 
 export async function status(page: Page): Promise<WhyCamStatus | null> {
   return page.evaluate(() => (window as WhyCamWindow).whycam?.status() ?? null);
@@ -18,7 +20,12 @@ export async function set(page: Page, partial: WhyCamSet): Promise<void> {
 }
 
 /** Waits until `check` holds for the app's status (polled as it changes), and returns that status. */
-export async function waitForStatus(page: Page, check: (s: WhyCamStatus) => boolean, what: string, timeout = 90_000): Promise<WhyCamStatus> {
+export async function waitForStatus(
+  page: Page,
+  check: (s: WhyCamStatus) => boolean,
+  what: string,
+  timeout = 90_000,
+): Promise<WhyCamStatus> {
   const end = Date.now() + timeout;
   let last: WhyCamStatus | null = null;
   while (Date.now() < end) {
@@ -26,17 +33,23 @@ export async function waitForStatus(page: Page, check: (s: WhyCamStatus) => bool
     if (last && check(last)) return last;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`Timed out waiting for ${what}; last status: ${JSON.stringify({ ...last, heatmap: undefined, layers: undefined, recent: undefined })}`);
+  throw new Error(
+    `Timed out waiting for ${what}; last status: ${JSON.stringify({ ...last, heatmap: undefined, layers: undefined, recent: undefined })}`,
+  );
 }
 
 /** Opens a photo in still-image mode, as a drop or paste would: the file's bytes go into the page as a Blob. */
 export async function openPhoto(page: Page, file: string): Promise<void> {
   const base64 = fs.readFileSync(file).toString('base64');
   const type = file.endsWith('.png') ? 'image/png' : 'image/jpeg';
-  await page.evaluate(async (data, mime) => {
-    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-    await (window as WhyCamWindow).whycam!.openImage(new Blob([bytes], { type: mime }));
-  }, base64, type);
+  await page.evaluate(
+    async (data, mime) => {
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      await (window as WhyCamWindow).whycam!.openImage(new Blob([bytes], { type: mime }));
+    },
+    base64,
+    type,
+  );
 }
 
 /** Share of the heatmap's mass inside a box given in source pixels. */
@@ -58,4 +71,5 @@ export function massInBox(s: WhyCamStatus, box: [number, number, number, number]
 }
 
 /** The worker's note on WASM threads when the page is isolated: Firefox (and 2 cores) keep one thread, and say why. */
-export const ISOLATED_THREADS_NOTE = /^wasm threads: (Firefox \(a second threaded start|\d+ logical cores?|\d+ chosen by measurement)/;
+export const ISOLATED_THREADS_NOTE =
+  /^wasm threads: (Firefox \(a second threaded start|\d+ logical cores?|\d+ chosen by measurement)/;

@@ -51,16 +51,28 @@ describe('Firefox, live camera', () => {
     const starts = s.workerStarts;
     const since = s.frames;
     await set(page, { method: 'gradcam' });
-    s = await waitForStatus(page, (x) => x.method === 'gradcam' && x.recent.some((r) => r.frame > since && r.method === 'gradcam'), 'a Grad-CAM heatmap');
+    s = await waitForStatus(
+      page,
+      (x) => x.method === 'gradcam' && x.recent.some((r) => r.frame > since && r.method === 'gradcam'),
+      'a Grad-CAM heatmap',
+    );
     expect(s.heatmap!.width).toBe(14);
     // CAM is defined at the last conv map only: the layer follows, and the heatmap is 7×7.
     const beforeCam = s.frames;
     await set(page, { method: 'cam' });
-    s = await waitForStatus(page, (x) => x.method === 'cam' && x.frames > beforeCam && x.heatmap?.width === 7, 'a CAM heatmap');
+    s = await waitForStatus(
+      page,
+      (x) => x.method === 'cam' && x.frames > beforeCam && x.heatmap?.width === 7,
+      'a CAM heatmap',
+    );
     expect(s.layer).toBe('conv_pw_13_relu');
     // The one-key toggle goes back to the default view.
     await page.keyboard.press('c');
-    s = await waitForStatus(page, (x) => x.method === 'layercam' && x.layer === 'conv_pw_11_relu' && x.heatmap?.width === 14, 'the default view again');
+    s = await waitForStatus(
+      page,
+      (x) => x.method === 'layercam' && x.layer === 'conv_pw_11_relu' && x.heatmap?.width === 14,
+      'the default view again',
+    );
     expect(s.workerStarts).toBe(starts);
     expect(s.workerRestarts).toBe(0);
     expect((await status(page))!.error).toBeNull();

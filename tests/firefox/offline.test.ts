@@ -27,12 +27,23 @@ describe('Firefox, offline', () => {
     const origin = server.url;
     page = await firefox.browser.newPage();
     await page.goto(`${origin}/?backend=wasm`);
-    const first = await waitForStatus(page, (s) => s.offlineReady && s.frames > 0, 'service worker in control, heatmaps drawn');
+    const first = await waitForStatus(
+      page,
+      (s) => s.offlineReady && s.frames > 0,
+      'service worker in control, heatmaps drawn',
+    );
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
     expect(first.backendNotes.find((n) => n.startsWith('wasm threads:'))).toContain('not cross-origin isolated');
 
     await server.stop();
-    expect(await page.evaluate(() => fetch('/not-cached.txt').then(() => 'fetched', () => 'failed'))).toBe('failed');
+    expect(
+      await page.evaluate(() =>
+        fetch('/not-cached.txt').then(
+          () => 'fetched',
+          () => 'failed',
+        ),
+      ),
+    ).toBe('failed');
     await page.reload();
     const s = await waitForStatus(page, (x) => x.ready && x.frames > 3, 'heatmaps after a reload with the server gone');
     expect(s.backend).toBe('wasm');

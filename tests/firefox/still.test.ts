@@ -33,7 +33,11 @@ describe('Firefox, still image', () => {
 
     const before = s.frames;
     await set(page, { method: 'gradcam', layer: 'conv_pw_13_relu' });
-    s = await waitForStatus(page, (x) => x.frames > before && x.method === 'gradcam' && x.heatmap?.width === 7, 'Grad-CAM at 7×7');
+    s = await waitForStatus(
+      page,
+      (x) => x.frames > before && x.method === 'gradcam' && x.heatmap?.width === 7,
+      'Grad-CAM at 7×7',
+    );
     expect(s.predictions[0]!.label).toBe('golden retriever');
     expect(massInBox(s, HEAD)).toBeGreaterThan(0.5);
   });

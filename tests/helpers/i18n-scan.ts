@@ -24,7 +24,17 @@ export interface Bypass {
 /** Attributes whose values a person reads (tooltips, screen readers, empty fields). */
 const READ_ATTRIBUTES = new Set(['title', 'aria-label', 'aria-description', 'placeholder', 'alt', 'label']);
 /** Object properties and fields that end up on screen. */
-const READ_PROPERTIES = new Set(['message', 'hint', 'label', 'title', 'emptyText', 'progress', 'caption', 'placeholder', 'text']);
+const READ_PROPERTIES = new Set([
+  'message',
+  'hint',
+  'label',
+  'title',
+  'emptyText',
+  'progress',
+  'caption',
+  'placeholder',
+  'text',
+]);
 /** Words that are the same in every language here: the product, the method names, units of the HUD. */
 const SAME_IN_EVERY_LANGUAGE = /\b(?:WhyCam|Teachable Machine|Grad-CAM\+\+|Grad-CAM|LayerCAM|CAM|PNG|p50|p95)\b/g;
 /** A word a person reads: two letters or more (one letter is a key in a <kbd>). */
@@ -80,7 +90,8 @@ export function messageOf(call: ts.CallExpression): { id: string; strings: strin
   let id = generateMsgId(strings.length === 1 ? strings[0]! : strings, html);
   if (options && ts.isObjectLiteralExpression(options)) {
     for (const p of options.properties) {
-      if (ts.isPropertyAssignment(p) && p.name.getText() === 'id' && ts.isStringLiteral(p.initializer)) id = p.initializer.text;
+      if (ts.isPropertyAssignment(p) && p.name.getText() === 'id' && ts.isStringLiteral(p.initializer))
+        id = p.initializer.text;
     }
   }
   return { id, strings, html };
@@ -110,7 +121,10 @@ function readable(text: string, pattern: RegExp): boolean {
 }
 
 /** Walks one source file: every msg() call, and every user-visible text that bypasses it. */
-export function scan(fileName: string, allowed: ReadonlySet<string> = new Set()): { messages: Message[]; bypasses: Bypass[]; unextractable: Bypass[] } {
+export function scan(
+  fileName: string,
+  allowed: ReadonlySet<string> = new Set(),
+): { messages: Message[]; bypasses: Bypass[]; unextractable: Bypass[] } {
   const file = ts.createSourceFile(fileName, fs.readFileSync(fileName, 'utf8'), ts.ScriptTarget.ES2022, true);
   const messages: Message[] = [];
   const bypasses: Bypass[] = [];
@@ -122,14 +136,22 @@ export function scan(fileName: string, allowed: ReadonlySet<string> = new Set())
   };
 
   const visit = (node: ts.Node): void => {
-    if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node) || ts.isDecorator(node) || ts.isTypeNode(node)) return;
+    if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node) || ts.isDecorator(node) || ts.isTypeNode(node))
+      return;
     if (ts.isCallExpression(node) && calleeName(node) === 'msg') {
       const m = messageOf(node);
       if (!m) unextractable.push({ text: node.getText(file), where: where(file, node) });
-      else messages.push({ id: m.id, text: m.strings.map((s, i) => (i === 0 ? s : `{${i - 1}}${s}`)).join(''), placeholders: m.strings.length - 1, where: where(file, node) });
+      else
+        messages.push({
+          id: m.id,
+          text: m.strings.map((s, i) => (i === 0 ? s : `{${i - 1}}${s}`)).join(''),
+          placeholders: m.strings.length - 1,
+          where: where(file, node),
+        });
       // The expressions inside a message are the page's own (labels, numbers): look inside for nested msg() calls.
       node.arguments.forEach((a) => {
-        if (ts.isTaggedTemplateExpression(a) && ts.isTemplateExpression(a.template)) a.template.templateSpans.forEach((s) => visit(s.expression));
+        if (ts.isTaggedTemplateExpression(a) && ts.isTemplateExpression(a.template))
+          a.template.templateSpans.forEach((s) => visit(s.expression));
       });
       return;
     }
@@ -148,8 +170,14 @@ export function scan(fileName: string, allowed: ReadonlySet<string> = new Set())
     if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateExpression(node)) {
       const text = ts.isTemplateExpression(node) ? templateStrings(node).join(' ') : node.text;
       const parent = node.parent;
-      const named = (ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent)) && parent.initializer === node && READ_PROPERTIES.has(parent.name.getText(file))
-        || (ts.isBinaryExpression(parent) && parent.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isPropertyAccessExpression(parent.left) && READ_PROPERTIES.has(parent.left.name.text));
+      const named =
+        ((ts.isPropertyAssignment(parent) || ts.isPropertyDeclaration(parent)) &&
+          parent.initializer === node &&
+          READ_PROPERTIES.has(parent.name.getText(file))) ||
+        (ts.isBinaryExpression(parent) &&
+          parent.operatorToken.kind === ts.SyntaxKind.EqualsToken &&
+          ts.isPropertyAccessExpression(parent.left) &&
+          READ_PROPERTIES.has(parent.left.name.text));
       if (readable(text, named ? WORD : PROSE)) report(text, node);
       if (ts.isTemplateExpression(node)) node.templateSpans.forEach((s) => visit(s.expression));
       return;
@@ -164,7 +192,9 @@ export function scan(fileName: string, allowed: ReadonlySet<string> = new Set())
 export function xliffUnits(file: string): Map<string, { source: string; target: string | null }> {
   const xml = fs.readFileSync(file, 'utf8');
   const units = new Map<string, { source: string; target: string | null }>();
-  for (const m of xml.matchAll(/<trans-unit id="([^"]+)">\s*<source>([\s\S]*?)<\/source>(?:\s*<target>([\s\S]*?)<\/target>)?/g)) {
+  for (const m of xml.matchAll(
+    /<trans-unit id="([^"]+)">\s*<source>([\s\S]*?)<\/source>(?:\s*<target>([\s\S]*?)<\/target>)?/g,
+  )) {
     units.set(m[1]!, { source: m[2]!, target: m[3] ?? null });
   }
   return units;

@@ -9,20 +9,28 @@ import * as tfl from '@tensorflow/tfjs-layers';
  */
 export function buildChainModel(): tfl.LayersModel {
   const input = tfl.input({ shape: [16, 16, 3], name: 'image' });
-  let x = tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'conv_a' }).apply(input) as tfl.SymbolicTensor;
+  let x = tfl.layers
+    .conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'conv_a' })
+    .apply(input) as tfl.SymbolicTensor;
   x = tfl.layers.batchNormalization({ name: 'bn_a' }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.activation({ activation: 'relu6', name: 'relu_a' }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', useBias: false, name: 'dw_b' }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers
+    .depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', useBias: false, name: 'dw_b' })
+    .apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.batchNormalization({ name: 'bn_b' }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.activation({ activation: 'relu6', name: 'relu_b' }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.conv2d({ filters: 12, kernelSize: 1, useBias: false, name: 'pw_c' }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.batchNormalization({ name: 'bn_c' }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.reLU({ name: 'relu_c' }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', useBias: true, name: 'dw_d' }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers
+    .depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', useBias: true, name: 'dw_d' })
+    .apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.batchNormalization({ name: 'bn_d' }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.activation({ activation: 'relu6', name: 'relu_d' }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.zeroPadding2d({ padding: 1, name: 'pad_e' }).apply(x) as tfl.SymbolicTensor;
-  x = tfl.layers.conv2d({ filters: 10, kernelSize: 3, strides: 1, padding: 'valid', activation: 'tanh', name: 'conv_f' }).apply(x) as tfl.SymbolicTensor;
+  x = tfl.layers
+    .conv2d({ filters: 10, kernelSize: 3, strides: 1, padding: 'valid', activation: 'tanh', name: 'conv_f' })
+    .apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.globalAveragePooling2d({ name: 'gap' }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.dropout({ rate: 0.3, name: 'drop' }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.dense({ units: 5, name: 'logits' }).apply(x) as tfl.SymbolicTensor;
@@ -34,12 +42,14 @@ export function buildChainModel(): tfl.LayersModel {
 
 /** Seeded random weights; BatchNorm variances and gammas kept positive, as trained ones are. */
 export function randomizeWeights(model: tfl.LayersModel, seed: number): void {
-  const weights = model.weights.map((w, i) => tf.tidy(() => {
-    const name = w.originalName;
-    const shape = w.shape as number[];
-    if (/moving_variance|gamma/.test(name)) return tf.randomUniform(shape, 0.5, 1.5, 'float32', seed + i);
-    return tf.randomNormal(shape, 0, name.includes('kernel') ? 0.6 : 0.3, 'float32', seed + i);
-  }));
+  const weights = model.weights.map((w, i) =>
+    tf.tidy(() => {
+      const name = w.originalName;
+      const shape = w.shape as number[];
+      if (/moving_variance|gamma/.test(name)) return tf.randomUniform(shape, 0.5, 1.5, 'float32', seed + i);
+      return tf.randomNormal(shape, 0, name.includes('kernel') ? 0.6 : 0.3, 'float32', seed + i);
+    }),
+  );
   model.setWeights(weights);
   weights.forEach((t) => t.dispose());
 }

@@ -5,8 +5,12 @@ import { defaultSettings } from '../../src/app/settings.js';
 import { SHORTCUTS } from '../../src/app/shortcuts.js';
 
 const LAYERS = [
-  { name: 'conv1' }, { name: 'conv1_relu' }, { name: 'conv_pw_11' }, { name: 'conv_pw_11_relu' },
-  { name: 'conv_pw_12_relu' }, { name: 'conv_pw_13_relu' },
+  { name: 'conv1' },
+  { name: 'conv1_relu' },
+  { name: 'conv_pw_11' },
+  { name: 'conv_pw_11_relu' },
+  { name: 'conv_pw_12_relu' },
+  { name: 'conv_pw_13_relu' },
 ];
 
 describe('settingsFor', () => {
@@ -15,11 +19,16 @@ describe('settingsFor', () => {
   it('toggles between CAM and the default view (LayerCAM at the 14×14 layer, logit)', () => {
     expect(settingsFor('toggle-cam', s, LAYERS)).toEqual({ method: 'cam' });
     const cam = { ...s, method: 'cam' as const, layer: 'conv_pw_13_relu', reduction: 'softmax' as const };
-    expect(settingsFor('toggle-cam', cam, LAYERS)).toEqual({ method: 'layercam', layer: 'conv_pw_11_relu', reduction: 'logit' });
+    expect(settingsFor('toggle-cam', cam, LAYERS)).toEqual({
+      method: 'layercam',
+      layer: 'conv_pw_11_relu',
+      reduction: 'logit',
+    });
   });
 
   it('steps through block outputs only, wrapping through auto', () => {
-    const at = (layer: string, action: 'next-layer' | 'previous-layer') => settingsFor(action, { ...s, layer }, LAYERS).layer;
+    const at = (layer: string, action: 'next-layer' | 'previous-layer') =>
+      settingsFor(action, { ...s, layer }, LAYERS).layer;
     expect(at('conv_pw_11_relu', 'next-layer')).toBe('conv1_relu');
     expect(at('conv1_relu', 'next-layer')).toBe('auto');
     expect(at('auto', 'next-layer')).toBe('conv_pw_13_relu');
@@ -44,7 +53,8 @@ describe('settingsFor', () => {
     const page = SHORTCUTS.filter((k) => !isSettingsAction(k.action)).map((k) => k.action);
     expect(page.sort()).toEqual(['close', 'freeze', 'help', 'open-image', 'save', 'use-camera']);
     for (const k of SHORTCUTS) {
-      if (isSettingsAction(k.action)) expect(Object.keys(settingsFor(k.action, s, LAYERS)).length, k.key).toBeGreaterThan(0);
+      if (isSettingsAction(k.action))
+        expect(Object.keys(settingsFor(k.action, s, LAYERS)).length, k.key).toBeGreaterThan(0);
     }
   });
 });
@@ -52,11 +62,16 @@ describe('settingsFor', () => {
 describe('the classroom keys and the side-by-side pairings', () => {
   const s = defaultSettings();
   const ready = { camLayer: 'conv_pw_13_relu', defaultLayer: 'conv_pw_13_relu' } as Parameters<typeof pairing>[2];
-  const predictions = [{ classIndex: 259, label: 'Pomeranian', score: 0.8 }, { classIndex: 260, label: 'chow', score: 0.1 }];
+  const predictions = [
+    { classIndex: 259, label: 'Pomeranian', score: 0.8 },
+    { classIndex: 260, label: 'chow', score: 0.1 },
+  ];
 
   it('b puts CAM beside the default view (and the default view beside CAM), and takes it away again', () => {
     expect(settingsFor('side-by-side', s, LAYERS)).toEqual({ compare: { method: 'cam' } });
-    expect(settingsFor('side-by-side', { ...s, method: 'cam' }, LAYERS)).toEqual({ compare: { method: 'layercam', layer: 'conv_pw_11_relu' } });
+    expect(settingsFor('side-by-side', { ...s, method: 'cam' }, LAYERS)).toEqual({
+      compare: { method: 'layercam', layer: 'conv_pw_11_relu' },
+    });
     expect(settingsFor('side-by-side', { ...s, compare: { method: 'cam' } }, LAYERS)).toEqual({ compare: null });
     expect(settingsFor('hud', s, LAYERS)).toEqual({ hud: false });
     expect(settingsFor('presentation', s, LAYERS)).toEqual({ presentation: true });
@@ -64,9 +79,13 @@ describe('the classroom keys and the side-by-side pairings', () => {
 
   it('pairs 14×14 with 7×7, the explained class with the runner-up, and names the pairing back', () => {
     expect(pairing('layer', s, ready, predictions)).toEqual({ method: 'layercam', layer: 'conv_pw_13_relu' });
-    expect(pairing('layer', { ...s, layer: 'conv_pw_13_relu' }, ready, predictions)).toEqual({ method: 'layercam', layer: 'conv_pw_11_relu' });
+    expect(pairing('layer', { ...s, layer: 'conv_pw_13_relu' }, ready, predictions)).toEqual({
+      method: 'layercam',
+      layer: 'conv_pw_11_relu',
+    });
     expect(pairing('class', s, ready, predictions)).toEqual({ classIndex: 260 });
     expect(pairing('class', { ...s, classIndex: 260 }, ready, predictions)).toEqual({ classIndex: 259 });
-    for (const kind of ['off', 'method', 'layer', 'class'] as const) expect(pairingOf(pairing(kind, s, ready, predictions), s)).toBe(kind);
+    for (const kind of ['off', 'method', 'layer', 'class'] as const)
+      expect(pairingOf(pairing(kind, s, ready, predictions), s)).toBe(kind);
   });
 });

@@ -15,10 +15,16 @@ function node(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { output += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`node ${args.join(' ')} exited with ${code}:\n${output}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`node ${args.join(' ')} exited with ${code}:\n${output}`)),
+    );
   });
 }
 
@@ -26,7 +32,9 @@ test('the CLI still works after the production build of the app', async () => {
   await node(['node_modules/typescript/bin/tsc', '-p', 'tsconfig.node.json']); // what `npm install` runs (build:node)
   await node(['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn']); // what `npm start` runs first
   expect(fs.existsSync(path.join(ROOT, 'dist', 'index.html'))).toBe(true);
-  const r = await whycam(['explain', photo('sherlock_golden_retriever.jpg'), '--json'], { WHYCAM_MODELS_DIR: SHARED_MODELS });
+  const r = await whycam(['explain', photo('sherlock_golden_retriever.jpg'), '--json'], {
+    WHYCAM_MODELS_DIR: SHARED_MODELS,
+  });
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   const record = JSON.parse(r.stdout) as ExplainRecord;

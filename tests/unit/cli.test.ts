@@ -12,7 +12,9 @@ const env = { WHYCAM_MODELS_DIR: SHARED_MODELS };
 const SHERLOCK = photo('sherlock_golden_retriever.jpg');
 
 let tmp: string;
-beforeAll(async () => { tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'whycam-cli-')); });
+beforeAll(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'whycam-cli-'));
+});
 afterAll(() => fs.rm(tmp, { recursive: true, force: true }));
 
 describe('whycam explain', () => {
@@ -26,7 +28,8 @@ describe('whycam explain', () => {
     expect(png.width).toBe(960);
     const band = png.height - 640;
     expect(band).toBeGreaterThan(40);
-    const at = (x: number, y: number) => Array.from(png.data.subarray(((y + band) * 960 + x) * 4, ((y + band) * 960 + x) * 4 + 3));
+    const at = (x: number, y: number) =>
+      Array.from(png.data.subarray(((y + band) * 960 + x) * 4, ((y + band) * 960 + x) * 4 + 3));
     // jet over the dog's head is warm (red beats blue); over the floor in the bottom-left corner it is cold.
     const [hr, , hb] = at(600, 230);
     const [cr, , cb] = at(20, 600);
@@ -41,10 +44,19 @@ describe('whycam explain', () => {
     await fs.mkdir(folder);
     await fs.copyFile(SHERLOCK, path.join(folder, 'a.jpg'));
     await fs.copyFile(photo('goldfish.jpg'), path.join(folder, 'b.jpg'));
-    const r = await whycam(['explain', folder, '--json', '--method', 'layercam', '--layer', 'conv_pw_11_relu', '--top', '3'], env);
+    const r = await whycam(
+      ['explain', folder, '--json', '--method', 'layercam', '--layer', 'conv_pw_11_relu', '--top', '3'],
+      env,
+    );
     expect(r.code).toBe(0);
-    const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as ExplainRecord);
-    expect(records.map((x) => [path.basename(x.file), x.predictions[0]!.label])).toEqual([['a.jpg', 'golden retriever'], ['b.jpg', 'goldfish']]);
+    const records = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as ExplainRecord);
+    expect(records.map((x) => [path.basename(x.file), x.predictions[0]!.label])).toEqual([
+      ['a.jpg', 'golden retriever'],
+      ['b.jpg', 'goldfish'],
+    ]);
     for (const rec of records) {
       expect(rec).toMatchObject({ method: 'layercam', reduction: 'logit', layer: 'conv_pw_11_relu', output: null });
       expect(rec.predictions).toHaveLength(3);
@@ -57,7 +69,10 @@ describe('whycam explain', () => {
 
   test('a pinned class by label is explained', async () => {
     const r = await whycam(['explain', SHERLOCK, '--json', '--class', 'Labrador retriever'], env);
-    expect((JSON.parse(r.stdout) as ExplainRecord).target).toMatchObject({ classIndex: 208, label: 'Labrador retriever' });
+    expect((JSON.parse(r.stdout) as ExplainRecord).target).toMatchObject({
+      classIndex: 208,
+      label: 'Labrador retriever',
+    });
   });
   test('--contrast explains why the class and not the other: the dog against the cat, the cat against the dog', async () => {
     const picture = photo('gradcam_cat_dog.png');
@@ -82,14 +97,23 @@ describe('whycam explain', () => {
 describe('bad input: a clear error, exit code ≠ 0, nothing half-written', () => {
   test.each([
     [['--class', 'golden retreiver'], /Unknown class label "golden retreiver"[\s\S]*Did you mean/],
-    [['--layer', 'conv_pw_99'], /no layer named "conv_pw_99"[\s\S]*Valid feature layers: auto \(= conv_pw_13_relu\), conv1 \(112×112\)/],
-    [['--layer', 'global_average_pooling2d_1'], /cannot serve as a feature layer: its output \[1, 768\] has no spatial map/],
+    [
+      ['--layer', 'conv_pw_99'],
+      /no layer named "conv_pw_99"[\s\S]*Valid feature layers: auto \(= conv_pw_13_relu\), conv1 \(112×112\)/,
+    ],
+    [
+      ['--layer', 'global_average_pooling2d_1'],
+      /cannot serve as a feature layer: its output \[1, 768\] has no spatial map/,
+    ],
     [['--method', 'saliency'], /--method saliency is not valid[\s\S]*cam, gradcam, gradcam\+\+, layercam/],
     [['--alpha', '2'], /--alpha 2 is not valid[\s\S]*from 0 to 1/],
     [['--model', 'resnet'], /Unknown model "resnet"[\s\S]*mobilenet_v1_0\.75_224/],
     [['--bogus'], /Unknown option '--bogus'[\s\S]*Usage: whycam explain/],
     [['--contrast', 'golden retreiver'], /Unknown class label "golden retreiver"/],
-    [['--method', 'occlusion', '--contrast', '208'], /--contrast works with cam, gradcam, gradcam\+\+ and layercam only/],
+    [
+      ['--method', 'occlusion', '--contrast', '208'],
+      /--contrast works with cam, gradcam, gradcam\+\+ and layercam only/,
+    ],
   ])('%s', async (options, message) => {
     const out = await fs.mkdtemp(path.join(tmp, 'refused-'));
     const r = await whycam(['explain', SHERLOCK, '--out', out, ...options], env);

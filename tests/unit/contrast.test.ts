@@ -25,7 +25,13 @@ const BULL_MASTIFF = 243;
 const TIGER_CAT = 282;
 
 /** The map the method gives when the gradient is tf.grad of (logit_A − logit_B) w.r.t. the layer's activations. */
-async function referenceMap(image: Awaited<ReturnType<typeof readImage>>, layer: string, method: 'gradcam' | 'layercam', a: number, b: number): Promise<Float32Array> {
+async function referenceMap(
+  image: Awaited<ReturnType<typeof readImage>>,
+  layer: string,
+  method: 'gradcam' | 'layercam',
+  a: number,
+  b: number,
+): Promise<Float32Array> {
   const region = cropRegion(image.width, image.height, explainer.inputSize, 'full');
   const x = await toInputTensor(image, region, explainer.inputSize, explainer.inputRange);
   const network = explainer.network;
@@ -41,17 +47,24 @@ async function referenceMap(image: Awaited<ReturnType<typeof readImage>>, layer:
     return method === 'gradcam' ? gradCam(activations, g) : layerCam(activations, g);
   });
   x.dispose();
-  const values = await map.data() as Float32Array;
+  const values = (await map.data()) as Float32Array;
   map.dispose();
   return normalizeHeatmapInPlace(values);
 }
 
 describe('contrastive maps (why A and not B)', () => {
   test.each([
-    ['gradcam', 'conv_pw_13_relu'], ['layercam', 'conv_pw_13_relu'],
+    ['gradcam', 'conv_pw_13_relu'],
+    ['layercam', 'conv_pw_13_relu'],
   ] as const)('%s at %s equals the map of tf.grad(logit_A − logit_B)', async (method, layer) => {
     const image = await readImage(photo('gradcam_cat_dog.png'));
-    const r = await explainer.explain(image, { method, layer, classIndex: BULL_MASTIFF, contrastClass: TIGER_CAT, crop: 'full' });
+    const r = await explainer.explain(image, {
+      method,
+      layer,
+      classIndex: BULL_MASTIFF,
+      contrastClass: TIGER_CAT,
+      crop: 'full',
+    });
     const reference = await referenceMap(image, layer, method, BULL_MASTIFF, TIGER_CAT);
     expect(r.heatmap.data.length).toBe(reference.length);
     expect(Math.max(...reference)).toBe(1); // a flat reference would make the comparison empty
@@ -63,11 +76,15 @@ describe('contrastive maps (why A and not B)', () => {
 
   test('the contrast changes the map: "dog, not cat" lights the dog (top), "cat, not dog" the cat (bottom)', async () => {
     const image = await readImage(photo('gradcam_cat_dog.png'));
-    const [dog, dogNotCat, catNotDog] = await explainer.explainMany(image, [
-      { method: 'gradcam', classIndex: BULL_MASTIFF },
-      { method: 'gradcam', classIndex: BULL_MASTIFF, contrastClass: TIGER_CAT },
-      { method: 'gradcam', classIndex: TIGER_CAT, contrastClass: BULL_MASTIFF },
-    ], { crop: 'full' });
+    const [dog, dogNotCat, catNotDog] = await explainer.explainMany(
+      image,
+      [
+        { method: 'gradcam', classIndex: BULL_MASTIFF },
+        { method: 'gradcam', classIndex: BULL_MASTIFF, contrastClass: TIGER_CAT },
+        { method: 'gradcam', classIndex: TIGER_CAT, contrastClass: BULL_MASTIFF },
+      ],
+      { crop: 'full' },
+    );
     expect(maxAbsDiff(dog!.heatmap.data, dogNotCat!.heatmap.data)).toBeGreaterThan(0.05);
     expect(heatmapPeak(dogNotCat!.heatmap, dogNotCat!.region).y).toBeLessThan(image.height * 0.45);
     expect(heatmapPeak(catNotDog!.heatmap, catNotDog!.region).y).toBeGreaterThan(image.height * 0.55);
@@ -76,11 +93,15 @@ describe('contrastive maps (why A and not B)', () => {
 
   test('with softmax, the map explains p_A − p_B, and a class against itself has nothing to show', async () => {
     const image = await readImage(photo('gradcam_cat_dog.png'));
-    const [logit, softmax, self] = await explainer.explainMany(image, [
-      { method: 'gradcam', classIndex: BULL_MASTIFF, contrastClass: TIGER_CAT },
-      { method: 'gradcam', classIndex: BULL_MASTIFF, contrastClass: TIGER_CAT, reduction: 'softmax' },
-      { method: 'gradcam', classIndex: BULL_MASTIFF, contrastClass: BULL_MASTIFF },
-    ], { crop: 'full' });
+    const [logit, softmax, self] = await explainer.explainMany(
+      image,
+      [
+        { method: 'gradcam', classIndex: BULL_MASTIFF, contrastClass: TIGER_CAT },
+        { method: 'gradcam', classIndex: BULL_MASTIFF, contrastClass: TIGER_CAT, reduction: 'softmax' },
+        { method: 'gradcam', classIndex: BULL_MASTIFF, contrastClass: BULL_MASTIFF },
+      ],
+      { crop: 'full' },
+    );
     expect(softmax!.reduction).toBe('softmax');
     expect(heatmapPeak(softmax!.heatmap, softmax!.region).y).toBeLessThan(image.height * 0.45);
     expect(maxAbsDiff(logit!.heatmap.data, softmax!.heatmap.data)).toBeGreaterThan(0.01);

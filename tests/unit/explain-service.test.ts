@@ -4,7 +4,12 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Explanation, ExplainRequest } from '../../src/explain/explainer.js';
 import { WhyCamError } from '../../src/explain/errors.js';
 import {
-  type ExplainSettings, type FrameAckMessage, type FromWorker, PROTOCOL_VERSION, type ResultMessage, type ToWorker,
+  type ExplainSettings,
+  type FrameAckMessage,
+  type FromWorker,
+  PROTOCOL_VERSION,
+  type ResultMessage,
+  type ToWorker,
 } from '../../src/protocol.js';
 import { ExplainService, type FrameExplainer, type ServiceRuntime } from '../../workers/explain-service.js';
 
@@ -14,7 +19,10 @@ import { ExplainService, type FrameExplainer, type ServiceRuntime } from '../../
 /** A camera picture as the service sees it: something to explain, closed exactly once. */
 class FakeBitmap {
   closes = 0;
-  constructor(readonly width = 64, readonly height = 48) {}
+  constructor(
+    readonly width = 64,
+    readonly height = 48,
+  ) {}
   close(): void {
     this.closes++;
   }
@@ -23,7 +31,9 @@ class FakeBitmap {
 /** A promise the test resolves when it chooses. */
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
-  const promise = new Promise<void>((r) => { resolve = r; });
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
   return { promise, resolve };
 }
 
@@ -61,25 +71,47 @@ class FakeExplainer implements FrameExplainer {
   async explainMany(input: unknown, requests: readonly ExplainRequest[]): Promise<Explanation[]> {
     const [first, ...rest] = requests;
     const results = [await this.explain(input, first!)];
-    for (const r of rest) results.push({ ...results[0]!, method: r.method, heatmap: { width: 2, height: 2, data: new Float32Array([1, 0.5, 0.25, 0]) } });
+    for (const r of rest)
+      results.push({
+        ...results[0]!,
+        method: r.method,
+        heatmap: { width: 2, height: 2, data: new Float32Array([1, 0.5, 0.25, 0]) },
+      });
     return results;
   }
 
   async warmUp(): Promise<void> {}
 
-  resolve: FrameExplainer['resolve'] = (r) => ({ method: r.method, layer: LAYER, reduction: r.reduction ?? 'logit', classIndex: r.classIndex ?? null, contrastClass: null });
+  resolve: FrameExplainer['resolve'] = (r) => ({
+    method: r.method,
+    layer: LAYER,
+    reduction: r.reduction ?? 'logit',
+    classIndex: r.classIndex ?? null,
+    contrastClass: null,
+  });
 
   dispose(): void {
     this.disposed = true;
   }
 }
 
-const SETTINGS: ExplainSettings = { method: 'layercam', layer: 'auto', reduction: 'logit', classIndex: null, contrastClass: null, compare: null, crop: 'center', paused: false };
+const SETTINGS: ExplainSettings = {
+  method: 'layercam',
+  layer: 'auto',
+  reduction: 'logit',
+  classIndex: null,
+  contrastClass: null,
+  compare: null,
+  crop: 'center',
+  paused: false,
+};
 
 /** A service with fakes around it, and what it posted. */
 class Harness {
   readonly posted: FromWorker[] = [];
-  readonly post = vi.fn((m: FromWorker) => { this.posted.push(m); });
+  readonly post = vi.fn((m: FromWorker) => {
+    this.posted.push(m);
+  });
   readonly explainers = new Map<string, FakeExplainer>();
   /** Model loads that wait for the test (model id → gate). */
   readonly loadGates = new Map<string, Promise<void>>();
@@ -102,7 +134,14 @@ class Harness {
   }
 
   async start(model = 'a'): Promise<FakeExplainer> {
-    await this.send({ type: 'init', version: PROTOCOL_VERSION, backend: 'cpu', model, modelBaseUrl: '/models', settings: { ...SETTINGS } });
+    await this.send({
+      type: 'init',
+      version: PROTOCOL_VERSION,
+      backend: 'cpu',
+      model,
+      modelBaseUrl: '/models',
+      settings: { ...SETTINGS },
+    });
     return this.explainers.get(model)!;
   }
 
@@ -111,7 +150,13 @@ class Harness {
     const bitmap = new FakeBitmap();
     this.bitmaps.push(bitmap);
     const frameId = this.nextFrameId++;
-    void this.send({ type: 'frame', bitmap: bitmap as unknown as ImageBitmap, captureTime: Date.now(), streamId, frameId });
+    void this.send({
+      type: 'frame',
+      bitmap: bitmap as unknown as ImageBitmap,
+      captureTime: Date.now(),
+      streamId,
+      frameId,
+    });
     return frameId;
   }
 
@@ -125,13 +170,18 @@ class Harness {
 
   /** Waits until the frame is acknowledged and returns the acknowledgement. */
   async ack(frameId: number): Promise<FrameAckMessage> {
-    await vi.waitFor(() => expect(this.acks().some((a) => a.frameId === frameId)).toBe(true), { timeout: 2_000, interval: 1 });
+    await vi.waitFor(() => expect(this.acks().some((a) => a.frameId === frameId)).toBe(true), {
+      timeout: 2_000,
+      interval: 1,
+    });
     return this.acks().find((a) => a.frameId === frameId)!;
   }
 
   /** Every frame sent got exactly one acknowledgement, and every bitmap was closed exactly once. */
   expectAllAnswered(): void {
-    const ids = this.acks().map((a) => a.frameId).sort((a, b) => a - b);
+    const ids = this.acks()
+      .map((a) => a.frameId)
+      .sort((a, b) => a - b);
     expect(ids).toEqual(this.bitmaps.map((_, i) => i + 1));
     expect(this.bitmaps.map((b) => b.closes)).toEqual(this.bitmaps.map(() => 1));
   }
@@ -151,14 +201,35 @@ describe('ExplainService frame acknowledgements', () => {
   it('acknowledges an explained frame as done, naming its result, after the result', async () => {
     harness = new Harness();
     const explainer = await harness.start();
-    expect(harness.posted.find((m) => m.type === 'ready')).toMatchObject({ backend: 'cpu', model: 'a', defaultLayer: 'conv' });
+    expect(harness.posted.find((m) => m.type === 'ready')).toMatchObject({
+      backend: 'cpu',
+      model: 'a',
+      defaultLayer: 'conv',
+    });
     const first = harness.frame();
-    expect(await harness.ack(first)).toEqual({ type: 'frame-ack', frameId: first, streamId: 1, outcome: 'done', result: 1 });
+    expect(await harness.ack(first)).toEqual({
+      type: 'frame-ack',
+      frameId: first,
+      streamId: 1,
+      outcome: 'done',
+      result: 1,
+    });
     const second = harness.frame();
-    expect(await harness.ack(second)).toEqual({ type: 'frame-ack', frameId: second, streamId: 1, outcome: 'done', result: 2 });
+    expect(await harness.ack(second)).toEqual({
+      type: 'frame-ack',
+      frameId: second,
+      streamId: 1,
+      outcome: 'done',
+      result: 2,
+    });
     const results = harness.results();
     expect(results.map((r) => r.frame)).toEqual([1, 2]);
-    expect(results[1]).toMatchObject({ source: { kind: 'camera', streamId: 1 }, method: 'layercam', skipped: 0, openFrames: 0 });
+    expect(results[1]).toMatchObject({
+      source: { kind: 'camera', streamId: 1 },
+      method: 'layercam',
+      skipped: 0,
+      openFrames: 0,
+    });
     // The result is posted before its acknowledgement.
     const order = harness.posted.filter((m) => m.type === 'result' || m.type === 'frame-ack').map((m) => m.type);
     expect(order).toEqual(['result', 'frame-ack', 'result', 'frame-ack']);
@@ -206,7 +277,8 @@ describe('ExplainService frame acknowledgements', () => {
     harness = new Harness();
     const explainer = await harness.start();
     await harness.send({ type: 'settings', settings: { paused: true } });
-    for (let i = 0; i < 2; i++) expect(await harness.ack(harness.frame())).toMatchObject({ outcome: 'dropped', reason: 'paused' });
+    for (let i = 0; i < 2; i++)
+      expect(await harness.ack(harness.frame())).toMatchObject({ outcome: 'dropped', reason: 'paused' });
     expect(explainer.explained).toEqual([]);
     await harness.send({ type: 'settings', settings: { paused: false } });
     const resumed = harness.frame();
@@ -220,10 +292,18 @@ describe('ExplainService frame acknowledgements', () => {
     explainer.failWith = new WhyCamError('unknown-class', 'Class index 2000 is out of range.');
     for (let i = 0; i < 2; i++) {
       const id = harness.frame();
-      expect(await harness.ack(id)).toEqual({ type: 'frame-ack', frameId: id, streamId: 1, outcome: 'failed', message: 'Class index 2000 is out of range.' });
+      expect(await harness.ack(id)).toEqual({
+        type: 'frame-ack',
+        frameId: id,
+        streamId: 1,
+        outcome: 'failed',
+        message: 'Class index 2000 is out of range.',
+      });
     }
     const errors = harness.posted.filter((m) => m.type === 'error');
-    expect(errors).toEqual([{ type: 'error', code: 'unknown-class', message: 'Class index 2000 is out of range.', hint: null, fatal: false }]);
+    expect(errors).toEqual([
+      { type: 'error', code: 'unknown-class', message: 'Class index 2000 is out of range.', hint: null, fatal: false },
+    ]);
     explainer.failWith = null;
     const ok = harness.frame();
     expect(await harness.ack(ok)).toMatchObject({ outcome: 'done', result: 1 });
@@ -234,7 +314,10 @@ describe('ExplainService frame acknowledgements', () => {
     harness = new Harness();
     await harness.start();
     await harness.send({ type: 'drill', failure: 'fail-frame' });
-    expect(await harness.ack(harness.frame())).toMatchObject({ outcome: 'failed', message: 'failure drill: this frame could not be explained' });
+    expect(await harness.ack(harness.frame())).toMatchObject({
+      outcome: 'failed',
+      message: 'failure drill: this frame could not be explained',
+    });
     expect(await harness.ack(harness.frame())).toMatchObject({ outcome: 'done', result: 1 });
     harness.expectAllAnswered();
   });
@@ -295,7 +378,10 @@ describe('ExplainService frame acknowledgements', () => {
     expect(await harness.ack(first)).toMatchObject({ outcome: 'done' });
     expect(explainer.explained).toHaveLength(1);
     const [result] = harness.results();
-    expect(result).toMatchObject({ method: 'layercam', compared: { method: 'cam', layer: 'conv', classIndex: null, target: { classIndex: 259 } } });
+    expect(result).toMatchObject({
+      method: 'layercam',
+      compared: { method: 'cam', layer: 'conv', classIndex: null, target: { classIndex: 259 } },
+    });
     expect(Array.from(result!.compared!.heatmap.data)).toEqual([1, 0.5, 0.25, 0]);
     const call = harness.post.mock.calls.find(([m]) => m.type === 'result')! as unknown as [FromWorker, Transferable[]];
     expect(call[1]).toEqual([result!.heatmap.data.buffer, result!.compared!.heatmap.data.buffer]);

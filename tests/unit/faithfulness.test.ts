@@ -2,7 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { batchProbabilities } from '../../src/explain/batch.js';
 import type { Explainer } from '../../src/explain/explainer.js';
-import { areaUnderCurve, FaithfulnessProbe, gaussianBlur, mulberry32, pixelRanks } from '../../src/explain/faithfulness.js';
+import {
+  areaUnderCurve,
+  FaithfulnessProbe,
+  gaussianBlur,
+  mulberry32,
+  pixelRanks,
+} from '../../src/explain/faithfulness.js';
 import { upsampleHeatmap } from '../../src/explain/heatmap.js';
 import { networkInput } from '../../src/explain/perturbation.js';
 import { readImage } from '../../src/node/image-io.js';
@@ -70,12 +76,20 @@ describe('deletion and insertion on MobileNet V1 0.75', () => {
     tf.dispose([flipped, batch, probs, alone]);
   });
 
-  test('LayerCAM\'s map removes the dog faster and restores it faster than random maps', async () => {
-    const explained = await explainer.explain(pixels, { method: 'layercam', layer: 'conv_pw_11_relu', crop: 'full', classIndex: 207 });
+  test("LayerCAM's map removes the dog faster and restores it faster than random maps", async () => {
+    const explained = await explainer.explain(pixels, {
+      method: 'layercam',
+      layer: 'conv_pw_11_relu',
+      crop: 'full',
+      classIndex: 207,
+    });
     const numBefore = tf.memory().numTensors;
     const probe = new FaithfulnessProbe(explainer.network, x, 207, { steps: 8 });
     const progress: number[] = [];
-    const map = await probe.curves(upsampleHeatmap(explained.heatmap, { x: 0, y: 0, width: 224, height: 224 }, 224, 224), { onProgress: (d) => progress.push(d) });
+    const map = await probe.curves(
+      upsampleHeatmap(explained.heatmap, { x: 0, y: 0, width: 224, height: 224 }, 224, 224),
+      { onProgress: (d) => progress.push(d) },
+    );
     const random = mulberry32(5);
     const noise = { width: 14, height: 14, data: Float32Array.from({ length: 196 }, random) };
     const chance = await probe.curves(upsampleHeatmap(noise, { x: 0, y: 0, width: 224, height: 224 }, 224, 224));
@@ -96,7 +110,10 @@ describe('deletion and insertion on MobileNet V1 0.75', () => {
   test('an aborted signal stops the work', async () => {
     const probe = new FaithfulnessProbe(explainer.network, x, 207, { steps: 4, batchSize: 2 });
     const controller = new AbortController();
-    const run = probe.curves(new Float32Array(224 * 224), { signal: controller.signal, onProgress: () => controller.abort() });
+    const run = probe.curves(new Float32Array(224 * 224), {
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    });
     await expect(run).rejects.toThrow(/abort/i);
     probe.dispose();
   });

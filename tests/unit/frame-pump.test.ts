@@ -24,7 +24,11 @@ class FakeVideo implements FrameSource {
   }
 }
 
-interface FakeBitmap { id: number; closed: boolean; close(): void }
+interface FakeBitmap {
+  id: number;
+  closed: boolean;
+  close(): void;
+}
 
 function setup(options: { depth?: number; paused?: () => boolean; failGrab?: () => boolean } = {}) {
   const video = new FakeVideo();
@@ -33,7 +37,13 @@ function setup(options: { depth?: number; paused?: () => boolean; failGrab?: () 
   const pump = new FramePump(video, {
     grab: async () => {
       if (options.failGrab?.()) throw new Error('no frame');
-      const b: FakeBitmap = { id: grabbed.length, closed: false, close() { this.closed = true; } };
+      const b: FakeBitmap = {
+        id: grabbed.length,
+        closed: false,
+        close() {
+          this.closed = true;
+        },
+      };
       grabbed.push(b);
       return b as unknown as ImageBitmap;
     },

@@ -15,20 +15,27 @@ import { VAL_BBOX } from '../helpers/shared.js';
 
 describe('Grad-CAM++ against an independent computation', () => {
   let explainer: Explainer;
-  beforeAll(async () => { explainer = await mirrorExplainer('cpu'); });
+  beforeAll(async () => {
+    explainer = await mirrorExplainer('cpu');
+  });
   afterAll(() => explainer.dispose());
 
   test('the engine matches tf.grad + float64 at conv_pw_11_relu; the map peaks on the border', async () => {
-    const entry = (JSON.parse(fs.readFileSync(path.join(VAL_BBOX, 'boxes.json'), 'utf8')) as { file: string; class_index: number }[])[0]!;
+    const entry = (
+      JSON.parse(fs.readFileSync(path.join(VAL_BBOX, 'boxes.json'), 'utf8')) as { file: string; class_index: number }[]
+    )[0]!;
     const image = await readImage(path.join(VAL_BBOX, entry.file));
     const layerName = 'conv_pw_11_relu';
     const model = explainer.network.model;
     const at = model.layers.findIndex((l) => l.name === layerName);
     const { x } = await networkInput(explainer, image, 'full');
-    const activations = tf.tidy(() => model.layers.slice(1, at + 1).reduce((t: tf.Tensor, l) => l.apply(t) as tf.Tensor, x));
+    const activations = tf.tidy(() =>
+      model.layers.slice(1, at + 1).reduce((t: tf.Tensor, l) => l.apply(t) as tf.Tensor, x),
+    );
     const head = (a: tf.Tensor): tf.Scalar => {
       let t = a;
-      for (const l of model.layers.slice(at + 1)) if (l.name !== 'act_softmax' && l.name !== 'reshape_2') t = l.apply(t) as tf.Tensor;
+      for (const l of model.layers.slice(at + 1))
+        if (l.name !== 'act_softmax' && l.name !== 'reshape_2') t = l.apply(t) as tf.Tensor;
       return tf.sum(tf.mul(tf.reshape(t, [1, 1000]), tf.oneHot([entry.class_index], 1000))) as tf.Scalar;
     };
     const gradients = tf.grad(head)(activations);
@@ -45,15 +52,25 @@ describe('Grad-CAM++ against an independent computation', () => {
       for (let k = 0; k < c; k++) {
         const gi = g[i * c + k]!;
         const denominator = 2 * gi * gi + sumA[k]! * gi ** 3;
-        if (denominator !== 0 && gi > 0) weights[k]! += (gi * gi / denominator) * gi;
+        if (denominator !== 0 && gi > 0) weights[k]! += ((gi * gi) / denominator) * gi;
       }
     }
-    const map = Array.from({ length: h * w }, (_, i) => Math.max(0, weights.reduce((s, wk, k) => s + wk * a[i * c + k]!, 0)));
+    const map = Array.from({ length: h * w }, (_, i) =>
+      Math.max(
+        0,
+        weights.reduce((s, wk, k) => s + wk * a[i * c + k]!, 0),
+      ),
+    );
     const lo = Math.min(...map);
     const hi = Math.max(...map);
     const reference = map.map((v) => (v - lo) / (hi - lo));
 
-    const engine = await explainer.explain(image, { method: 'gradcam++', layer: layerName, crop: 'full', classIndex: entry.class_index });
+    const engine = await explainer.explain(image, {
+      method: 'gradcam++',
+      layer: layerName,
+      crop: 'full',
+      classIndex: entry.class_index,
+    });
     const worst = Math.max(...reference.map((v, i) => Math.abs(v - engine.heatmap.data[i]!)));
     expect(worst).toBeLessThan(1e-4);
 
@@ -64,7 +81,9 @@ describe('Grad-CAM++ against an independent computation', () => {
   });
 
   test('the app and the CLI warn about Grad-CAM++ at inner layers only', () => {
-    expect(methodWarning('gradcam++', 'conv_pw_11_relu', explainer.network)).toMatch(/Grad-CAM\+\+ is unreliable at inner layers/);
+    expect(methodWarning('gradcam++', 'conv_pw_11_relu', explainer.network)).toMatch(
+      /Grad-CAM\+\+ is unreliable at inner layers/,
+    );
     expect(methodWarning('gradcam++', 'conv_pw_13_relu', explainer.network)).toBeNull();
     expect(methodWarning('layercam', 'conv_pw_11_relu', explainer.network)).toBeNull();
   });

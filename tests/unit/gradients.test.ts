@@ -43,7 +43,20 @@ function engineGradient(layer: string, reduction: 'logit' | 'softmax'): { a: tf.
 describe('the chain model', () => {
   test('is analysed: candidate layers, logits, softmax and the CAM layer', () => {
     expect(network.featureLayers.map((l) => l.name)).toEqual([
-      'conv_a', 'bn_a', 'relu_a', 'dw_b', 'bn_b', 'relu_b', 'pw_c', 'bn_c', 'relu_c', 'dw_d', 'bn_d', 'relu_d', 'pad_e', 'conv_f',
+      'conv_a',
+      'bn_a',
+      'relu_a',
+      'dw_b',
+      'bn_b',
+      'relu_b',
+      'pw_c',
+      'bn_c',
+      'relu_c',
+      'dw_d',
+      'bn_d',
+      'relu_d',
+      'pad_e',
+      'conv_f',
     ]);
     expect(network.defaultLayer).toEqual({ name: 'conv_f', height: 4, width: 4, channels: 10 });
     expect(network.logits).toBe('logits');
@@ -62,36 +75,58 @@ describe('the chain model', () => {
 
 describe.each(['logit', 'softmax'] as const)('gradients of the %s', (reduction) => {
   test.each([
-    'conv_a', 'bn_a', 'relu_a', 'dw_b', 'bn_b', 'relu_b', 'pw_c', 'bn_c', 'relu_c', 'dw_d', 'bn_d', 'relu_d', 'pad_e', 'conv_f',
+    'conv_a',
+    'bn_a',
+    'relu_a',
+    'dw_b',
+    'bn_b',
+    'relu_b',
+    'pw_c',
+    'bn_c',
+    'relu_c',
+    'dw_d',
+    'bn_d',
+    'relu_d',
+    'pad_e',
+    'conv_f',
   ])('at %s match tf.grad through tfjs-layers', async (layer) => {
     const head = headAfter(model, layer, 'logits');
-    const [err, scale] = tf.tidy(() => {
-      const { a, g } = engineGradient(layer, reduction);
-      const reference = tf.grad((t) => reduce(head(t), reduction))(a);
-      return [tf.max(tf.abs(tf.sub(g, reference))), tf.max(tf.abs(reference))];
-    }).map((t) => t.dataSync()[0]!);
+    const [err, scale] = tf
+      .tidy(() => {
+        const { a, g } = engineGradient(layer, reduction);
+        const reference = tf.grad((t) => reduce(head(t), reduction))(a);
+        return [tf.max(tf.abs(tf.sub(g, reference))), tf.max(tf.abs(reference))];
+      })
+      .map((t) => t.dataSync()[0]!);
     expect(scale).toBeGreaterThan(1e-4); // a zero gradient would make the comparison empty
     expect(err).toBeLessThan(1e-5 * Math.max(scale, 1e-3) + 1e-7);
   });
 
-  test.each(['conv_a', 'dw_b', 'relu_c', 'dw_d', 'pad_e', 'conv_f'])('at %s match central finite differences', (layer) => {
-    const head = headAfter(model, layer, 'logits');
-    const { a, g } = engineGradient(layer, reduction);
-    const values = a.dataSync();
-    const grads = g.dataSync();
-    const eps = 1e-3;
-    const f = (v: Float32Array): number => tf.tidy(() => reduce(head(tf.tensor(v, a.shape)), reduction).dataSync()[0]!);
-    // The 16 positions with the largest gradients, plus 16 spread over the map.
-    const order = Array.from(grads.keys()).sort((i, j) => Math.abs(grads[j]!) - Math.abs(grads[i]!));
-    const picks = [...order.slice(0, 16), ...Array.from({ length: 16 }, (_, k) => Math.floor(((k + 0.5) / 16) * grads.length))];
-    const gmax = Math.abs(grads[order[0]!]!);
-    for (const i of picks) {
-      const plus = Float32Array.from(values);
-      const minus = Float32Array.from(values);
-      plus[i]! += eps;
-      minus[i]! -= eps;
-      const numeric = (f(plus) - f(minus)) / (2 * eps);
-      expect(Math.abs(numeric - grads[i]!), `element ${i}`).toBeLessThan(0.02 * gmax + 1e-4);
-    }
-  });
+  test.each(['conv_a', 'dw_b', 'relu_c', 'dw_d', 'pad_e', 'conv_f'])(
+    'at %s match central finite differences',
+    (layer) => {
+      const head = headAfter(model, layer, 'logits');
+      const { a, g } = engineGradient(layer, reduction);
+      const values = a.dataSync();
+      const grads = g.dataSync();
+      const eps = 1e-3;
+      const f = (v: Float32Array): number =>
+        tf.tidy(() => reduce(head(tf.tensor(v, a.shape)), reduction).dataSync()[0]!);
+      // The 16 positions with the largest gradients, plus 16 spread over the map.
+      const order = Array.from(grads.keys()).sort((i, j) => Math.abs(grads[j]!) - Math.abs(grads[i]!));
+      const picks = [
+        ...order.slice(0, 16),
+        ...Array.from({ length: 16 }, (_, k) => Math.floor(((k + 0.5) / 16) * grads.length)),
+      ];
+      const gmax = Math.abs(grads[order[0]!]!);
+      for (const i of picks) {
+        const plus = Float32Array.from(values);
+        const minus = Float32Array.from(values);
+        plus[i]! += eps;
+        minus[i]! -= eps;
+        const numeric = (f(plus) - f(minus)) / (2 * eps);
+        expect(Math.abs(numeric - grads[i]!), `element ${i}`).toBeLessThan(0.02 * gmax + 1e-4);
+      }
+    },
+  );
 });

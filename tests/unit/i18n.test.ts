@@ -18,12 +18,24 @@ const sources = appSources('src/app');
 const scans = sources.map((f) => scan(f, NOT_FOR_READING));
 const messages: Message[] = scans.flatMap((s) => s.messages);
 
-describe('the page\'s texts', () => {
+describe("the page's texts", () => {
   it('are found: the scan sees the messages of every element', () => {
     // A scan that found nothing would pass every check below.
     expect(messages.length).toBeGreaterThan(100);
-    for (const f of ['app-header.ts', 'controls.ts', 'help-overlay.ts', 'hud.ts', 'notice-texts.ts', 'prediction-list.ts', 'shortcuts.ts', 'whycam-app.ts']) {
-      expect(messages.some((m) => m.where.includes(`src/app/${f}`)), f).toBe(true);
+    for (const f of [
+      'app-header.ts',
+      'controls.ts',
+      'help-overlay.ts',
+      'hud.ts',
+      'notice-texts.ts',
+      'prediction-list.ts',
+      'shortcuts.ts',
+      'whycam-app.ts',
+    ]) {
+      expect(
+        messages.some((m) => m.where.includes(`src/app/${f}`)),
+        f,
+      ).toBe(true);
     }
   });
 
@@ -40,16 +52,24 @@ describe('the page\'s texts', () => {
     // The scan itself, on a file with a bare text in each place it looks.
     const file = 'test-results/i18n-probe.ts';
     fs.mkdirSync('test-results', { recursive: true });
-    fs.writeFileSync(file, [
-      "import { html } from 'lit';",
-      "import { msg } from '@lit/localize';",
-      'export const a = html`<p>Hello there</p><button title="Save it">${msg(\'OK\')}</button><kbd>c</kbd>`;',
-      "export const b = { message: 'Broken', hint: msg('Fine') };",
-      "export const c = `This device explains ${1} pictures`;",
-      "export const d = new Error('For developers only');",
-    ].join('\n'));
+    fs.writeFileSync(
+      file,
+      [
+        "import { html } from 'lit';",
+        "import { msg } from '@lit/localize';",
+        'export const a = html`<p>Hello there</p><button title="Save it">${msg(\'OK\')}</button><kbd>c</kbd>`;',
+        "export const b = { message: 'Broken', hint: msg('Fine') };",
+        'export const c = `This device explains ${1} pictures`;',
+        "export const d = new Error('For developers only');",
+      ].join('\n'),
+    );
     const probe = scan(file);
-    expect(probe.bypasses.map((b) => b.text)).toEqual(['Hello there', 'Save it', 'Broken', 'This device explains   pictures']);
+    expect(probe.bypasses.map((b) => b.text)).toEqual([
+      'Hello there',
+      'Save it',
+      'Broken',
+      'This device explains   pictures',
+    ]);
     expect(probe.messages.map((m) => m.text)).toEqual(['OK', 'Fine']);
   });
 });
@@ -86,14 +106,15 @@ describe('the first-visit page (before any script runs)', () => {
   const index = fs.readFileSync('index.html', 'utf8');
 
   it('says why it may not start in both languages', () => {
-    const block = (lang: string) => new RegExp(`<div[^>]*lang="${lang}"[^>]*>([\\s\\S]*?)</div>`).exec(index)?.[1] ?? '';
+    const block = (lang: string) =>
+      new RegExp(`<div[^>]*lang="${lang}"[^>]*>([\\s\\S]*?)</div>`).exec(index)?.[1] ?? '';
     expect(block('en')).toContain('could not start');
     expect(block('ru')).toMatch(/не удалось запустить/);
   });
 });
 
 describe('choosing the language', () => {
-  it('takes ?lang= first, then the remembered choice, then the browser\'s languages', () => {
+  it("takes ?lang= first, then the remembered choice, then the browser's languages", () => {
     expect(chooseLang('ru', 'en', ['en-US'])).toBe('ru');
     expect(chooseLang(null, 'ru', ['en-US'])).toBe('ru');
     expect(chooseLang('de', null, ['de-DE', 'ru-RU', 'en'])).toBe('ru');
@@ -102,7 +123,7 @@ describe('choosing the language', () => {
   });
 });
 
-describe('the saved picture\'s title chunk', () => {
+describe("the saved picture's title chunk", () => {
   it('keeps the PNG valid and reads back in UTF-8', () => {
     const png = new PNG({ width: 3, height: 2 });
     png.data.fill(200);

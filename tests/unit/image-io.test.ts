@@ -10,7 +10,36 @@ function jpegWithOrientation(orientation: number): Uint8Array {
   const pixels = Buffer.alloc(4 * 3 * 4);
   pixels.writeUInt32BE(0xff0000ff, 0); // top-left red
   const plain = jpeg.encode({ width: 4, height: 3, data: pixels }, 100).data;
-  const tiff = Buffer.from([0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0, 0, 0]);
+  const tiff = Buffer.from([
+    0x4d,
+    0x4d,
+    0,
+    42,
+    0,
+    0,
+    0,
+    8,
+    0,
+    1,
+    0x01,
+    0x12,
+    0,
+    3,
+    0,
+    0,
+    0,
+    1,
+    0,
+    orientation,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+  ]);
   const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, 0, tiff.length + 8]), Buffer.from('Exif\0\0', 'latin1'), tiff]);
   return Buffer.concat([plain.subarray(0, 2), app1, plain.subarray(2)]);
 }
@@ -38,7 +67,9 @@ describe('image files', () => {
   });
 
   test('anything else is refused with a clear message', async () => {
-    expect(() => decodeImage(new TextEncoder().encode('hello'), 'notes.jpg')).toThrow(/notes\.jpg is not a JPEG or PNG image/);
+    expect(() => decodeImage(new TextEncoder().encode('hello'), 'notes.jpg')).toThrow(
+      /notes\.jpg is not a JPEG or PNG image/,
+    );
     const truncated = (await fs.readFile(photo('sherlock_golden_retriever.jpg'))).subarray(0, 2000);
     expect(() => decodeImage(truncated, 'cut.jpg')).toThrow(/cut\.jpg: the JPEG cannot be decoded/);
     await expect(readImage('/nonexistent/x.png')).rejects.toThrow(/cannot be read \(ENOENT\)/);

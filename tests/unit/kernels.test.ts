@@ -2,7 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { normalizeHeatmapInPlace } from '../../src/explain/heatmap.js';
 import { toInputTensor, toRgbTensor } from '../../src/explain/input.js';
-import { gradCamPlusPlusWeights, layerCamMap, relu6Backward, sampleFrame, topOneHot } from '../../src/explain/kernels/index.js';
+import {
+  gradCamPlusPlusWeights,
+  layerCamMap,
+  relu6Backward,
+  sampleFrame,
+  topOneHot,
+} from '../../src/explain/kernels/index.js';
 import { normalizeMap } from '../../src/explain/methods.js';
 import { cropRegion, inputSampling, preprocess } from '../../src/explain/preprocess.js';
 import { argMax, softmax, topIndices } from '../../src/explain/scores.js';
@@ -22,7 +28,10 @@ beforeAll(async () => {
   sherlock = await readImage(photo('sherlock_golden_retriever.jpg'));
   // A picture smaller than the input, so that the resize enlarges (samples clamp at the crop's edges).
   const image = tf.tensor3d(new Uint8Array(sherlock.data), [sherlock.height, sherlock.width, 4], 'int32');
-  const resized = tf.cast(tf.image.resizeNearestNeighbor(tf.slice(image, [100, 200, 0], [300, 300, 4]), [150, 170]), 'int32');
+  const resized = tf.cast(
+    tf.image.resizeNearestNeighbor(tf.slice(image, [100, 200, 0], [300, 300, 4]), [150, 170]),
+    'int32',
+  );
   small = { width: 170, height: 150, data: new Uint8Array(await resized.data()) };
   tf.dispose([image, resized]);
 });
@@ -31,16 +40,24 @@ async function oldInput(image: RgbaImage, crop: 'center' | 'full'): Promise<Floa
   const region = cropRegion(image.width, image.height, [224, 224], crop);
   const rgb = await toRgbTensor(image, region);
   const x = preprocess(rgb, [224, 224], [-1, 1]);
-  const data = await x.data() as Float32Array;
+  const data = (await x.data()) as Float32Array;
   tf.dispose([rgb, x]);
   return data;
 }
 
 describe.each<NodeBackend>(['cpu', 'wasm'])('on %s', (backend) => {
-  beforeAll(async () => { await useNodeBackend(backend); });
+  beforeAll(async () => {
+    await useNodeBackend(backend);
+  });
 
-  test.each([['sherlock', 'center'], ['sherlock', 'full'], ['small', 'center'], ['small', 'full']] as const)(
-    'the frame → input kernel gives what crop, resizeBilinear and scaling gave (%s, %s)', async (which, crop) => {
+  test.each([
+    ['sherlock', 'center'],
+    ['sherlock', 'full'],
+    ['small', 'center'],
+    ['small', 'full'],
+  ] as const)(
+    'the frame → input kernel gives what crop, resizeBilinear and scaling gave (%s, %s)',
+    async (which, crop) => {
       const image = which === 'sherlock' ? sherlock : small;
       const expected = await oldInput(image, crop);
       const region = cropRegion(image.width, image.height, [224, 224], crop);
@@ -50,18 +67,30 @@ describe.each<NodeBackend>(['cpu', 'wasm'])('on %s', (backend) => {
       expect(tf.memory().numTensors, 'only the input is left').toBe(before + 1);
       const rgba = tf.tensor3d(new Uint8Array(image.data), [image.height, image.width, 4], 'int32');
       const rgb = tf.slice(rgba, [0, 0, 0], [image.height, image.width, 3]);
-      const words = tf.tensor2d(new Int32Array(image.data.buffer, image.data.byteOffset, image.width * image.height), [image.height, image.width], 'int32');
+      const words = tf.tensor2d(
+        new Int32Array(image.data.buffer, image.data.byteOffset, image.width * image.height),
+        [image.height, image.width],
+        'int32',
+      );
       const sampling = inputSampling(region, [224, 224], [-1, 1]);
-      const outputs = [fromPixels, sampleFrame(rgba, sampling), sampleFrame(rgb, sampling), sampleFrame(words, sampling, true)];
+      const outputs = [
+        fromPixels,
+        sampleFrame(rgba, sampling),
+        sampleFrame(rgb, sampling),
+        sampleFrame(words, sampling, true),
+      ];
       for (const x of outputs) {
         expect(x.shape).toEqual([1, 224, 224, 3]);
         // Within 1e-4 (1/80 of a grey level): the old path rounded to float32 after each of its three ops.
-        expect(maxAbsDiff(await x.data() as Float32Array, expected)).toBeLessThan(1e-4);
+        expect(maxAbsDiff((await x.data()) as Float32Array, expected)).toBeLessThan(1e-4);
       }
       // A real picture, scaled to [-1, 1]: the comparison above is not between two blank inputs.
-      expect(expected.reduce((a, b) => Math.max(a, b)) - expected.reduce((a, b) => Math.min(a, b))).toBeGreaterThan(1.2);
+      expect(expected.reduce((a, b) => Math.max(a, b)) - expected.reduce((a, b) => Math.min(a, b))).toBeGreaterThan(
+        1.2,
+      );
       tf.dispose([...outputs, rgba, rgb, words]);
-    });
+    },
+  );
 
   test('the ReLU6 mask passes the gradient exactly where 0 < y < 6', async () => {
     const y = tf.clipByValue(tf.mul(tf.randomNormal([1, 14, 14, 96], 0, 1, 'float32', 7), 4), 0, 6);
@@ -71,7 +100,7 @@ describe.each<NodeBackend>(['cpu', 'wasm'])('on %s', (backend) => {
     const got = relu6Backward(dy, y);
     expect(tf.memory().numTensors).toBe(before + 1);
     // Equal up to the sign of zero (dy · 0 is −0 where dy < 0).
-    expect(maxAbsDiff(await got.data() as Float32Array, await expected.data() as Float32Array)).toBe(0);
+    expect(maxAbsDiff((await got.data()) as Float32Array, (await expected.data()) as Float32Array)).toBe(0);
     // Both bounds are hit: the clip saturates about half of the values.
     const yValues = await y.data();
     expect(yValues.filter((v) => v === 0 || v === 6).length).toBeGreaterThan(1000);
@@ -79,18 +108,20 @@ describe.each<NodeBackend>(['cpu', 'wasm'])('on %s', (backend) => {
     tf.dispose([y, dy, expected, got]);
   });
 
-  test('LayerCAM\'s channel reduction equals sum(relu(g) · A) over channels', async () => {
+  test("LayerCAM's channel reduction equals sum(relu(g) · A) over channels", async () => {
     const a = tf.relu(tf.randomNormal([1, 14, 14, 768], 0, 1, 'float32', 1)) as tf.Tensor4D;
     const g = tf.randomNormal([1, 14, 14, 768], 0, 1e-3, 'float32', 2) as tf.Tensor4D;
     const expected = tf.sum(tf.mul(tf.relu(g), a), [0, 3]);
     const got = layerCamMap(g, a);
     expect(got.shape).toEqual([14, 14]);
-    const scale = Math.max(...await expected.data());
-    expect(maxAbsDiff(await got.data() as Float32Array, await expected.data() as Float32Array) / scale).toBeLessThan(1e-5);
+    const scale = Math.max(...(await expected.data()));
+    expect(
+      maxAbsDiff((await got.data()) as Float32Array, (await expected.data()) as Float32Array) / scale,
+    ).toBeLessThan(1e-5);
     tf.dispose([a, g, expected, got]);
   });
 
-  test('Grad-CAM++\'s weights equal the closed form built from tfjs ops', async () => {
+  test("Grad-CAM++'s weights equal the closed form built from tfjs ops", async () => {
     const a = tf.relu(tf.randomNormal([1, 7, 7, 768], 0, 1, 'float32', 4)) as tf.Tensor4D;
     const g = tf.randomNormal([1, 7, 7, 768], 0, 1e-2, 'float32', 5) as tf.Tensor4D;
     const expected = tf.tidy(() => {
@@ -100,9 +131,11 @@ describe.each<NodeBackend>(['cpu', 'wasm'])('on %s', (backend) => {
     });
     const got = gradCamPlusPlusWeights(g, a);
     expect(got.shape).toEqual([768]);
-    const scale = (await expected.data() as Float32Array).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const scale = ((await expected.data()) as Float32Array).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     expect(scale).toBeGreaterThan(0);
-    expect(maxAbsDiff(await got.data() as Float32Array, await expected.data() as Float32Array) / scale).toBeLessThan(1e-5);
+    expect(
+      maxAbsDiff((await got.data()) as Float32Array, (await expected.data()) as Float32Array) / scale,
+    ).toBeLessThan(1e-5);
     tf.dispose([a, g, expected, got]);
   });
 
@@ -117,20 +150,25 @@ describe.each<NodeBackend>(['cpu', 'wasm'])('on %s', (backend) => {
   });
 });
 
-test('softmax, top-k and the map normalisation on the CPU agree with tf.softmax, tf.topk and the device\'s normalisation', async () => {
+test("softmax, top-k and the map normalisation on the CPU agree with tf.softmax, tf.topk and the device's normalisation", async () => {
   await useNodeBackend('cpu');
   const logits = tf.randomNormal([1, 1000], 0, 4, 'float32', 5) as tf.Tensor2D;
-  const values = await logits.data() as Float32Array;
+  const values = (await logits.data()) as Float32Array;
   const probs = softmax(values);
   const top = tf.topk(tf.softmax(logits), 5);
   expect(topIndices(probs, 5)).toEqual(Array.from(await top.indices.data()));
-  expect(maxAbsDiff(topIndices(probs, 5).map((i) => probs[i]!), Array.from(await top.values.data()))).toBeLessThan(1e-7);
+  expect(
+    maxAbsDiff(
+      topIndices(probs, 5).map((i) => probs[i]!),
+      Array.from(await top.values.data()),
+    ),
+  ).toBeLessThan(1e-7);
   expect(argMax(values)).toBe(topIndices(values, 1)[0]);
   expect(topIndices([1, 5, 5, 2], 3)).toEqual([1, 2, 3]);
 
   const map = tf.randomNormal([14, 14], 0, 1, 'float32', 6) as tf.Tensor2D;
-  const expected = await normalizeMap(map).data() as Float32Array;
-  expect(maxAbsDiff(normalizeHeatmapInPlace(await map.data() as Float32Array), expected)).toBeLessThan(1e-6);
+  const expected = (await normalizeMap(map).data()) as Float32Array;
+  expect(maxAbsDiff(normalizeHeatmapInPlace((await map.data()) as Float32Array), expected)).toBeLessThan(1e-6);
   expect(Array.from(normalizeHeatmapInPlace(new Float32Array([-1, -2, -3])))).toEqual([0, 0, 0]);
   tf.dispose([logits, top.values, top.indices, map]);
 });

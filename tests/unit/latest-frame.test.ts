@@ -20,7 +20,9 @@ describe('LatestFrame', () => {
   it('next() resolves when a frame arrives, at once when one is held', async () => {
     const slot = new LatestFrame<number>(() => undefined);
     let resolved = false;
-    const waiting = slot.next().then(() => { resolved = true; });
+    const waiting = slot.next().then(() => {
+      resolved = true;
+    });
     await Promise.resolve();
     expect(resolved).toBe(false);
     slot.put(1);
@@ -35,7 +37,9 @@ describe('LatestFrame', () => {
     slot.wake();
     await slot.next();
     let resolved = false;
-    void slot.next().then(() => { resolved = true; });
+    void slot.next().then(() => {
+      resolved = true;
+    });
     await new Promise((r) => setTimeout(r, 10));
     expect(resolved).toBe(false);
     slot.wake();

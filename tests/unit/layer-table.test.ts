@@ -14,10 +14,14 @@ beforeAll(async () => {
 
 function network(tail: (x: tfl.SymbolicTensor) => tfl.SymbolicTensor, between?: tfl.layers.Layer): Network {
   const input = tfl.input({ shape: [6, 6, 3] });
-  let features = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'features' }).apply(input) as tfl.SymbolicTensor;
+  let features = tfl.layers
+    .conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', name: 'features' })
+    .apply(input) as tfl.SymbolicTensor;
   if (between) features = between.apply(features) as tfl.SymbolicTensor;
   const pooled = tfl.layers.globalAveragePooling2d({}).apply(features) as tfl.SymbolicTensor;
-  const probs = tfl.layers.dense({ units: 3, activation: 'softmax', name: 'scores' }).apply(pooled) as tfl.SymbolicTensor;
+  const probs = tfl.layers
+    .dense({ units: 3, activation: 'softmax', name: 'scores' })
+    .apply(pooled) as tfl.SymbolicTensor;
   return new Network(tfl.model({ inputs: input, outputs: tail(probs) }));
 }
 

@@ -1,16 +1,27 @@
 import { describe, expect, test } from 'vitest';
-import { boxFromMap, boxUnionMask, centreGaussian, energyInMask, iou, maskShare, pointInBoxes } from '../../src/explain/metrics.js';
+import {
+  boxFromMap,
+  boxUnionMask,
+  centreGaussian,
+  energyInMask,
+  iou,
+  maskShare,
+  pointInBoxes,
+} from '../../src/explain/metrics.js';
 
 describe('localisation metrics', () => {
   test('boxes are inclusive pixel ranges', () => {
-    const mask = boxUnionMask(4, 3, [[1, 0, 2, 1], [2, 1, 3, 2]]);
+    const mask = boxUnionMask(4, 3, [
+      [1, 0, 2, 1],
+      [2, 1, 3, 2],
+    ]);
     expect(Array.from(mask)).toEqual([0, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1]);
     expect(maskShare(mask)).toBeCloseTo(7 / 12);
     expect(pointInBoxes(2.99, 1.5, [[1, 0, 2, 1]])).toBe(true);
     expect(pointInBoxes(3, 1.5, [[1, 0, 2, 1]])).toBe(false);
   });
 
-  test('energy in box is the share of the map\'s mass inside', () => {
+  test("energy in box is the share of the map's mass inside", () => {
     expect(energyInMask(Float32Array.from([1, 3, 0, 0]), Uint8Array.from([0, 1, 1, 0]))).toBeCloseTo(0.75);
     expect(energyInMask(new Float32Array(4), Uint8Array.from([1, 1, 1, 1]))).toBe(0);
   });
@@ -18,7 +29,14 @@ describe('localisation metrics', () => {
   test('the box of a map is that of its largest region above 15% of the maximum', () => {
     const w = 10;
     const map = new Float32Array(w * 6);
-    for (const [x, y] of [[1, 1], [2, 1], [1, 2], [2, 2], [3, 3]]) map[y * w + x] = 0.5; // 5 pixels, 8-connected
+    for (const [x, y] of [
+      [1, 1],
+      [2, 1],
+      [1, 2],
+      [2, 2],
+      [3, 3],
+    ])
+      map[y * w + x] = 0.5; // 5 pixels, 8-connected
     map[5 * w + 9] = 1; // the maximum, alone
     map[0 * w + 8] = 0.1; // under the 15% cut
     expect(boxFromMap(map, w, 6)).toEqual([1, 1, 3, 3]);

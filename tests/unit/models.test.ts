@@ -24,11 +24,22 @@ const fresh = async (name: string) => fs.mkdtemp(path.join(tmp, `${name}-`));
 
 describe('the model registry', () => {
   test('lists MobileNet V1 at four widths, each at its public home, two fetched by default', () => {
-    expect(MODELS.map((m) => m.id)).toEqual(['mobilenet_v1_0.75_224', 'mobilenet_v1_0.25_224', 'mobilenet_v1_0.50_224', 'mobilenet_v1_1.0_224']);
+    expect(MODELS.map((m) => m.id)).toEqual([
+      'mobilenet_v1_0.75_224',
+      'mobilenet_v1_0.25_224',
+      'mobilenet_v1_0.50_224',
+      'mobilenet_v1_1.0_224',
+    ]);
     expect(DEFAULT_MODEL_ID).toBe('mobilenet_v1_0.75_224');
     for (const m of MODELS) {
       expect(m.url).toBe(`https://storage.googleapis.com/tfjs-models/tfjs/${m.id}/model.json`);
-      expect(m).toMatchObject({ inputSize: [224, 224], inputRange: [-1, 1], logitLayer: 'conv_preds', softmaxLayer: 'act_softmax', viewLayer: 'conv_pw_11_relu' });
+      expect(m).toMatchObject({
+        inputSize: [224, 224],
+        inputRange: [-1, 1],
+        logitLayer: 'conv_preds',
+        softmaxLayer: 'act_softmax',
+        viewLayer: 'conv_pw_11_relu',
+      });
       for (const hash of Object.values(m.sha256)) expect(hash).toMatch(/^[0-9a-f]{64}$/);
     }
     expect(MODELS.filter((m) => m.fetch === 'default').map((m) => m.id)).toEqual([DEFAULT_MODEL_ID, FAST_MODEL_ID]);
@@ -36,7 +47,9 @@ describe('the model registry', () => {
 
   test.each([DEFAULT_MODEL_ID, FAST_MODEL_ID])('its checksums for %s are those of the real files', async (id) => {
     const entry = findModel(id)!;
-    const manifest = JSON.parse(await fs.readFile(path.join(SHARED_MODELS, id, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[] }[] };
+    const manifest = JSON.parse(await fs.readFile(path.join(SHARED_MODELS, id, 'model.json'), 'utf8')) as {
+      weightsManifest: { paths: string[] }[];
+    };
     const shards = manifest.weightsManifest.flatMap((g) => g.paths);
     expect(shards).toHaveLength(55);
     const listed = Object.keys(entry.sha256);
@@ -62,7 +75,13 @@ describe('npm run models', () => {
   test('downloads over http from a mirror server with the same layout', async () => {
     const server = http.createServer((req, res) => {
       const file = path.join(SHARED_MODELS, decodeURIComponent(new URL(req.url!, 'http://x').pathname));
-      fs.readFile(file).then((data) => res.end(data), () => { res.statusCode = 404; res.end(); });
+      fs.readFile(file).then(
+        (data) => res.end(data),
+        () => {
+          res.statusCode = 404;
+          res.end();
+        },
+      );
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
@@ -81,7 +100,10 @@ describe('npm run models', () => {
     const shard = path.join(mirror, FAST_MODEL_ID, 'group3-shard1of1');
     await fs.truncate(shard, 100);
     const dir = await fresh('target');
-    await expect(installModel(fast, { dir, mirror })).rejects.toMatchObject({ code: 'model-corrupt', message: expect.stringMatching(/group3-shard1of1 holds 100 bytes; model\.json declares 288/) });
+    await expect(installModel(fast, { dir, mirror })).rejects.toMatchObject({
+      code: 'model-corrupt',
+      message: expect.stringMatching(/group3-shard1of1 holds 100 bytes; model\.json declares 288/),
+    });
     expect(await fs.readdir(dir)).toEqual([]);
   });
 
@@ -94,7 +116,10 @@ describe('npm run models', () => {
     await fs.writeFile(shard, bytes);
     expect(await checkInstalled(fast, dir)).toMatch(/group5-shard1of1 fails its checksum/);
     await expect(loadExplainerFromDisk(FAST_MODEL_ID, dir)).rejects.toMatchObject({
-      code: 'model-corrupt', message: expect.stringMatching(/group5-shard1of1 fails its checksum[\s\S]*npm run models -- --model mobilenet_v1_0\.25_224/),
+      code: 'model-corrupt',
+      message: expect.stringMatching(
+        /group5-shard1of1 fails its checksum[\s\S]*npm run models -- --model mobilenet_v1_0\.25_224/,
+      ),
     });
     expect(await installModel(fast, { dir, mirror: SHARED_MODELS })).toBe('copied'); // repaired
   });
@@ -103,8 +128,14 @@ describe('npm run models', () => {
     const dir = await fresh('missing');
     await installModel(fast, { dir, mirror: SHARED_MODELS });
     await fs.rm(path.join(dir, FAST_MODEL_ID, 'group55-shard1of1'));
-    await expect(loadExplainerFromDisk(FAST_MODEL_ID, dir)).rejects.toMatchObject({ code: 'model-missing', message: expect.stringMatching(/group55-shard1of1 is missing[\s\S]*npm run models/) });
-    await expect(loadExplainerFromDisk(DEFAULT_MODEL_ID, dir)).rejects.toMatchObject({ code: 'model-missing', message: expect.stringMatching(/model\.json is missing: the model has not been downloaded[\s\S]*npm run models/) });
+    await expect(loadExplainerFromDisk(FAST_MODEL_ID, dir)).rejects.toMatchObject({
+      code: 'model-missing',
+      message: expect.stringMatching(/group55-shard1of1 is missing[\s\S]*npm run models/),
+    });
+    await expect(loadExplainerFromDisk(DEFAULT_MODEL_ID, dir)).rejects.toMatchObject({
+      code: 'model-missing',
+      message: expect.stringMatching(/model\.json is missing: the model has not been downloaded[\s\S]*npm run models/),
+    });
   });
 
   test('without a network, the install step succeeds and says how to get the models', async () => {
@@ -116,7 +147,9 @@ describe('npm run models', () => {
     const env = { WHYCAM_MODELS_DIR: dir, WHYCAM_MODEL_MIRROR: `http://127.0.0.1:${port}` };
     const postinstall = await whycam(['models', '--postinstall'], env);
     expect(postinstall.code).toBe(0);
-    expect(postinstall.stderr).toMatch(/mobilenet_v1_0\.75_224 was not installed: Cannot download http:\/\/127\.0\.0\.1:\d+\/mobilenet_v1_0\.75_224\/model\.json \(ECONNREFUSED\)/);
+    expect(postinstall.stderr).toMatch(
+      /mobilenet_v1_0\.75_224 was not installed: Cannot download http:\/\/127\.0\.0\.1:\d+\/mobilenet_v1_0\.75_224\/model\.json \(ECONNREFUSED\)/,
+    );
     expect(postinstall.stderr).toContain('npm run models -- --from DIR');
     const manual = await whycam(['models'], env);
     expect(manual.code).toBe(1);

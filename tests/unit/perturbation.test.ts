@@ -26,7 +26,11 @@ describe('LIME building blocks', () => {
     }
     const fit = weightedRidge(x, y, w, 1e-9);
     expect(fit.intercept).toBeCloseTo(0.5, 6);
-    expect(Array.from(fit.coefficients)).toEqual([expect.closeTo(0.3, 6), expect.closeTo(-0.2, 6), expect.closeTo(0.1, 6)]);
+    expect(Array.from(fit.coefficients)).toEqual([
+      expect.closeTo(0.3, 6),
+      expect.closeTo(-0.2, 6),
+      expect.closeTo(0.1, 6),
+    ]);
     // A penalty shrinks the coefficients towards zero.
     expect(Math.abs(weightedRidge(x, y, w, 100).coefficients[0]!)).toBeLessThan(0.2);
   });
@@ -43,7 +47,9 @@ describe('LIME building blocks', () => {
     expect(count).toBeGreaterThanOrEqual(6);
     for (let id = 0; id < count; id++) {
       const sides = new Set<boolean>();
-      segments.forEach((s, p) => { if (s === id) sides.add(p % 60 < 37); });
+      segments.forEach((s, p) => {
+        if (s === id) sides.add(p % 60 < 37);
+      });
       expect(sides.size).toBe(1);
     }
   });
@@ -69,7 +75,10 @@ describe('occlusion and LIME on MobileNet V1 0.75', () => {
     const numBefore = tf.memory().numTensors;
     const progress: [number, number][] = [];
     occlusion = await explainByPerturbation(explainer, image, {
-      method: 'occlusion', crop: 'full', occlusion: { maskSize: 56, stride: 56 }, onProgress: (d, t) => progress.push([d, t]),
+      method: 'occlusion',
+      crop: 'full',
+      occlusion: { maskSize: 56, stride: 56 },
+      onProgress: (d, t) => progress.push([d, t]),
     });
     expect(occlusion.target.label).toBe('golden retriever');
     expect(occlusion.heatmap).toMatchObject({ width: 4, height: 4 });
@@ -87,7 +96,9 @@ describe('occlusion and LIME on MobileNet V1 0.75', () => {
 
   test('LIME on a 4×4 grid agrees with occlusion on the same cells', async () => {
     const lime = await explainByPerturbation(explainer, image, {
-      method: 'lime', crop: 'full', lime: { segmentation: 'grid', numFeatures: 16, numSamples: 160 },
+      method: 'lime',
+      crop: 'full',
+      lime: { segmentation: 'grid', numFeatures: 16, numSamples: 160 },
     });
     const details = lime.details as { coefficients: Float64Array; features: number; numSamples: number };
     expect(details.features).toBe(16);
@@ -100,8 +111,11 @@ describe('occlusion and LIME on MobileNet V1 0.75', () => {
   test('cancelling stops between batches with an AbortError', async () => {
     const controller = new AbortController();
     const run = explainByPerturbation(explainer, image, {
-      method: 'lime', crop: 'full', lime: { segmentation: 'grid', numSamples: 64, batchSize: 8 },
-      signal: controller.signal, onProgress: () => controller.abort(),
+      method: 'lime',
+      crop: 'full',
+      lime: { segmentation: 'grid', numSamples: 64, batchSize: 8 },
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
     });
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
   });

@@ -4,7 +4,8 @@ import { heatmapPeak, HeatmapSmoother, thresholdHeatmap, upsampleHeatmap } from 
 import { overlayHeatmap } from '../../src/explain/overlay.js';
 
 const grid = (width: number, height: number, values: number[]) => ({ width, height, data: Float32Array.from(values) });
-const rgb = (name: keyof typeof COLORMAP_TABLES, i: number) => Array.from(COLORMAP_TABLES[name].slice(i * 3, i * 3 + 3));
+const rgb = (name: keyof typeof COLORMAP_TABLES, i: number) =>
+  Array.from(COLORMAP_TABLES[name].slice(i * 3, i * 3 + 3));
 
 describe('upsampling on pixel centres', () => {
   test('a 2-cell ramp over 4 pixels samples at the centres, with no shift', () => {
@@ -26,14 +27,23 @@ describe('upsampling on pixel centres', () => {
 
   test('only the explained region gets values', () => {
     const up = upsampleHeatmap(grid(1, 1, [1]), { x: 2, y: 1, width: 3, height: 2 }, 6, 4);
-    const inside = (i: number) => { const x = i % 6; const y = Math.floor(i / 6); return x >= 2 && x < 5 && y >= 1 && y < 3; };
+    const inside = (i: number) => {
+      const x = i % 6;
+      const y = Math.floor(i / 6);
+      return x >= 2 && x < 5 && y >= 1 && y < 3;
+    };
     expect(Array.from(up)).toEqual(Array.from(up, (_, i) => (inside(i) ? 1 : 0)));
   });
 });
 
 describe('threshold and smoothing', () => {
   test('values under the threshold are zeroed, others kept', () => {
-    expect(Array.from(thresholdHeatmap(grid(4, 1, [0.1, 0.2, 0.5, 1]), 0.2).data)).toEqual([0, Float32Array.from([0.2])[0], 0.5, 1]);
+    expect(Array.from(thresholdHeatmap(grid(4, 1, [0.1, 0.2, 0.5, 1]), 0.2).data)).toEqual([
+      0,
+      Float32Array.from([0.2])[0],
+      0.5,
+      1,
+    ]);
   });
 
   test('exponential smoothing mixes in the previous map, and restarts when the grid changes', () => {
@@ -50,7 +60,7 @@ describe('colormaps', () => {
     for (const name of COLORMAPS) expect(COLORMAP_TABLES[name]).toHaveLength(768);
   });
 
-  test('jet is MATLAB\'s jet(256): dark blue, blue, cyan, yellow, red, dark red', () => {
+  test("jet is MATLAB's jet(256): dark blue, blue, cyan, yellow, red, dark red", () => {
     expect(rgb('jet', 0)).toEqual([0, 0, 131]); // 0.5156
     expect(rgb('jet', 31)).toEqual([0, 0, 255]);
     expect(rgb('jet', 95)).toEqual([0, 255, 255]);
@@ -60,7 +70,7 @@ describe('colormaps', () => {
     expect(rgb('jet', 96)).toEqual([4, 255, 251]); // one step on: red starts, blue falls by 1/64
   });
 
-  test('viridis and inferno are matplotlib\'s, gray is linear', () => {
+  test("viridis and inferno are matplotlib's, gray is linear", () => {
     expect(rgb('viridis', 0)).toEqual([0x44, 0x01, 0x54]);
     expect(rgb('viridis', 255)).toEqual([0xfd, 0xe7, 0x25]);
     expect(rgb('inferno', 0)).toEqual([0x00, 0x00, 0x04]);
@@ -75,7 +85,12 @@ describe('colormaps', () => {
 describe('overlay', () => {
   test('blends the coloured map at alpha over the region, dims what was not explained', () => {
     const image = { width: 2, height: 1, data: Uint8ClampedArray.from([100, 100, 100, 255, 100, 100, 100, 255]) };
-    const out = overlayHeatmap(image, grid(1, 1, [1]), { x: 0, y: 0, width: 1, height: 1 }, { alpha: 0.5, colormap: 'gray', dimOutside: 0.5 });
+    const out = overlayHeatmap(
+      image,
+      grid(1, 1, [1]),
+      { x: 0, y: 0, width: 1, height: 1 },
+      { alpha: 0.5, colormap: 'gray', dimOutside: 0.5 },
+    );
     expect(Array.from(out.data)).toEqual([178, 178, 178, 255, 50, 50, 50, 255]);
   });
 });

@@ -30,7 +30,11 @@ describe('cascading randomisation of MobileNet V1 0.75', () => {
 
   test('blocks run from the logits down to the first convolution', () => {
     const blocks = cascadeBlocks(explainer.network);
-    expect(blocks.map((b) => b.name)).toEqual(['logits', ...Array.from({ length: 13 }, (_, i) => `block ${13 - i}`), 'conv1']);
+    expect(blocks.map((b) => b.name)).toEqual([
+      'logits',
+      ...Array.from({ length: 13 }, (_, i) => `block ${13 - i}`),
+      'conv1',
+    ]);
     expect(blocks[1]!.layers).toEqual(['conv_pw_13_bn', 'conv_pw_13', 'conv_dw_13_bn', 'conv_dw_13']);
   });
 
@@ -47,7 +51,9 @@ describe('cascading randomisation of MobileNet V1 0.75', () => {
     const after = await explainer.explain(image, request);
     expect(after.predictions).toEqual(before.predictions);
     expect(Array.from(after.heatmap.data)).toEqual(Array.from(before.heatmap.data));
-    expect(Array.from(explainer.network.model.getLayer('conv_preds').getWeights()[0]!.dataSync().slice(0, 64))).toEqual(Array.from(weightsBefore));
+    expect(Array.from(explainer.network.model.getLayer('conv_preds').getWeights()[0]!.dataSync().slice(0, 64))).toEqual(
+      Array.from(weightsBefore),
+    );
     // Zero blocks: an unchanged copy gives the original map exactly.
     const copy = await randomizedExplainer(explainer, 0);
     const same = await copy.explain(image, request);
@@ -58,10 +64,15 @@ describe('cascading randomisation of MobileNet V1 0.75', () => {
   test('the check reports falling correlations per block, and progress per (block, image)', async () => {
     const numBefore = tf.memory().numTensors;
     const progress: number[] = [];
-    const report = await sanityCheck(explainer, [image], {
-      cam: { method: 'cam' },
-      layercam: { method: 'layercam', layer: 'conv_pw_11_relu' },
-    }, { crop: 'full', depth: 3, onProgress: (d) => progress.push(d) });
+    const report = await sanityCheck(
+      explainer,
+      [image],
+      {
+        cam: { method: 'cam' },
+        layercam: { method: 'layercam', layer: 'conv_pw_11_relu' },
+      },
+      { crop: 'full', depth: 3, onProgress: (d) => progress.push(d) },
+    );
     expect(report.blocks).toEqual(['logits', 'block 13', 'block 12']);
     expect(progress).toEqual([1, 2, 3]);
     // CAM's map is the classifier's weights applied to the features: random logits make it unrelated.

@@ -2,8 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { actionFor, SHORTCUTS } from '../../src/app/shortcuts.js';
 
 /** A key press as the page sees it: `tag` is the element typed into (first on the composed path). */
-function press(key: string, tag = 'BODY', modifiers: { ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean } = {}): KeyboardEvent {
-  return { key, ctrlKey: false, metaKey: false, altKey: false, ...modifiers, composedPath: () => [{ tagName: tag }] } as unknown as KeyboardEvent;
+function press(
+  key: string,
+  tag = 'BODY',
+  modifiers: { ctrlKey?: boolean; metaKey?: boolean; altKey?: boolean } = {},
+): KeyboardEvent {
+  return {
+    key,
+    ctrlKey: false,
+    metaKey: false,
+    altKey: false,
+    ...modifiers,
+    composedPath: () => [{ tagName: tag }],
+  } as unknown as KeyboardEvent;
 }
 
 describe('the shortcut table', () => {
@@ -17,9 +28,30 @@ describe('the shortcut table', () => {
 
   it('maps the keys the README documents', () => {
     const documented: Record<string, string> = {
-      c: 'toggle-cam', m: 'next-method', l: 'next-layer', L: 'previous-layer', r: 'toggle-reduction', u: 'unpin', k: 'next-colormap',
-      '[': 'alpha-down', ']': 'alpha-up', ',': 'threshold-down', '.': 'threshold-up', s: 'next-smoothing', ' ': 'freeze', o: 'open-image',
-      w: 'save', n: 'next-model', x: 'toggle-crop', f: 'mirror', g: 'presentation', h: 'hud', b: 'side-by-side', '?': 'help', Escape: 'close', v: 'use-camera',
+      c: 'toggle-cam',
+      m: 'next-method',
+      l: 'next-layer',
+      L: 'previous-layer',
+      r: 'toggle-reduction',
+      u: 'unpin',
+      k: 'next-colormap',
+      '[': 'alpha-down',
+      ']': 'alpha-up',
+      ',': 'threshold-down',
+      '.': 'threshold-up',
+      s: 'next-smoothing',
+      ' ': 'freeze',
+      o: 'open-image',
+      w: 'save',
+      n: 'next-model',
+      x: 'toggle-crop',
+      f: 'mirror',
+      g: 'presentation',
+      h: 'hud',
+      b: 'side-by-side',
+      '?': 'help',
+      Escape: 'close',
+      v: 'use-camera',
     };
     for (const [key, action] of Object.entries(documented)) expect(actionFor(press(key)), key).toBe(action);
     expect(actionFor(press('z'))).toBeUndefined();

@@ -6,8 +6,16 @@ import { openModel, pickedModelReader } from '../../src/explain/open-model.js';
 import { readImage } from '../../src/node/image-io.js';
 import { registeredArtifacts } from '../../src/node/model-path.js';
 import {
-  type ExplainSettings, type FromWorker, type ModelFailedMessage, PROTOCOL_VERSION, type ReadyMessage, type ResultMessage, type TaughtMessage,
-  type TeachExampleDoneMessage, type TeachProgressMessage, type ToWorker,
+  type ExplainSettings,
+  type FromWorker,
+  type ModelFailedMessage,
+  PROTOCOL_VERSION,
+  type ReadyMessage,
+  type ResultMessage,
+  type TaughtMessage,
+  type TeachExampleDoneMessage,
+  type TeachProgressMessage,
+  type ToWorker,
 } from '../../src/protocol.js';
 import { ExplainService } from '../../workers/explain-service.js';
 import { mirrorExplainer } from '../helpers/engine.js';
@@ -19,7 +27,16 @@ import { boxedPhotos, TAUGHT_CLASSES, trainingPhotos } from '../helpers/teach-ph
 // a partial export refused with the missing file named while the model in use stays.
 
 const TM = path.join(SHARED_MODELS, 'teachable-machine');
-const SETTINGS: ExplainSettings = { method: 'layercam', layer: 'auto', reduction: 'logit', classIndex: null, contrastClass: null, compare: null, crop: 'center', paused: false };
+const SETTINGS: ExplainSettings = {
+  method: 'layercam',
+  layer: 'auto',
+  reduction: 'logit',
+  classIndex: null,
+  contrastClass: null,
+  compare: null,
+  crop: 'center',
+  paused: false,
+};
 const PER_CLASS = 5;
 
 const posted: FromWorker[] = [];
@@ -35,7 +52,14 @@ function of<T extends FromWorker['type']>(type: T): Extract<FromWorker, { type: 
 }
 
 async function until<T>(find: () => T | undefined, timeout = 120_000): Promise<T> {
-  await vi.waitFor(() => expect(find(), JSON.stringify(posted.filter((m) => m.type === 'model-failed' || m.type === 'error'))).toBeDefined(), { timeout, interval: 20 });
+  await vi.waitFor(
+    () =>
+      expect(
+        find(),
+        JSON.stringify(posted.filter((m) => m.type === 'model-failed' || m.type === 'error')),
+      ).toBeDefined(),
+    { timeout, interval: 20 },
+  );
   return find()!;
 }
 
@@ -54,13 +78,29 @@ async function explainPhoto(file: string, imageId: number): Promise<ResultMessag
 }
 
 beforeAll(async () => {
-  service = new ExplainService((m) => { posted.push(m); }, {
-    chooseBackend: async () => ({ name: 'wasm', notes: [] }),
-    restartBackend: async () => ({ name: 'wasm', notes: [] }),
-    fetchExplainer: (id) => mirrorExplainer('wasm', id),
-    openFiles: async (files) => openModel(await pickedModelReader(files), { location: 'the picked files', loadBase: registeredArtifacts(SHARED_MODELS) }),
+  service = new ExplainService(
+    (m) => {
+      posted.push(m);
+    },
+    {
+      chooseBackend: async () => ({ name: 'wasm', notes: [] }),
+      restartBackend: async () => ({ name: 'wasm', notes: [] }),
+      fetchExplainer: (id) => mirrorExplainer('wasm', id),
+      openFiles: async (files) =>
+        openModel(await pickedModelReader(files), {
+          location: 'the picked files',
+          loadBase: registeredArtifacts(SHARED_MODELS),
+        }),
+    },
+  );
+  await send({
+    type: 'init',
+    version: PROTOCOL_VERSION,
+    backend: 'wasm',
+    model: 'mobilenet_v1_0.75_224',
+    modelBaseUrl: '/models',
+    settings: { ...SETTINGS },
   });
-  await send({ type: 'init', version: PROTOCOL_VERSION, backend: 'wasm', model: 'mobilenet_v1_0.75_224', modelBaseUrl: '/models', settings: { ...SETTINGS } });
 }, 120_000);
 
 afterAll(() => service.dispose());
@@ -72,14 +112,16 @@ describe('teaching in the worker', () => {
   beforeAll(async () => {
     const photos = trainingPhotos(SHARED, PER_CLASS);
     let id = 0;
-    const classes = await Promise.all(photos.map(async (list, c) => {
-      const ids: number[] = [];
-      for (const p of list) {
-        ids.push(++id);
-        await send({ type: 'teach-example', exampleId: id, bitmap: await bitmap(p.file) });
-      }
-      return { name: TAUGHT_CLASSES[c]!.name, exampleIds: ids };
-    }));
+    const classes = await Promise.all(
+      photos.map(async (list, c) => {
+        const ids: number[] = [];
+        for (const p of list) {
+          ids.push(++id);
+          await send({ type: 'teach-example', exampleId: id, bitmap: await bitmap(p.file) });
+        }
+        return { name: TAUGHT_CLASSES[c]!.name, exampleIds: ids };
+      }),
+    );
     // One example removed (a thumbnail the user took back) is not taught.
     await send({ type: 'teach-forget', exampleIds: [classes[0]!.exampleIds.pop()!] });
     // tfjs's test-mode kernel check counts the tensors a fused op saves for its gradient as leaked
@@ -101,7 +143,9 @@ describe('teaching in the worker', () => {
   });
 
   test('the taught model reports held-back accuracy and is in use with its own labels', async () => {
-    console.log(`worker taught dog/bird/insect from ${PER_CLASS - 1}/${PER_CLASS}/${PER_CLASS} photos: accuracy ${taught.accuracy}, fit ${taught.trainMs.toFixed(0)} ms, zip ${taught.zip.byteLength} B`);
+    console.log(
+      `worker taught dog/bird/insect from ${PER_CLASS - 1}/${PER_CLASS}/${PER_CLASS} photos: accuracy ${taught.accuracy}, fit ${taught.trainMs.toFixed(0)} ms, zip ${taught.zip.byteLength} B`,
+    );
     expect(taught.labels).toEqual(['dog', 'bird', 'insect']);
     expect(taught.classes.map((c) => c.heldBack)).toEqual([0, 1, 1]);
     expect(taught.accuracy).toBeGreaterThanOrEqual(2 / 3);
@@ -134,8 +178,12 @@ describe('models from files in the worker', () => {
   }, 120_000);
 
   test('a partial export is refused naming the missing file, and the model in use stays', async () => {
-    await send({ type: 'open-model', model: 'stored:partial', files: await tmFiles('day-night', ['model.json', 'metadata.json']) });
-    const failed = await until(() => of('model-failed')[0]) as ModelFailedMessage;
+    await send({
+      type: 'open-model',
+      model: 'stored:partial',
+      files: await tmFiles('day-night', ['model.json', 'metadata.json']),
+    });
+    const failed = (await until(() => of('model-failed')[0])) as ModelFailedMessage;
     expect(failed).toMatchObject({ model: 'stored:partial', during: 'open', code: 'model-missing' });
     expect(failed.message).toMatch(/weights\.bin/);
     expect(of('ready').some((r) => r.model === 'stored:partial')).toBe(false);

@@ -16,18 +16,29 @@ const GREEN = { rows: [4, 6], cols: [4, 7] };
 
 function colourModel(): tfl.LayersModel {
   const input = tfl.input({ shape: [8, 8, 3] });
-  const features = tfl.layers.conv2d({
-    filters: 2, kernelSize: 1, useBias: false, activation: 'relu', name: 'colours',
-    weights: [tf.tensor4d([1, 0, 0, 1, 0, 0], [1, 1, 3, 2])],
-  }).apply(input) as tfl.SymbolicTensor;
+  const features = tfl.layers
+    .conv2d({
+      filters: 2,
+      kernelSize: 1,
+      useBias: false,
+      activation: 'relu',
+      name: 'colours',
+      weights: [tf.tensor4d([1, 0, 0, 1, 0, 0], [1, 1, 3, 2])],
+    })
+    .apply(input) as tfl.SymbolicTensor;
   const pooled = tfl.layers.globalAveragePooling2d({}).apply(features) as tfl.SymbolicTensor;
-  const scores = tfl.layers.dense({ units: 2, useBias: false, name: 'scores', weights: [tf.tensor2d([1, 0, 0, 1], [2, 2])] }).apply(pooled) as tfl.SymbolicTensor;
+  const scores = tfl.layers
+    .dense({ units: 2, useBias: false, name: 'scores', weights: [tf.tensor2d([1, 0, 0, 1], [2, 2])] })
+    .apply(pooled) as tfl.SymbolicTensor;
   const probs = tfl.layers.activation({ activation: 'softmax' }).apply(scores) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: probs });
 }
 
 /** An 8-row × `width`-column picture, the squares drawn `offset` columns in. */
-function picture(width: number, offset: number): { image: tf.Tensor3D; red: (x: number, y: number) => boolean; green: (x: number, y: number) => boolean } {
+function picture(
+  width: number,
+  offset: number,
+): { image: tf.Tensor3D; red: (x: number, y: number) => boolean; green: (x: number, y: number) => boolean } {
   const inside = (s: typeof RED) => (x: number, y: number) =>
     y >= s.rows[0]! && y <= s.rows[1]! && x - offset >= s.cols[0]! && x - offset <= s.cols[1]!;
   const red = inside(RED);
@@ -46,7 +57,11 @@ let explainer: Explainer;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  explainer = new Explainer(colourModel(), { labels: new LabelSet(['red', 'green']), inputSize: [8, 8], inputRange: [0, 1] });
+  explainer = new Explainer(colourModel(), {
+    labels: new LabelSet(['red', 'green']),
+    inputSize: [8, 8],
+    inputRange: [0, 1],
+  });
 });
 
 describe('a network whose maps are known', () => {
@@ -55,9 +70,20 @@ describe('a network whose maps are known', () => {
     expect(explainer.camLayer).toBe('colours');
   });
 
-  test.each(METHODS.flatMap((m) => [[m, 'logit'], [m, 'softmax']] as const))('%s (%s) marks exactly the pixels of the explained class', async (method, reduction) => {
+  test.each(
+    METHODS.flatMap(
+      (m) =>
+        [
+          [m, 'logit'],
+          [m, 'softmax'],
+        ] as const,
+    ),
+  )('%s (%s) marks exactly the pixels of the explained class', async (method, reduction) => {
     const { image, red, green } = picture(8, 0);
-    for (const [classIndex, truth] of [[0, red], [1, green]] as const) {
+    for (const [classIndex, truth] of [
+      [0, red],
+      [1, green],
+    ] as const) {
       const r = await explainer.explain(image, { method, reduction, classIndex, crop: 'full' });
       expect(r.target.label).toBe(classIndex === 0 ? 'red' : 'green');
       const expected = Array.from({ length: 64 }, (_, i) => (truth(i % 8, Math.floor(i / 8)) ? 1 : 0));

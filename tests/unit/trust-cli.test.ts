@@ -8,12 +8,19 @@ import { SHARED_MODELS, VAL_BBOX } from '../helpers/shared.js';
 // `whycam eval` with deletion/insertion and the perturbation methods, and `whycam sanity`, in-process
 // on a few of the 15 ImageNet validation photos.
 
-async function run(command: (args: string[]) => Promise<number>, args: string[]): Promise<{ code: number; out: string; err: string }> {
+async function run(
+  command: (args: string[]) => Promise<number>,
+  args: string[],
+): Promise<{ code: number; out: string; err: string }> {
   const log = vi.spyOn(console, 'log').mockImplementation(() => {});
   const error = vi.spyOn(console, 'error').mockImplementation(() => {});
   try {
     const code = await command(args);
-    return { code, out: log.mock.calls.map((c) => String(c[0])).join('\n'), err: error.mock.calls.map((c) => String(c[0])).join('\n') };
+    return {
+      code,
+      out: log.mock.calls.map((c) => String(c[0])).join('\n'),
+      err: error.mock.calls.map((c) => String(c[0])).join('\n'),
+    };
   } finally {
     log.mockRestore();
     error.mockRestore();
@@ -22,18 +29,38 @@ async function run(command: (args: string[]) => Promise<number>, args: string[])
 
 const BOXES = path.join(VAL_BBOX, 'boxes.json');
 
-beforeAll(() => { process.env['WHYCAM_MODELS_DIR'] = SHARED_MODELS; });
+beforeAll(() => {
+  process.env['WHYCAM_MODELS_DIR'] = SHARED_MODELS;
+});
 afterEach(() => vi.restoreAllMocks());
 
 describe('whycam eval: faithfulness', () => {
   test('with no --method it scores the default view and both baselines, deletion and insertion included', async () => {
-    const { code, out } = await run(evalCommand, ['--images', VAL_BBOX, '--boxes', BOXES, '--limit', '2', '--steps', '4', '--random-seeds', '2', '--json']);
+    const { code, out } = await run(evalCommand, [
+      '--images',
+      VAL_BBOX,
+      '--boxes',
+      BOXES,
+      '--limit',
+      '2',
+      '--steps',
+      '4',
+      '--random-seeds',
+      '2',
+      '--json',
+    ]);
     expect(code).toBe(0);
     const report = JSON.parse(out) as EvalReport;
     expect(report.n).toBe(2);
     expect(report.defaultView).toBe('layercam@conv_pw_11_relu');
     expect(Object.keys(report.methods)).toEqual(['layercam@conv_pw_11_relu']);
-    expect(report.faithfulness).toEqual({ steps: 4, blurSigma: 5, blurKernel: 11, deletionValue: 0, inputSize: [224, 224] });
+    expect(report.faithfulness).toEqual({
+      steps: 4,
+      blurSigma: 5,
+      blurKernel: 11,
+      deletionValue: 0,
+      inputSize: [224, 224],
+    });
     const view = report.methods['layercam@conv_pw_11_relu']!;
     for (const s of [view, report.baseline, report.randomBaseline]) {
       expect(s.deletionAuc).toBeGreaterThanOrEqual(0);
@@ -46,8 +73,24 @@ describe('whycam eval: faithfulness', () => {
 
   test('occlusion is a row with its time per image, and Grad-CAM++ inside the network gets a note', async () => {
     const { code, out } = await run(evalCommand, [
-      '--images', VAL_BBOX, '--boxes', BOXES, '--limit', '1', '--steps', '2', '--random-seeds', '1',
-      '--method', 'occlusion,gradcam++', '--layer', 'conv_pw_11_relu', '--mask-size', '112', '--stride', '112',
+      '--images',
+      VAL_BBOX,
+      '--boxes',
+      BOXES,
+      '--limit',
+      '1',
+      '--steps',
+      '2',
+      '--random-seeds',
+      '1',
+      '--method',
+      'occlusion,gradcam++',
+      '--layer',
+      'conv_pw_11_relu',
+      '--mask-size',
+      '112',
+      '--stride',
+      '112',
     ]);
     expect(code).toBe(0);
     expect(out).toMatch(/\| Occlusion +\| \(input\) /);
@@ -58,7 +101,19 @@ describe('whycam eval: faithfulness', () => {
   });
 
   test('--steps 0 leaves the faithfulness columns empty', async () => {
-    const { out } = await run(evalCommand, ['--images', VAL_BBOX, '--boxes', BOXES, '--limit', '1', '--steps', '0', '--method', 'cam', '--json']);
+    const { out } = await run(evalCommand, [
+      '--images',
+      VAL_BBOX,
+      '--boxes',
+      BOXES,
+      '--limit',
+      '1',
+      '--steps',
+      '0',
+      '--method',
+      'cam',
+      '--json',
+    ]);
     const report = JSON.parse(out) as EvalReport;
     expect(report.faithfulness).toBeNull();
     expect(report.methods['cam']!.deletionAuc).toBeNull();
@@ -67,7 +122,18 @@ describe('whycam eval: faithfulness', () => {
 
 describe('whycam sanity', () => {
   test('JSON: per method, the blocks re-initialised and the mean Spearman ρ after each', async () => {
-    const { code, out } = await run(main, ['sanity', '--images', VAL_BBOX, '--limit', '2', '--depth', '2', '--method', 'cam,layercam', '--json']);
+    const { code, out } = await run(main, [
+      'sanity',
+      '--images',
+      VAL_BBOX,
+      '--limit',
+      '2',
+      '--depth',
+      '2',
+      '--method',
+      'cam,layercam',
+      '--json',
+    ]);
     expect(code).toBe(0);
     const report = JSON.parse(out) as SanityCommandReport;
     expect(report.n).toBe(2);

@@ -25,7 +25,12 @@ class FakeWorker {
   /** An uncaught error inside the worker; returns whether the page stopped it reaching the console. */
   crash(text: string): boolean {
     let prevented = false;
-    this.onerror!({ message: text, preventDefault: () => { prevented = true; } } as unknown as ErrorEvent);
+    this.onerror!({
+      message: text,
+      preventDefault: () => {
+        prevented = true;
+      },
+    } as unknown as ErrorEvent);
     return prevented;
   }
 }
@@ -49,7 +54,10 @@ describe('WorkerClient', () => {
     const buffer = new ArrayBuffer(8);
     client.send(settings, [buffer]);
     client.send({ type: 'camera' });
-    expect(workers[0]!.sent).toEqual([{ message: settings, transfer: [buffer] }, { message: { type: 'camera' }, transfer: [] }]);
+    expect(workers[0]!.sent).toEqual([
+      { message: settings, transfer: [buffer] },
+      { message: { type: 'camera' }, transfer: [] },
+    ]);
     workers[0]!.reply({ type: 'alive' });
     workers[0]!.reply({ type: 'frame-ack', frameId: 4, streamId: 1, outcome: 'dropped', reason: 'paused' });
     expect(events.message.mock.calls.map(([m]) => m.type)).toEqual(['alive', 'frame-ack']);

@@ -45,7 +45,10 @@ export class CameraController implements ReactiveController {
   private retryTimer = 0;
   private waitForVideo = 0;
 
-  constructor(private readonly host: ReactiveControllerHost, private readonly page: CameraHost) {
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly page: CameraHost,
+  ) {
     host.addController(this);
   }
 
@@ -71,7 +74,9 @@ export class CameraController implements ReactiveController {
     try {
       const device = choice.startsWith('facing:')
         ? { facingMode: choice.slice(7) as 'user' | 'environment' }
-        : choice ? { deviceId: choice } : null;
+        : choice
+          ? { deviceId: choice }
+          : null;
       const stream = await openCamera({ device, resolution: this.page.resolution() });
       this.firstStarted ??= performance.now();
       stopCamera(this.stream);
@@ -127,7 +132,8 @@ export class CameraController implements ReactiveController {
     }
     this.pump = new FramePump(video, {
       grab: () => createImageBitmap(video),
-      send: ({ bitmap, captureTime, frameId }) => this.page.send({ type: 'frame', bitmap, captureTime, streamId, frameId }, [bitmap]),
+      send: ({ bitmap, captureTime, frameId }) =>
+        this.page.send({ type: 'frame', bitmap, captureTime, streamId, frameId }, [bitmap]),
       paused: () => this.page.frozen(),
     });
   }

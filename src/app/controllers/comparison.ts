@@ -80,8 +80,12 @@ export class ComparisonController implements ReactiveController {
     const c = r?.compared;
     if (!r || !c) return null;
     return [r, c].map((v) => ({
-      method: v.method, layer: v.layer, classIndex: v.target.classIndex, contrastClass: v.contrast?.classIndex ?? null,
-      label: viewLabel(v, true), heatmap: { width: v.heatmap.width, height: v.heatmap.height, data: Array.from(v.heatmap.data) },
+      method: v.method,
+      layer: v.layer,
+      classIndex: v.target.classIndex,
+      contrastClass: v.contrast?.classIndex ?? null,
+      label: viewLabel(v, true),
+      heatmap: { width: v.heatmap.width, height: v.heatmap.height, data: Array.from(v.heatmap.data) },
     }));
   }
 }
@@ -97,11 +101,18 @@ function viewLabel(v: ShownView, named: boolean): string {
  * The second view's settings for a pairing: CAM against the view (or the default view against CAM),
  * the other of the 7×7 and 14×14 layers, or the runner-up class against the explained one.
  */
-export function pairing(kind: Pairing, s: AppSettings, ready: ReadyMessage | null, predictions: readonly Prediction[]): CompareSettings | null {
+export function pairing(
+  kind: Pairing,
+  s: AppSettings,
+  ready: ReadyMessage | null,
+  predictions: readonly Prediction[],
+): CompareSettings | null {
   const viewLayer = findModel(s.model)?.viewLayer ?? 'auto';
   switch (kind) {
-    case 'off': return null;
-    case 'method': return s.method === 'cam' ? { method: 'layercam', layer: viewLayer } : { method: 'cam' };
+    case 'off':
+      return null;
+    case 'method':
+      return s.method === 'cam' ? { method: 'layercam', layer: viewLayer } : { method: 'cam' };
     case 'layer': {
       const camLayer = ready?.camLayer ?? ready?.defaultLayer ?? 'auto';
       const current = s.method === 'cam' || s.layer === 'auto' ? camLayer : s.layer;
@@ -123,15 +134,24 @@ export function pairingOf(compare: CompareSettings | null, s: AppSettings): Pair
 }
 
 /** Checks `set({ compare, contrastClass })` before applying it. */
-export function checkClassroomSet(p: { compare?: CompareSettings | null; contrastClass?: number | null }, classes: number): void {
+export function checkClassroomSet(
+  p: { compare?: CompareSettings | null; contrastClass?: number | null },
+  classes: number,
+): void {
   const c = p.compare;
   if (c !== undefined && c !== null) {
     if (typeof c !== 'object') throw new Error('compare must be null or { method?, layer?, classIndex? }');
-    if (c.method !== undefined && !METHODS.includes(c.method)) throw new Error(`Unknown compare.method ${c.method}; valid: ${METHODS.join(', ')}`);
-    if (c.classIndex !== undefined && c.classIndex !== null && !(Number.isInteger(c.classIndex) && c.classIndex >= 0 && c.classIndex < classes)) {
+    if (c.method !== undefined && !METHODS.includes(c.method))
+      throw new Error(`Unknown compare.method ${c.method}; valid: ${METHODS.join(', ')}`);
+    if (
+      c.classIndex !== undefined &&
+      c.classIndex !== null &&
+      !(Number.isInteger(c.classIndex) && c.classIndex >= 0 && c.classIndex < classes)
+    ) {
       throw new Error(`compare.classIndex must be 0-${classes - 1} or null`);
     }
   }
   const b = p.contrastClass;
-  if (b !== undefined && b !== null && !(Number.isInteger(b) && b >= 0 && b < classes)) throw new Error(`contrastClass must be 0-${classes - 1} or null`);
+  if (b !== undefined && b !== null && !(Number.isInteger(b) && b >= 0 && b < classes))
+    throw new Error(`contrastClass must be 0-${classes - 1} or null`);
 }

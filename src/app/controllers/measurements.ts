@@ -33,7 +33,10 @@ export class MeasurementsController implements ReactiveController {
    * `slow` hears the rate once a few seconds of live heatmaps have come slower than a camera needs
    * (under 8 per second); it answers whether it acted on it, and is not asked again once it did.
    */
-  constructor(private readonly host: ReactiveControllerHost, private readonly slow: (rate: number) => boolean) {
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly slow: (rate: number) => boolean,
+  ) {
     host.addController(this);
   }
 
@@ -76,7 +79,13 @@ export class MeasurementsController implements ReactiveController {
     const r = this.awaitingPaint.get(e.detail.frame);
     this.awaitingPaint.clear();
     if (r) {
-      this.recentPaints.push({ frame: this.painted, method: r.method, layer: r.layer, classIndex: r.target.classIndex, width: r.heatmap.width });
+      this.recentPaints.push({
+        frame: this.painted,
+        method: r.method,
+        layer: r.layer,
+        classIndex: r.target.classIndex,
+        width: r.heatmap.width,
+      });
       if (this.recentPaints.length > 30) this.recentPaints.shift();
     }
     this.rate.tick(performance.now());
@@ -107,6 +116,12 @@ export class MeasurementsController implements ReactiveController {
     const n = this.stageSamples.length;
     if (n === 0) return null;
     const mean = (k: keyof ResultMessage['timings']): number => this.stageSamples.reduce((a, t) => a + t[k], 0) / n;
-    return { waitMs: mean('waitMs'), preprocessMs: mean('preprocessMs'), forwardMs: mean('forwardMs'), heatmapMs: mean('heatmapMs'), readbackMs: mean('readbackMs') };
+    return {
+      waitMs: mean('waitMs'),
+      preprocessMs: mean('preprocessMs'),
+      forwardMs: mean('forwardMs'),
+      heatmapMs: mean('heatmapMs'),
+      readbackMs: mean('readbackMs'),
+    };
   }
 }

@@ -48,10 +48,13 @@ export class NoticesController implements ReactiveController {
   /** Removes a notice after a while, so that it can be read first. */
   dropLater(topic: string, ms: number): void {
     if (!this.has(topic) || this.timers.has(topic)) return;
-    this.timers.set(topic, window.setTimeout(() => {
-      this.timers.delete(topic);
-      this.drop(topic);
-    }, ms));
+    this.timers.set(
+      topic,
+      window.setTimeout(() => {
+        this.timers.delete(topic);
+        this.drop(topic);
+      }, ms),
+    );
   }
 
   hostDisconnected(): void {

@@ -15,7 +15,10 @@ export interface PageInputEvents {
 
 /** The page-wide input: keyboard shortcuts, paste, drag and drop, visibility; added on connect, removed on disconnect. */
 export class PageInputController implements ReactiveController {
-  constructor(host: ReactiveControllerHost, private readonly events: PageInputEvents) {
+  constructor(
+    host: ReactiveControllerHost,
+    private readonly events: PageInputEvents,
+  ) {
     host.addController(this);
   }
 

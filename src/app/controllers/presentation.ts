@@ -16,17 +16,22 @@ export class PresentationController implements ReactiveController {
   fullscreen = false;
   private idleTimer = 0;
 
-  constructor(private readonly host: ReactiveControllerHost & HTMLElement, private readonly left: () => void) {
+  constructor(
+    private readonly host: ReactiveControllerHost & HTMLElement,
+    private readonly left: () => void,
+  ) {
     host.addController(this);
   }
 
   hostConnected(): void {
-    for (const type of ['pointermove', 'pointerdown', 'keydown']) window.addEventListener(type, this.onActivity, { capture: true });
+    for (const type of ['pointermove', 'pointerdown', 'keydown'])
+      window.addEventListener(type, this.onActivity, { capture: true });
     document.addEventListener('fullscreenchange', this.onFullscreenChange);
   }
 
   hostDisconnected(): void {
-    for (const type of ['pointermove', 'pointerdown', 'keydown']) window.removeEventListener(type, this.onActivity, { capture: true });
+    for (const type of ['pointermove', 'pointerdown', 'keydown'])
+      window.removeEventListener(type, this.onActivity, { capture: true });
     document.removeEventListener('fullscreenchange', this.onFullscreenChange);
     clearTimeout(this.idleTimer);
   }
@@ -65,7 +70,9 @@ export class PresentationController implements ReactiveController {
     if (!this.on) return;
     this.host.removeAttribute('idle');
     clearTimeout(this.idleTimer);
-    this.idleTimer = window.setTimeout(() => { if (this.on) this.host.setAttribute('idle', ''); }, CONTROLS_SHOWN_MS);
+    this.idleTimer = window.setTimeout(() => {
+      if (this.on) this.host.setAttribute('idle', '');
+    }, CONTROLS_SHOWN_MS);
   };
 
   private onFullscreenChange = (): void => {

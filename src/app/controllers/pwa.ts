@@ -9,7 +9,10 @@ export class PwaController implements ReactiveController {
   updateReady = false;
   private readonly pwa: Pwa;
 
-  constructor(private readonly host: ReactiveControllerHost, onUpdateReady: () => void) {
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    onUpdateReady: () => void,
+  ) {
     host.addController(this);
     this.pwa = new Pwa({
       updateReady: () => {

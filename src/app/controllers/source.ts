@@ -23,7 +23,11 @@ export class SourceController {
   readonly camera: CameraController;
   readonly still: StillPictureController;
 
-  constructor(private readonly host: ReactiveControllerHost, private readonly page: SourceHost, private readonly notices: NoticesController) {
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly page: SourceHost,
+    private readonly notices: NoticesController,
+  ) {
     this.still = new StillPictureController(host, (m, transfer) => {
       page.restarted();
       page.send(m, transfer);

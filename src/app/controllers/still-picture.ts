@@ -13,7 +13,10 @@ export class StillPictureController implements ReactiveController {
   frozen = false;
   private imageId = 0;
 
-  constructor(private readonly host: ReactiveControllerHost, private readonly send: (m: ToWorker, transfer?: Transferable[]) => void) {
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly send: (m: ToWorker, transfer?: Transferable[]) => void,
+  ) {
     host.addController(this);
   }
 

@@ -3,7 +3,14 @@ import { unzipSync, zipSync } from 'fflate';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { DEFAULT_MODEL_ID, findModel } from '../../../models/registry.js';
 import type { ClassReport } from '../../explain/teach.js';
-import type { FromWorker, ModelFailedMessage, ReadyMessage, TaughtMessage, TeachProgressMessage, ToWorker } from '../../protocol.js';
+import type {
+  FromWorker,
+  ModelFailedMessage,
+  ReadyMessage,
+  TaughtMessage,
+  TeachProgressMessage,
+  ToWorker,
+} from '../../protocol.js';
 import type { WhyCamTeachResult } from '../automation.js';
 import type { AppSettings } from '../settings.js';
 import type { TeachAction } from '../teach-panel.js';
@@ -63,10 +70,15 @@ export class TeachController implements ReactiveController {
   private recorder = 0;
   private readonly examples = new Map<number, Waiter<void>>();
   /** Opening or teaching a model: settled when the worker is ready with it, or says why it failed. */
-  private pendingModel: { id: string; waiter: Waiter<ReadyMessage>; save: (() => Promise<StoredModel>) | null } | null = null;
+  private pendingModel: { id: string; waiter: Waiter<ReadyMessage>; save: (() => Promise<StoredModel>) | null } | null =
+    null;
   private taught: TaughtMessage | null = null;
 
-  constructor(private readonly host: ReactiveControllerHost, private readonly page: TeachHost, private readonly notices: NoticesController) {
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly page: TeachHost,
+    private readonly notices: NoticesController,
+  ) {
     host.addController(this);
   }
 
@@ -116,7 +128,9 @@ export class TeachController implements ReactiveController {
 
   removeExample(key: number, id: number): void {
     this.forget([id]);
-    this.classes = this.classes.map((c) => (c.key === key ? { ...c, examples: c.examples.filter((e) => e.id !== id) } : c));
+    this.classes = this.classes.map((c) =>
+      c.key === key ? { ...c, examples: c.examples.filter((e) => e.id !== id) } : c,
+    );
     this.changed();
   }
 
@@ -135,14 +149,23 @@ export class TeachController implements ReactiveController {
   /** Starts taking camera frames into the class, a few a second, until `stopRecording`. */
   startRecording(key: number): void {
     if (!this.page.cameraLive()) {
-      this.notices.show({ topic: 'teach', kind: 'info', message: msg('Recording needs the live camera.'), hint: msg('Start the camera, or add photos to the class instead.'), actions: [] });
+      this.notices.show({
+        topic: 'teach',
+        kind: 'info',
+        message: msg('Recording needs the live camera.'),
+        hint: msg('Start the camera, or add photos to the class instead.'),
+        actions: [],
+      });
       return;
     }
     this.stopRecording();
     this.recording = key;
     const take = (): void => {
       const video = this.page.video();
-      if (video && video.readyState >= 2) void createImageBitmap(video).then((b) => this.addBitmap(key, b)).catch(() => undefined);
+      if (video && video.readyState >= 2)
+        void createImageBitmap(video)
+          .then((b) => this.addBitmap(key, b))
+          .catch(() => undefined);
     };
     take();
     this.recorder = window.setInterval(take, 1000 / RECORD_PER_SECOND);
@@ -166,7 +189,13 @@ export class TeachController implements ReactiveController {
       try {
         bitmap = await createImageBitmap(blob);
       } catch {
-        this.notices.show({ topic: 'teach', kind: 'error', message: msg('That file is not a picture this browser can read.'), hint: msg('Use a JPEG, PNG or WebP photo.'), actions: [] });
+        this.notices.show({
+          topic: 'teach',
+          kind: 'error',
+          message: msg('That file is not a picture this browser can read.'),
+          hint: msg('Use a JPEG, PNG or WebP photo.'),
+          actions: [],
+        });
         continue;
       }
       taken.push(this.addBitmap(key, bitmap));
@@ -177,7 +206,10 @@ export class TeachController implements ReactiveController {
   /** Trains on the examples; settles once the live view uses the taught model. */
   async train(name = this.defaultName()): Promise<WhyCamTeachResult> {
     const trimmed = name.trim() || this.defaultName();
-    const classes = this.classes.map((c) => ({ name: c.name.trim(), exampleIds: c.examples.filter((e) => e.state === 'ok').map((e) => e.id) }));
+    const classes = this.classes.map((c) => ({
+      name: c.name.trim(),
+      exampleIds: c.examples.filter((e) => e.state === 'ok').map((e) => e.id),
+    }));
     const id = storedModelId(trimmed);
     this.result = null;
     this.taught = null;
@@ -185,7 +217,13 @@ export class TeachController implements ReactiveController {
     this.changed();
     const ready = this.expectModel(id, async () => {
       const t = this.taught!;
-      return { name: trimmed, origin: 'taught', labels: t.labels, savedAt: Date.now(), zip: new Blob([t.zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }) };
+      return {
+        name: trimmed,
+        origin: 'taught',
+        labels: t.labels,
+        savedAt: Date.now(),
+        zip: new Blob([t.zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }),
+      };
     });
     this.page.send({ type: 'teach-train', model: id, name: trimmed, classes });
     await ready;
@@ -195,7 +233,8 @@ export class TeachController implements ReactiveController {
 
   /** `window.whycam.teach`: the classes and their photos, taught in one go. */
   async teach(spec: { name?: string; classes: { name: string; images: Blob[] }[] }): Promise<WhyCamTeachResult> {
-    if (spec.classes.length < MIN_CLASSES || spec.classes.length > MAX_CLASSES) throw new Error(`teach() needs ${MIN_CLASSES} to ${MAX_CLASSES} classes`);
+    if (spec.classes.length < MIN_CLASSES || spec.classes.length > MAX_CLASSES)
+      throw new Error(`teach() needs ${MIN_CLASSES} to ${MAX_CLASSES} classes`);
     this.reset();
     this.open = true;
     const made = spec.classes.map((c) => this.addClass(c.name)!);
@@ -210,7 +249,13 @@ export class TeachController implements ReactiveController {
       name = await modelNameOf(files);
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
-      this.notices.show({ topic: 'model-files', kind: 'error', message: error.message, hint: THREE_FILES(), actions: [] });
+      this.notices.show({
+        topic: 'model-files',
+        kind: 'error',
+        message: error.message,
+        hint: THREE_FILES(),
+        actions: [],
+      });
       throw error;
     }
     const id = storedModelId(name);
@@ -228,12 +273,22 @@ export class TeachController implements ReactiveController {
     const name = storedModelName(id);
     const model = name === null ? undefined : await modelStore.get(name);
     if (!model) {
-      this.notices.show({ topic: 'model-files', kind: 'error', message: msg(str`No model called "${name ?? id}" is kept on this device.`), hint: '', actions: [] });
+      this.notices.show({
+        topic: 'model-files',
+        kind: 'error',
+        message: msg(str`No model called "${name ?? id}" is kept on this device.`),
+        hint: '',
+        actions: [],
+      });
       this.page.useModel(DEFAULT_MODEL_ID);
       return;
     }
     const ready = this.expectModel(id, null);
-    this.page.send({ type: 'open-model', model: id, files: [new File([model.zip], `${model.name}.zip`, { type: 'application/zip' })] });
+    this.page.send({
+      type: 'open-model',
+      model: id,
+      files: [new File([model.zip], `${model.name}.zip`, { type: 'application/zip' })],
+    });
     await ready.catch(() => undefined);
   }
 
@@ -259,19 +314,35 @@ export class TeachController implements ReactiveController {
   perform(a: TeachAction, modelInUse: string): void {
     const quietly = (p: Promise<unknown>): void => void p.catch(() => undefined); // failures are shown as notices
     switch (a.op) {
-      case 'toggle': return this.toggle();
-      case 'add-class': this.addClass(); return;
-      case 'remove-class': return this.removeClass(a.key);
-      case 'rename': return this.rename(a.key, a.name);
-      case 'record': return a.on ? this.startRecording(a.key) : this.stopRecording();
-      case 'photos': return quietly(this.addPhotos(a.key, a.files));
-      case 'remove-example': return this.removeExample(a.key, a.id);
-      case 'train': return quietly(this.train(a.name));
-      case 'reset': this.reset(); this.toggle(true); return;
-      case 'open-files': return quietly(this.openModel(a.files));
-      case 'use': return this.page.useModel(storedModelId(a.name));
-      case 'export': return quietly(this.exportStored(a.name));
-      case 'delete': return quietly(this.deleteStored(a.name, modelInUse === storedModelId(a.name)));
+      case 'toggle':
+        return this.toggle();
+      case 'add-class':
+        this.addClass();
+        return;
+      case 'remove-class':
+        return this.removeClass(a.key);
+      case 'rename':
+        return this.rename(a.key, a.name);
+      case 'record':
+        return a.on ? this.startRecording(a.key) : this.stopRecording();
+      case 'photos':
+        return quietly(this.addPhotos(a.key, a.files));
+      case 'remove-example':
+        return this.removeExample(a.key, a.id);
+      case 'train':
+        return quietly(this.train(a.name));
+      case 'reset':
+        this.reset();
+        this.toggle(true);
+        return;
+      case 'open-files':
+        return quietly(this.openModel(a.files));
+      case 'use':
+        return this.page.useModel(storedModelId(a.name));
+      case 'export':
+        return quietly(this.exportStored(a.name));
+      case 'delete':
+        return quietly(this.deleteStored(a.name, modelInUse === storedModelId(a.name)));
     }
   }
 
@@ -281,8 +352,18 @@ export class TeachController implements ReactiveController {
       case 'teach-example': {
         const waiter = this.examples.get(m.exampleId);
         this.examples.delete(m.exampleId);
-        this.classes = this.classes.map((c) => ({ ...c, examples: c.examples.map((e) => (e.id === m.exampleId ? { ...e, state: m.ok ? 'ok' : 'failed' } : e)) }));
-        if (!m.ok) this.notices.show({ topic: 'teach', kind: 'error', message: msg(str`An example could not be used: ${m.message ?? ''}`), hint: '', actions: [] });
+        this.classes = this.classes.map((c) => ({
+          ...c,
+          examples: c.examples.map((e) => (e.id === m.exampleId ? { ...e, state: m.ok ? 'ok' : 'failed' } : e)),
+        }));
+        if (!m.ok)
+          this.notices.show({
+            topic: 'teach',
+            kind: 'error',
+            message: msg(str`An example could not be used: ${m.message ?? ''}`),
+            hint: '',
+            actions: [],
+          });
         waiter?.resolve();
         break;
       }
@@ -319,7 +400,13 @@ export class TeachController implements ReactiveController {
       }
       pending.waiter.resolve(m);
     })().catch((e: unknown) => {
-      this.notices.show({ topic: 'model-files', kind: 'error', message: msg('The model works but could not be kept on this device.'), hint: String(e), actions: [] });
+      this.notices.show({
+        topic: 'model-files',
+        kind: 'error',
+        message: msg('The model works but could not be kept on this device.'),
+        hint: String(e),
+        actions: [],
+      });
       pending.waiter.resolve(m);
     });
   }
@@ -362,7 +449,12 @@ export class TeachController implements ReactiveController {
 
   private async refreshStored(): Promise<void> {
     try {
-      this.stored = (await modelStore.list()).map(({ name, origin, labels, savedAt }) => ({ name, origin, labels, savedAt }));
+      this.stored = (await modelStore.list()).map(({ name, origin, labels, savedAt }) => ({
+        name,
+        origin,
+        labels,
+        savedAt,
+      }));
     } catch {
       this.stored = []; // no IndexedDB (private mode in some browsers): models are not kept
     }
@@ -375,14 +467,19 @@ export class TeachController implements ReactiveController {
   }
 }
 
-const THREE_FILES = (): string => msg('A Teachable Machine export is three files: model.json, weights.bin and metadata.json. Pick all three, or the zip they came in.');
+const THREE_FILES = (): string =>
+  msg(
+    'A Teachable Machine export is three files: model.json, weights.bin and metadata.json. Pick all three, or the zip they came in.',
+  );
 
 /** A square thumbnail of the picture's centre, as the model sees it. */
 function thumbnail(bitmap: ImageBitmap): string {
   const canvas = document.createElement('canvas');
   canvas.width = canvas.height = THUMB_SIZE;
   const side = Math.min(bitmap.width, bitmap.height);
-  canvas.getContext('2d')!.drawImage(bitmap, (bitmap.width - side) / 2, (bitmap.height - side) / 2, side, side, 0, 0, THUMB_SIZE, THUMB_SIZE);
+  canvas
+    .getContext('2d')!
+    .drawImage(bitmap, (bitmap.width - side) / 2, (bitmap.height - side) / 2, side, side, 0, 0, THUMB_SIZE, THUMB_SIZE);
   return canvas.toDataURL('image/jpeg', 0.7);
 }
 
@@ -390,7 +487,9 @@ function thumbnail(bitmap: ImageBitmap): string {
 async function modelNameOf(files: readonly File[]): Promise<string> {
   let bytes: Uint8Array | undefined;
   if (files.length === 1 && /\.zip$/i.test(files[0]!.name)) {
-    const entries = unzipSync(new Uint8Array(await files[0]!.arrayBuffer()), { filter: (f) => f.name.split('/').pop() === 'metadata.json' });
+    const entries = unzipSync(new Uint8Array(await files[0]!.arrayBuffer()), {
+      filter: (f) => f.name.split('/').pop() === 'metadata.json',
+    });
     bytes = Object.values(entries)[0];
   } else {
     const file = files.find((f) => f.name.split(/[\\/]/).pop() === 'metadata.json');
@@ -414,7 +513,9 @@ async function zipFiles(files: readonly File[]): Promise<Blob> {
 }
 
 async function isTaughtZip(zip: Blob): Promise<boolean> {
-  const entries = unzipSync(new Uint8Array(await zip.arrayBuffer()), { filter: (f) => f.name.split('/').pop() === 'metadata.json' });
+  const entries = unzipSync(new Uint8Array(await zip.arrayBuffer()), {
+    filter: (f) => f.name.split('/').pop() === 'metadata.json',
+  });
   const bytes = Object.values(entries)[0];
   return !!bytes && 'whycam' in (JSON.parse(new TextDecoder().decode(bytes)) as object);
 }
@@ -422,7 +523,8 @@ async function isTaughtZip(zip: Blob): Promise<boolean> {
 /** Settings that the new model cannot honour (a layer it lacks, CAM without a linear head, a class it lacks), put back to what it can. */
 export function settingsForModel(m: ReadyMessage, s: AppSettings): Partial<AppSettings> {
   const fix: Partial<AppSettings> = {};
-  if (s.layer !== 'auto' && !m.layers.some((l) => l.name === s.layer)) fix.layer = findModel(m.model)?.viewLayer ?? 'auto';
+  if (s.layer !== 'auto' && !m.layers.some((l) => l.name === s.layer))
+    fix.layer = findModel(m.model)?.viewLayer ?? 'auto';
   if (s.method === 'cam' && !m.camLayer) fix.method = 'layercam';
   if (s.classIndex !== null && s.classIndex >= m.labels.length) fix.classIndex = null;
   return fix;

@@ -1,8 +1,15 @@
 import { msg, str } from '@lit/localize';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import {
-  type BackendName, type ErrorMessage, type ExplainSettings, type FrameAckMessage, PROTOCOL_VERSION, type ReadyMessage,
-  type ResultMessage, type ToWorker, type FromWorker,
+  type BackendName,
+  type ErrorMessage,
+  type ExplainSettings,
+  type FrameAckMessage,
+  PROTOCOL_VERSION,
+  type ReadyMessage,
+  type ResultMessage,
+  type ToWorker,
+  type FromWorker,
 } from '../../protocol.js';
 import { WorkerClient } from '../worker-client.js';
 
@@ -54,7 +61,11 @@ export class WorkerConnection implements ReactiveController {
 
   hostConnected(): void {
     this.client = new WorkerClient(
-      () => new Worker(new URL('../../../workers/explain.worker.ts', import.meta.url), { type: 'module', name: 'whycam-explain' }),
+      () =>
+        new Worker(new URL('../../../workers/explain.worker.ts', import.meta.url), {
+          type: 'module',
+          name: 'whycam-explain',
+        }),
       { message: (m) => this.onMessage(m), restarted: (reason) => this.onRestarted(reason) },
     );
     this.start();

@@ -41,7 +41,11 @@ export function startLocalization(): Promise<void> {
   } catch {
     remembered = null;
   }
-  const lang = chooseLang(new URLSearchParams(location.search).get('lang'), remembered, navigator.languages ?? [navigator.language]);
+  const lang = chooseLang(
+    new URLSearchParams(location.search).get('lang'),
+    remembered,
+    navigator.languages ?? [navigator.language],
+  );
   return setLang(lang, false);
 }
 

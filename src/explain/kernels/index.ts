@@ -6,7 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  type FrameSampling, gradCamPlusPlusWeights as gradCamPlusPlusWeightsJs, layerCamReduce, relu6Backward as relu6BackwardJs, sampleFrame as sampleFrameJs, topOneHot as topOneHotJs,
+  type FrameSampling,
+  gradCamPlusPlusWeights as gradCamPlusPlusWeightsJs,
+  layerCamReduce,
+  relu6Backward as relu6BackwardJs,
+  sampleFrame as sampleFrameJs,
+  topOneHot as topOneHotJs,
 } from './reference.js';
 import * as webgl from './webgl.js';
 import * as webgpu from './webgpu.js';
@@ -46,11 +51,23 @@ export function topOneHot(logits: tf.Tensor2D): tf.Tensor2D {
  * [height, width] int32 words holding RGBA bytes (R lowest), i.e. the RGBA buffer as it is.
  */
 export function sampleFrame(image: tf.Tensor, sampling: FrameSampling, packed = false): tf.Tensor4D {
-  const attrs = { region: [...sampling.region], outSize: [...sampling.outSize], scale: sampling.scale, offset: sampling.offset, packed };
+  const attrs = {
+    region: [...sampling.region],
+    outSize: [...sampling.outSize],
+    scale: sampling.scale,
+    offset: sampling.offset,
+    packed,
+  };
   return tf.engine().runKernel(SAMPLE_FRAME, { image }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
-interface SampleAttrs { region: number[]; outSize: number[]; scale: number; offset: number; packed: boolean }
+interface SampleAttrs {
+  region: number[];
+  outSize: number[];
+  scale: number;
+  offset: number;
+  packed: boolean;
+}
 
 /** What the cpu and wasm backends offer for reading and making tensors (structural: no backend import). */
 interface CpuBackendLike {
@@ -60,20 +77,33 @@ interface CpuBackendLike {
   /** wasm only: a view of the tensor in the module's memory, without the copy readSync makes. */
   typedArrayFromHeap?(info: tf.TensorInfo): tf.TypedArray;
   /** (wasm's) a new tensor in the module's memory, holding a copy of `values`. */
-  makeOutput?(shape: number[], dtype: tf.DataType, memoryOffset: undefined, values: tf.backend_util.BackendValues): tf.TensorInfo;
+  makeOutput?(
+    shape: number[],
+    dtype: tf.DataType,
+    memoryOffset: undefined,
+    values: tf.backend_util.BackendValues,
+  ): tf.TensorInfo;
 }
 
 function values(backend: CpuBackendLike, info: tf.TensorInfo): tf.TypedArray {
-  return (backend.typedArrayFromHeap ? backend.typedArrayFromHeap(info) : backend.readSync(info.dataId)) as tf.TypedArray;
+  return (
+    backend.typedArrayFromHeap ? backend.typedArrayFromHeap(info) : backend.readSync(info.dataId)
+  ) as tf.TypedArray;
 }
 
 function output(backend: CpuBackendLike, shape: number[], data: Float32Array): tf.TensorInfo {
   // The cpu backend has a makeOutput too, with other arguments: tell the two apart by the wasm heap.
-  return backend.typedArrayFromHeap ? backend.makeOutput!(shape, 'float32', undefined, data) : backend.makeTensorInfo!(shape, 'float32', data);
+  return backend.typedArrayFromHeap
+    ? backend.makeOutput!(shape, 'float32', undefined, data)
+    : backend.makeTensorInfo!(shape, 'float32', data);
 }
 
 /** The frame's pixels as values per channel: a packed frame's words are its RGBA bytes. */
-function framePixels(backend: CpuBackendLike, image: tf.TensorInfo, packed: boolean): { pixels: ArrayLike<number>; channels: number } {
+function framePixels(
+  backend: CpuBackendLike,
+  image: tf.TensorInfo,
+  packed: boolean,
+): { pixels: ArrayLike<number>; channels: number } {
   const data = values(backend, image);
   if (!packed) return { pixels: data, channels: image.shape[2]! };
   return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.length * 4), channels: 4 };
@@ -111,58 +141,108 @@ for (const backendName of ['cpu', 'wasm']) {
     const a = attrs as unknown as SampleAttrs;
     const b = backend as unknown as CpuBackendLike;
     const { pixels, channels } = framePixels(b, image, a.packed);
-    const sampling: FrameSampling = { region: a.region as [number, number, number, number], outSize: a.outSize as [number, number], scale: a.scale, offset: a.offset };
+    const sampling: FrameSampling = {
+      region: a.region as [number, number, number, number],
+      outSize: a.outSize as [number, number],
+      scale: a.scale,
+      offset: a.offset,
+    };
     return output(b, [1, a.outSize[0]!, a.outSize[1]!, 3], sampleFrameJs(pixels, image.shape[1]!, channels, sampling));
   });
 }
 
 register(RELU6_BACKWARD, 'webgpu', ({ inputs, backend }) => {
   const { dy, y } = inputs as { dy: tf.TensorInfo; y: tf.TensorInfo };
-  return (backend as unknown as webgpu.WebGpuBackendLike).runWebGPUProgram(new webgpu.Relu6BackwardProgram([...dy.shape]), [dy, y], 'float32');
+  return (backend as unknown as webgpu.WebGpuBackendLike).runWebGPUProgram(
+    new webgpu.Relu6BackwardProgram([...dy.shape]),
+    [dy, y],
+    'float32',
+  );
 });
 register(LAYER_CAM, 'webgpu', ({ inputs, backend }) => {
   const { gradients, activations } = inputs as { gradients: tf.TensorInfo; activations: tf.TensorInfo };
   const [, h, w] = gradients.shape as [number, number, number, number];
-  return (backend as unknown as webgpu.WebGpuBackendLike).runWebGPUProgram(new webgpu.LayerCamProgram([h, w]), [gradients, activations], 'float32');
+  return (backend as unknown as webgpu.WebGpuBackendLike).runWebGPUProgram(
+    new webgpu.LayerCamProgram([h, w]),
+    [gradients, activations],
+    'float32',
+  );
 });
 register(GRAD_CAM_PP_WEIGHTS, 'webgpu', ({ inputs, backend }) => {
   const { gradients, activations } = inputs as { gradients: tf.TensorInfo; activations: tf.TensorInfo };
-  return (backend as unknown as webgpu.WebGpuBackendLike).runWebGPUProgram(new webgpu.GradCamPlusPlusWeightsProgram([gradients.shape[3]!]), [gradients, activations], 'float32');
+  return (backend as unknown as webgpu.WebGpuBackendLike).runWebGPUProgram(
+    new webgpu.GradCamPlusPlusWeightsProgram([gradients.shape[3]!]),
+    [gradients, activations],
+    'float32',
+  );
 });
 register(TOP_ONE_HOT, 'webgpu', ({ inputs, backend }) => {
   const { logits } = inputs as { logits: tf.TensorInfo };
-  return (backend as unknown as webgpu.WebGpuBackendLike).runWebGPUProgram(new webgpu.TopOneHotProgram([...logits.shape]), [logits], 'float32');
+  return (backend as unknown as webgpu.WebGpuBackendLike).runWebGPUProgram(
+    new webgpu.TopOneHotProgram([...logits.shape]),
+    [logits],
+    'float32',
+  );
 });
 register(SAMPLE_FRAME, 'webgpu', ({ inputs, backend, attrs }) => {
   const { image } = inputs as { image: tf.TensorInfo };
   const a = attrs as unknown as SampleAttrs;
   const program = new webgpu.SampleFrameProgram([1, a.outSize[0]!, a.outSize[1]!, 3], a.packed);
-  const uniforms = webgpu.sampleFrameUniforms(a.region, a.outSize, a.scale, a.offset, image.shape[1]!, a.packed ? 1 : image.shape[2]!);
+  const uniforms = webgpu.sampleFrameUniforms(
+    a.region,
+    a.outSize,
+    a.scale,
+    a.offset,
+    image.shape[1]!,
+    a.packed ? 1 : image.shape[2]!,
+  );
   return (backend as unknown as webgpu.WebGpuBackendLike).runWebGPUProgram(program, [image], 'float32', uniforms);
 });
 
 register(RELU6_BACKWARD, 'webgl', ({ inputs, backend }) => {
   const { dy, y } = inputs as { dy: tf.TensorInfo; y: tf.TensorInfo };
-  return (backend as unknown as webgl.WebGlBackendLike).runWebGLProgram(webgl.relu6BackwardProgram([...dy.shape]), [dy, y], 'float32');
+  return (backend as unknown as webgl.WebGlBackendLike).runWebGLProgram(
+    webgl.relu6BackwardProgram([...dy.shape]),
+    [dy, y],
+    'float32',
+  );
 });
 register(LAYER_CAM, 'webgl', ({ inputs, backend }) => {
   const { gradients, activations } = inputs as { gradients: tf.TensorInfo; activations: tf.TensorInfo };
   const [, h, w, c] = gradients.shape as [number, number, number, number];
-  return (backend as unknown as webgl.WebGlBackendLike).runWebGLProgram(webgl.layerCamProgram(h, w, c), [gradients, activations], 'float32');
+  return (backend as unknown as webgl.WebGlBackendLike).runWebGLProgram(
+    webgl.layerCamProgram(h, w, c),
+    [gradients, activations],
+    'float32',
+  );
 });
 register(GRAD_CAM_PP_WEIGHTS, 'webgl', ({ inputs, backend }) => {
   const { gradients, activations } = inputs as { gradients: tf.TensorInfo; activations: tf.TensorInfo };
   const [, h, w, c] = gradients.shape as [number, number, number, number];
-  return (backend as unknown as webgl.WebGlBackendLike).runWebGLProgram(webgl.gradCamPlusPlusWeightsProgram(h, w, c), [gradients, activations], 'float32');
+  return (backend as unknown as webgl.WebGlBackendLike).runWebGLProgram(
+    webgl.gradCamPlusPlusWeightsProgram(h, w, c),
+    [gradients, activations],
+    'float32',
+  );
 });
 register(TOP_ONE_HOT, 'webgl', ({ inputs, backend }) => {
   const { logits } = inputs as { logits: tf.TensorInfo };
-  return (backend as unknown as webgl.WebGlBackendLike).runWebGLProgram(webgl.topOneHotProgram(logits.shape[1]!), [logits], 'float32');
+  return (backend as unknown as webgl.WebGlBackendLike).runWebGLProgram(
+    webgl.topOneHotProgram(logits.shape[1]!),
+    [logits],
+    'float32',
+  );
 });
 register(SAMPLE_FRAME, 'webgl', ({ inputs, backend, attrs }) => {
   const { image } = inputs as { image: tf.TensorInfo };
   const a = attrs as unknown as SampleAttrs;
-  if (a.packed) throw new Error('internal: WebGL textures hold no packed RGBA words; upload the frame with tf.browser.fromPixels');
+  if (a.packed)
+    throw new Error('internal: WebGL textures hold no packed RGBA words; upload the frame with tf.browser.fromPixels');
   const program = webgl.sampleFrameProgram([1, a.outSize[0]!, a.outSize[1]!, 3]);
-  return (backend as unknown as webgl.WebGlBackendLike).runWebGLProgram(program, [image], 'float32', webgl.sampleFrameUniforms(a.region, a.outSize, a.scale, a.offset));
+  return (backend as unknown as webgl.WebGlBackendLike).runWebGLProgram(
+    program,
+    [image],
+    'float32',
+    webgl.sampleFrameUniforms(a.region, a.outSize, a.scale, a.offset),
+  );
 });

@@ -38,7 +38,13 @@ function axis(start: number, span: number, out: number): { i0: Int32Array; i1: I
  * `channels` values per pixel (3 or 4; only the first three are read), `width` pixels per row.
  * Returns the network input, [height, width, 3] row-major (in `into` when it has that size).
  */
-export function sampleFrame(pixels: ArrayLike<number>, width: number, channels: number, s: FrameSampling, into?: Float32Array): Float32Array {
+export function sampleFrame(
+  pixels: ArrayLike<number>,
+  width: number,
+  channels: number,
+  s: FrameSampling,
+  into?: Float32Array,
+): Float32Array {
   const [x, y, w, h] = s.region;
   const [outH, outW] = s.outSize;
   const ys = axis(y, h, outH);
@@ -79,7 +85,11 @@ export function relu6Backward(dy: ArrayLike<number>, y: ArrayLike<number>): Floa
 }
 
 /** LayerCAM's channel reduction of [positions, channels] maps: Σ_k relu(g) · a per position. */
-export function layerCamReduce(gradients: ArrayLike<number>, activations: ArrayLike<number>, channels: number): Float32Array {
+export function layerCamReduce(
+  gradients: ArrayLike<number>,
+  activations: ArrayLike<number>,
+  channels: number,
+): Float32Array {
   const out = new Float32Array(gradients.length / channels);
   for (let p = 0, i = 0; p < out.length; p++) {
     let sum = 0;
@@ -105,7 +115,11 @@ export function topOneHot(scores: ArrayLike<number>): Float32Array {
  * Grad-CAM++'s channel weights from [positions, channels] maps, in the closed form for an
  * exponential of the score: α = g² / (2g² + ΣA·g³) (0 where the denominator is 0), w = Σ α·relu(g).
  */
-export function gradCamPlusPlusWeights(gradients: ArrayLike<number>, activations: ArrayLike<number>, channels: number): Float32Array {
+export function gradCamPlusPlusWeights(
+  gradients: ArrayLike<number>,
+  activations: ArrayLike<number>,
+  channels: number,
+): Float32Array {
   const positions = gradients.length / channels;
   const out = new Float32Array(channels);
   for (let k = 0; k < channels; k++) {

@@ -6,7 +6,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
 export interface WebGlBackendLike {
-  runWebGLProgram(program: object, inputs: tf.TensorInfo[], dtype: tf.DataType, customUniformValues?: number[][]): tf.TensorInfo;
+  runWebGLProgram(
+    program: object,
+    inputs: tf.TensorInfo[],
+    dtype: tf.DataType,
+    customUniformValues?: number[][],
+  ): tf.TensorInfo;
 }
 
 /** Works on packed textures (what convolutions produce), so no unpacking pass runs first. */
@@ -101,7 +106,10 @@ export function sampleFrameProgram(outputShape: number[]): object {
     variableNames: ['Image'],
     outputShape,
     customUniforms: [
-      { name: 'origin', type: 'ivec2' }, { name: 'regionEnd', type: 'ivec2' }, { name: 'ratio', type: 'vec2' }, { name: 'affine', type: 'vec2' },
+      { name: 'origin', type: 'ivec2' },
+      { name: 'regionEnd', type: 'ivec2' },
+      { name: 'ratio', type: 'vec2' },
+      { name: 'affine', type: 'vec2' },
     ],
     userCode: `
       void main() {
@@ -124,8 +132,18 @@ export function sampleFrameProgram(outputShape: number[]): object {
   };
 }
 
-export function sampleFrameUniforms(region: readonly number[], outSize: readonly number[], scale: number, offset: number): number[][] {
+export function sampleFrameUniforms(
+  region: readonly number[],
+  outSize: readonly number[],
+  scale: number,
+  offset: number,
+): number[][] {
   const [x, y, w, h] = region as [number, number, number, number];
   const [outH, outW] = outSize as [number, number];
-  return [[x, y], [w - 1, h - 1], [w / outW, h / outH], [scale, offset]];
+  return [
+    [x, y],
+    [w - 1, h - 1],
+    [w / outW, h / outH],
+    [scale, offset],
+  ];
 }

@@ -5,7 +5,10 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 
-interface Uniform { type: 'float32' | 'int32' | 'uint32'; data: number[] }
+interface Uniform {
+  type: 'float32' | 'int32' | 'uint32';
+  data: number[];
+}
 export interface WebGpuBackendLike {
   runWebGPUProgram(program: object, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: Uniform[]): tf.TensorInfo;
 }
@@ -124,8 +127,12 @@ export class TopOneHotProgram extends FlatProgram {
 export class SampleFrameProgram extends FlatProgram {
   readonly variableNames = ['Image'];
   readonly shaderKey: string;
-  readonly uniforms = 'origin : vec2<i32>, regionEnd : vec2<i32>, ratio : vec2<f32>, affine : vec2<f32>, imageWidth : i32, channels : i32,';
-  constructor(outputShape: number[], private readonly packed: boolean) {
+  readonly uniforms =
+    'origin : vec2<i32>, regionEnd : vec2<i32>, ratio : vec2<f32>, affine : vec2<f32>, imageWidth : i32, channels : i32,';
+  constructor(
+    outputShape: number[],
+    private readonly packed: boolean,
+  ) {
     super(outputShape);
     this.shaderKey = `whycamSampleFrame_${packed}`;
   }
@@ -159,7 +166,14 @@ export class SampleFrameProgram extends FlatProgram {
   }
 }
 
-export function sampleFrameUniforms(region: readonly number[], outSize: readonly number[], scale: number, offset: number, imageWidth: number, channels: number): Uniform[] {
+export function sampleFrameUniforms(
+  region: readonly number[],
+  outSize: readonly number[],
+  scale: number,
+  offset: number,
+  imageWidth: number,
+  channels: number,
+): Uniform[] {
   const [x, y, w, h] = region as [number, number, number, number];
   const [outH, outW] = outSize as [number, number];
   return [
