@@ -57,6 +57,12 @@ interface TimedWebGpuBackend {
  * asynchronous frame. Timing every dispatch slows the frame: measure it apart from wall time.
  */
 export async function gpuTime(frame: () => Promise<unknown>): Promise<number | null> {
+  const profile = await gpuProfile(frame);
+  return profile && profile.reduce((sum, k) => sum + k.ms, 0);
+}
+
+/** Each dispatch of `frame` with its GPU time, in order (null as for gpuTime). */
+export async function gpuProfile(frame: () => Promise<unknown>): Promise<{ name: string; ms: number }[] | null> {
   if (tf.getBackend() !== 'webgpu') return null;
   const backend = tf.backend() as unknown as TimedWebGpuBackend;
   if (!backend.supportTimestampQuery) return null;
@@ -70,5 +76,5 @@ export async function gpuTime(frame: () => Promise<unknown>): Promise<number | n
     backend.programTimersStack = null;
   }
   const ms = await Promise.all(timers.map((t) => Promise.resolve(t.query)));
-  return ms.reduce((a, b) => a + b, 0);
+  return timers.map((t, i) => ({ name: t.name, ms: ms[i]! }));
 }

@@ -1,11 +1,13 @@
 /**
- * `npm run bench:node -- [--backend wasm|cpu|webgpu] [--source pixels|device] [--model ID] [--iterations N] [--json FILE]`:
+ * `npm run bench:node -- [--backend wasm|cpu|webgpu] [--source pixels|device] [--capture on|off] [--model ID] [--iterations N] [--json FILE]`:
  * the engine's per-frame figures under Node, so that they can be taken on a GPU machine too: wall
  * time, stage times, and the kernels each frame runs. `--source pixels` (default) hands the engine
  * the decoded RGBA bytes, as a file or a camera read into memory gives them; `--source device`
  * a frame already on the device (an RGBA tensor, uploaded once), like the browser's GPU path.
  * `--backend webgpu` runs tfjs-backend-webgpu on Google's Dawn through the `webgpu` npm package
- * (install it with `npm install --no-save webgpu` where it is wanted; see ../shared/gpu/README.md).
+ * (a devDependency; on a machine without a GPU, VK_DRIVER_FILES can name a software Vulkan driver such
+ * as Chromium's SwiftShader). `--capture off` turns graph capture off (webgpu only; see
+ * src/explain/graph-capture.ts), for before/after figures.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,11 +17,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_MODEL_ID, FAST_MODEL_ID, findModel } from '../models/registry.js';
 import type { Explainer, ExplainRequest, StageTimings } from '../src/explain/explainer.js';
 import type { RgbaImage } from '../src/explain/input.js';
-import { useNodeBackend } from '../src/node/backend.js';
+import { type NodeBackend, useNodeBackend } from '../src/node/backend.js';
 import { readImage } from '../src/node/image-io.js';
 import { loadExplainerFromDisk } from '../src/node/load-model.js';
 import { PROJECT_ROOT } from '../src/node/paths.js';
-import { countKernels, gpuTime } from './frame-probe.js';
+import { countKernels, gpuProfile, gpuTime } from './frame-probe.js';
 import { markdownTable, type RawResult, type StageSample, stageTable, toRows } from './stats.js';
 
 const { values: o } = parseArgs({
@@ -29,7 +31,9 @@ const { values: o } = parseArgs({
     iterations: { type: 'string' },
     image: { type: 'string' },
     source: { type: 'string', default: 'pixels' },
+    capture: { type: 'string', default: 'on' },
     'list-kernels': { type: 'boolean' },
+    profile: { type: 'boolean' },
     json: { type: 'string' },
   },
 });
@@ -42,35 +46,6 @@ const MODES: [string, ExplainRequest | null][] = [
   ['gradcampp', { method: 'gradcam++' }],
   ['layercam', { method: 'layercam', layer: 'view' }],
 ];
-
-async function startBackend(name: string): Promise<string> {
-  if (name === 'webgpu') {
-    let webgpu: { create(flags: string[]): unknown; globals: object };
-    try {
-      webgpu = (await import('webgpu' as string)) as typeof webgpu;
-    } catch {
-      throw new Error('The webgpu backend under Node needs the "webgpu" package: npm install --no-save webgpu');
-    }
-    // tfjs-backend-webgpu registers itself only if navigator.gpu exists when it is imported.
-    Object.assign(globalThis, webgpu.globals);
-    // allow_unsafe_apis exposes timestamp queries (the GPU's own time per dispatch) where the adapter has them.
-    Object.defineProperty(globalThis, 'navigator', {
-      value: { gpu: webgpu.create(['enable-dawn-features=allow_unsafe_apis']) },
-      configurable: true,
-    });
-    const gpu = (
-      globalThis as unknown as { navigator: { gpu: { requestAdapter(): Promise<{ info?: object } | null> } } }
-    ).navigator.gpu;
-    const adapter = await gpu.requestAdapter();
-    if (!adapter) throw new Error('No WebGPU adapter: is there a GPU with a Vulkan driver?');
-    await import('@tensorflow/tfjs-backend-webgpu');
-    tf.env().set('PROD', true);
-    if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs could not start its webgpu backend');
-    return `webgpu (${JSON.stringify(adapter.info ?? {})})`;
-  }
-  await useNodeBackend(name as 'wasm' | 'cpu');
-  return name;
-}
 
 type Source = RgbaImage | tf.Tensor3D;
 
@@ -115,27 +90,48 @@ async function measure(
       });
     }
   }
-  // Counting and GPU timing hook every kernel: done apart from the timed frames.
+  // Counting and GPU timing hook every kernel: done apart from the timed frames, op by op (a
+  // replayed graph dispatches the same kernels without asking tfjs for them).
+  const capture = explainer.useGraphCapture;
+  explainer.useGraphCapture = false;
   for (const [i, [, request]] of MODES.entries()) {
     const counted = await countKernels(() => frame(request));
     results[i]!.kernels = counted.kernels;
     if (o['list-kernels'])
       console.log(`${model} ${results[i]!.mode}: ${counted.kernels} kernels: ${counted.names.join(' ')}`);
+    if (o.profile) {
+      // The GPU's time per dispatch, summed by program over 10 frames: where a frame's GPU time goes.
+      const byProgram = new Map<string, { ms: number; n: number }>();
+      for (let k = 0; k < 10; k++) {
+        for (const { name, ms } of (await gpuProfile(() => frame(request))) ?? []) {
+          const entry = byProgram.get(name) ?? { ms: 0, n: 0 };
+          byProgram.set(name, { ms: entry.ms + ms / 10, n: entry.n + 0.1 });
+        }
+      }
+      const top = [...byProgram].sort((a, b) => b[1].ms - a[1].ms);
+      const listed = top.map(([name, { ms, n }]) => `${name}×${Math.round(n)} ${ms.toFixed(3)}`);
+      console.log(`${model} ${results[i]!.mode} GPU ms by program: ${listed.join(', ')}`);
+    }
     for (let k = 0; k < Math.min(iterations, 10); k++) {
       const ms = await gpuTime(() => frame(request));
       if (ms === null) break;
       results[i]!.gpuSamplesMs.push(ms);
     }
   }
+  explainer.useGraphCapture = capture;
   return results;
 }
 
 let described: string;
 try {
-  described = await startBackend(o.backend!);
+  described = await useNodeBackend(o.backend as NodeBackend);
 } catch (e) {
   console.error(`bench:node: ${(e as Error).message}`);
   process.exit(1);
+}
+if (o.capture !== 'on' && o.capture !== 'off') {
+  console.error(`bench:node: --capture must be on or off; got "${o.capture}"`);
+  process.exit(2);
 }
 if (o.source !== 'pixels' && o.source !== 'device') {
   console.error(`bench:node: --source must be pixels or device; got "${o.source}"`);
@@ -151,11 +147,13 @@ const iterations = Number(o.iterations ?? (o.backend === 'cpu' ? 5 : 50));
 const all = [];
 for (const model of (o.model ?? `${DEFAULT_MODEL_ID},${FAST_MODEL_ID}`).split(',')) {
   const explainer = await loadExplainerFromDisk(model);
+  explainer.useGraphCapture = o.capture === 'on';
   all.push(...(await measure(explainer, model, image, iterations, o.backend === 'cpu' ? 1 : 10)));
+  if (explainer.graphCaptureError) console.error(`bench:node: graph capture failed: ${explainer.graphCaptureError}`);
   explainer.dispose();
 }
 const rows = toRows(all);
-const machine = `${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, Node ${process.version}, backend ${described}, source ${o.source}`;
+const machine = `${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, Node ${process.version}, backend ${described}, source ${o.source}${o.backend === 'webgpu' ? `, graph capture ${o.capture}` : ''}`;
 console.log(
   `# WhyCam engine under Node — ${machine}\n\n${markdownTable(rows)}\n\n## Kernels and stages per frame (medians)\n\n${stageTable(rows)}`,
 );

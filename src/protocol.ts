@@ -9,8 +9,10 @@ import type { Prediction, StageTimings } from './explain/explainer.js';
 import type { FeatureLayer } from './explain/network.js';
 import type { WhyCamErrorCode } from './explain/errors.js';
 import type { ClassReport } from './explain/teach.js';
+import type { Segmentation } from './explain/lime.js';
+import type { PerturbationMethod } from './explain/perturbation.js';
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -30,6 +32,31 @@ export interface ExplainSettings {
   compare: CompareSettings | null;
   /** While paused the worker closes incoming frames unread (hidden page, frozen view). */
   paused: boolean;
+  /**
+   * The sanity check, live: how many blocks of the network, from the logits down, are re-initialised
+   * with random weights (0: the real network). The stored model is never changed: a scrambled copy
+   * explains the frames, and 0 goes back to the real weights exactly.
+   */
+  scramble: number;
+}
+
+/**
+ * Occlusion sensitivity and LIME options, as the CLI names them (`--mask-size`, `--stride`,
+ * `--mask-value`, `--num-features`, `--num-samples`, `--segmentation`); null: the CLI's default.
+ */
+export interface PerturbationSettings {
+  /** Side of the occluding patch in input pixels; null: 20% of the input (45 at 224). */
+  maskSize: number | null;
+  /** Distance between patch centres in input pixels; null: 10% of the input (22 at 224). */
+  stride: number | null;
+  /** What the patch shows: a grey level 0-255, or null for the picture's mean colour. */
+  maskValue: number | null;
+  /** LIME: segments to cut the picture into; null: 49. */
+  numFeatures: number | null;
+  /** LIME: perturbed pictures to fit on; null: 2048. */
+  numSamples: number | null;
+  /** LIME: how the picture is cut; null: superpixels. */
+  segmentation: Segmentation | null;
 }
 
 /** What the second view changes from the first (method vs method, layer vs layer, class vs class). */
@@ -150,7 +177,28 @@ export interface TeachTrainMessage {
   classes: { name: string; exampleIds: number[] }[];
 }
 
+/**
+ * Explain the still picture (an opened photo or a frozen frame) with occlusion sensitivity or LIME:
+ * many forward passes, in batches; the worker reports progress and stops when cancelled.
+ */
+export interface PerturbMessage {
+  type: 'perturb';
+  jobId: number;
+  method: PerturbationMethod;
+  /** The class to explain; null: the top-1 prediction. */
+  classIndex: number | null;
+  options: PerturbationSettings;
+}
+
+/** Stop a running occlusion or LIME job (answered with its `cancelled` state). */
+export interface PerturbCancelMessage {
+  type: 'perturb-cancel';
+  jobId: number;
+}
+
 export type ToWorker =
+  | PerturbMessage
+  | PerturbCancelMessage
   | InitMessage
   | StreamMessage
   | FrameMessage
@@ -188,6 +236,8 @@ export interface ReadyMessage {
   startupMs: number;
   /** Threads the WASM backend computes with (BackendChoice.wasmThreads): 1 when single-threaded or on another backend. */
   wasmThreads: number;
+  /** The blocks the sanity check can re-initialise, from the logits down (`logits`, `block 13`, …); empty where it cannot. */
+  scrambleBlocks: string[];
 }
 
 export interface ProgressMessage {
@@ -216,6 +266,8 @@ export interface ResultMessage {
   heatmap: { width: number; height: number; data: Float32Array };
   /** Side by side: the second view (its heatmap is transferred too); null for one view. */
   compared: ComparedView | null;
+  /** Blocks of the network re-initialised for this result (the `scramble` setting in force); 0: the real network. */
+  scrambled: number;
   region: Region;
   sourceSize: { width: number; height: number };
   /** Per stage; `preprocessMs` is frame → tensor. `waitMs`: from capture until the worker took the frame. */
@@ -317,7 +369,33 @@ export interface ModelFailedMessage {
   hint: string | null;
 }
 
+/** An occlusion or LIME map of a still picture, as the page overlays it. `heatmap` is transferred. */
+export interface PerturbationResult {
+  imageId: number;
+  method: PerturbationMethod;
+  predictions: Prediction[];
+  target: Prediction;
+  heatmap: { width: number; height: number; data: Float32Array };
+  region: Region;
+  sourceSize: { width: number; height: number };
+  /** What it ran with: occlusion's mask size and stride (input pixels), LIME's segments and samples. */
+  details: { maskSize?: number; stride?: number; features?: number; numSamples?: number };
+  forwardPasses: number;
+  totalMs: number;
+  /** Blocks of the network re-initialised while it ran (the `scramble` setting). */
+  scrambled: number;
+}
+
+/** How an occlusion or LIME job goes: progress in forward passes, then one final state. */
+export type PerturbationMessage = { type: 'perturbation'; jobId: number; method: PerturbationMethod } & (
+  | { state: 'progress'; done: number; total: number }
+  | { state: 'done'; result: PerturbationResult }
+  | { state: 'cancelled' }
+  | { state: 'failed'; message: string; hint: string | null }
+);
+
 export type FromWorker =
+  | PerturbationMessage
   | TeachExampleDoneMessage
   | TeachProgressMessage
   | TaughtMessage

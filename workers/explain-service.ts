@@ -14,6 +14,7 @@ import {
   type FromWorker,
   type InitMessage,
   type ModelFailedMessage,
+  type PerturbMessage,
   PROTOCOL_VERSION,
   type ReadyMessage,
   type ResultMessage,
@@ -23,6 +24,8 @@ import {
 } from '../src/protocol.js';
 import type { BackendChoice } from './backend-select.js';
 import { CaptureClock, LatestFrame } from './latest-frame.js';
+import { PerturbationJob } from './perturbation-job.js';
+import { isEngineExplainer, Scrambler } from './scrambler.js';
 import { Teacher } from './teacher.js';
 
 type Post = (message: FromWorker, transfer?: Transferable[]) => void;
@@ -97,6 +100,10 @@ export class ExplainService {
   private origin: ModelOrigin = { kind: 'registered' };
   private teacher: Teacher | null = null;
   private training = false;
+  /** The live sanity check: the scrambled copy of the explainer, when the `scramble` setting is on. */
+  private readonly scrambler = new Scrambler<FrameExplainer>();
+  /** The occlusion or LIME run on the still picture, while it runs. */
+  private job: PerturbationJob | null = null;
 
   constructor(
     private readonly post: Post,
@@ -113,6 +120,7 @@ export class ExplainService {
         this.acceptSentFrame(message);
         return;
       case 'image':
+        this.job?.cancel();
         this.held?.bitmap.close();
         this.held = { bitmap: message.bitmap, imageId: message.imageId, dirty: true };
         this.mode = 'image';
@@ -120,6 +128,7 @@ export class ExplainService {
         this.pending.wake();
         return;
       case 'camera':
+        this.job?.cancel();
         this.mode = 'camera';
         this.held?.bitmap.close();
         this.held = null;
@@ -127,6 +136,7 @@ export class ExplainService {
       case 'settings':
         if (this.settings) Object.assign(this.settings, message.settings);
         this.lastError = '';
+        if (message.settings.scramble !== undefined) await this.rescramble();
         if (this.held) this.held.dirty = true;
         if (this.settings?.paused) this.dropPending('paused');
         this.pending.wake();
@@ -147,7 +157,74 @@ export class ExplainService {
         return;
       case 'teach-train':
         return this.teach(message);
+      case 'perturb':
+        this.perturb(message);
+        return;
+      case 'perturb-cancel':
+        if (this.job?.id === message.jobId) this.job.cancel();
+        return;
     }
+  }
+
+  /** The occlusion or LIME job running now, if any (tests wait for it). */
+  get perturbation(): PerturbationJob | null {
+    return this.job;
+  }
+
+  /** Makes the scrambled copy match the `scramble` setting; a model that cannot be scrambled is reported. */
+  private async rescramble(): Promise<void> {
+    try {
+      await this.scrambler.update(this.explainer, this.settings?.scramble ?? 0);
+    } catch (e) {
+      this.fail(e, false);
+    }
+  }
+
+  /**
+   * Starts occlusion or LIME on the still picture (returns at once: the job reports its progress and
+   * its end, and a cancel message reaches it while it runs). A job already running is cancelled.
+   */
+  private perturb(message: PerturbMessage): void {
+    this.job?.cancel();
+    const held = this.held;
+    const real = this.explainer;
+    const refuse = (text: string, hint: string | null): void =>
+      this.post({
+        type: 'perturbation',
+        jobId: message.jobId,
+        method: message.method,
+        state: 'failed',
+        message: text,
+        hint,
+      });
+    if (this.mode !== 'image' || !held)
+      return refuse(
+        'Occlusion and LIME explain still pictures only.',
+        'Open a photo or freeze the camera frame first.',
+      );
+    if (!real) return refuse('No model is ready yet.', 'Try again once the model has loaded.');
+    const { explainer, scrambled } = this.scrambler.active(real);
+    if (!isEngineExplainer(explainer))
+      return refuse('Occlusion and LIME need the model itself, which this worker does not have.', null);
+    const job = new PerturbationJob(
+      message,
+      {
+        explainer,
+        picture: held.bitmap,
+        imageId: held.imageId,
+        crop: this.settings!.crop,
+        topK: Math.min(5, explainer.labels.size),
+        scrambled,
+        batchSize: this.backend === 'webgpu' || this.backend === 'webgl' ? 16 : 4,
+      },
+      (m, transfer) => this.post(m, transfer),
+    );
+    this.job = job;
+    void this.scrambler
+      .using(() => job.finished)
+      .then(() => {
+        if (this.job === job) this.job = null;
+      });
   }
 
   /** Set by the 'fail-frame' drill: the next picture's explanation throws. */
@@ -157,6 +234,8 @@ export class ExplainService {
   dispose(): void {
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
     this.heartbeat = null;
+    this.job?.cancel();
+    this.scrambler.clear();
   }
 
   private async drill(failure: DrillMessage['failure']): Promise<void> {
@@ -187,6 +266,8 @@ export class ExplainService {
     const old = this.explainer;
     this.explainer = null;
     this.dropPending('no-model');
+    this.job?.cancel();
+    this.scrambler.clear();
     try {
       old?.dispose();
     } catch {
@@ -382,7 +463,10 @@ export class ExplainService {
         }
       }),
     );
+    // The previous model's scrambled copy and its running job go with it.
+    this.job?.cancel();
     this.explainer = explainer;
+    await this.rescramble();
     this.init!.model = model;
     this.origin = origin;
     this.watchDevice();
@@ -399,6 +483,7 @@ export class ExplainService {
       ...this.modelFacts(explainer, model, origin),
       startupMs: performance.now() - t0,
       wasmThreads: this.wasmThreads,
+      scrambleBlocks: Scrambler.blocks(explainer),
     });
     this.pending.wake();
   }
@@ -535,9 +620,25 @@ export class ExplainService {
     if (stale) this.release(stale.frame, { outcome: 'dropped', reason });
   }
 
-  /** Explains one picture and posts the result; a failure is reported (once per cause) and returned, not thrown. */
+  /** Explains one picture (with the scrambled copy while the sanity check is on) and posts the result. */
   private async process(
+    real: FrameExplainer,
+    picture: CameraFrame,
+    captureTime: number | null,
+    source: ResultMessage['source'],
+    skipped: number,
+    tookAt: number,
+  ): Promise<FrameOutcome> {
+    const { explainer, scrambled } = this.scrambler.active(real);
+    return this.scrambler.using(() =>
+      this.explainWith(explainer, scrambled, picture, captureTime, source, skipped, tookAt),
+    );
+  }
+
+  /** Explains one picture and posts the result; a failure is reported (once per cause) and returned, not thrown. */
+  private async explainWith(
     explainer: FrameExplainer,
+    scrambled: number,
     picture: CameraFrame,
     captureTime: number | null,
     source: ResultMessage['source'],
@@ -601,6 +702,7 @@ export class ExplainService {
             heatmap: second.heatmap,
           }
         : null,
+      scrambled,
       region: result.region,
       sourceSize: result.source,
       timings: { ...result.timings, waitMs: captureTime === null ? 0 : tookAt - captureTime },

@@ -32,8 +32,8 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
     return;
   }
   // A sent frame is answered at once, even while a model loads (dropped: no model), rather than
-  // held open behind the load.
-  if (message.type === 'frame') {
+  // held open behind the load; a cancel reaches the running occlusion or LIME job at once.
+  if (message.type === 'frame' || message.type === 'perturb-cancel') {
     service.handle(message).catch(crash);
     return;
   }

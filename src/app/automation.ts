@@ -1,6 +1,8 @@
 import type { Prediction } from '../explain/explainer.js';
 import type { ClassReport } from '../explain/teach.js';
-import type { BackendName, DrillMessage, ReadyMessage, ResultMessage } from '../protocol.js';
+import type { PerturbationMethod } from '../explain/perturbation.js';
+import type { BackendName, DrillMessage, PerturbationSettings, ReadyMessage, ResultMessage } from '../protocol.js';
+import type { PerturbationState } from './controllers/perturbation.js';
 import type { FrameAckCounts } from './controllers/camera.js';
 import type { HudFigures } from './hud.js';
 import type { Lang } from './i18n/choose-lang.js';
@@ -92,6 +94,25 @@ export interface WhyCamStatus {
     | null;
   /** The language the page shows now. */
   lang: Lang;
+  /**
+   * The live sanity check: `setting` blocks asked to be re-initialised (from the logits down),
+   * `scrambled` the latest map's (0: the real network), and the blocks the model has.
+   */
+  scramble: { setting: number; scrambled: number; blocks: string[] };
+  /** Occlusion / LIME on the still picture: the run's state and progress, and its map while it is shown. */
+  perturbation: {
+    method: PerturbationMethod;
+    state: PerturbationState;
+    done: number;
+    total: number;
+    /** The map is on the overlay now (until the settings or the picture change). */
+    shown: boolean;
+    target: Prediction | null;
+    heatmap: { width: number; height: number; data: number[] } | null;
+    region: { x: number; y: number; width: number; height: number } | null;
+    forwardPasses: number | null;
+    failure: string | null;
+  };
 }
 
 /** What `window.whycam.set()` takes: the same as the controls. */
@@ -113,6 +134,7 @@ export type WhyCamSet = Partial<
     | 'hud'
     | 'compare'
     | 'contrastClass'
+    | 'scramble'
   >
 > & { frozen?: boolean; lang?: Lang };
 
@@ -133,7 +155,17 @@ export interface WhyCamTeachSpec {
   classes: { name: string; images: Blob[] }[];
 }
 
+/** What `window.whycam.perturb()` takes: the method and the CLI's options (unset: their defaults). */
+export interface WhyCamPerturb {
+  method?: PerturbationMethod;
+  options?: Partial<PerturbationSettings>;
+}
+
 export interface WhyCamApi {
+  /** Explains the still picture (the camera frame is frozen first) with occlusion or LIME; resolves with how the run ended. */
+  perturb(request?: WhyCamPerturb): Promise<PerturbationState>;
+  /** Stops the running occlusion or LIME job. */
+  cancelPerturbation(): void;
   /** Opens a Teachable Machine export (three files or its zip) or an exported taught model; resolves once it is in use. */
   openModel(files: File[]): Promise<{ model: string; labels: string[]; modelName: string }>;
   /** Teaches the classes from the photos and resolves once the live view uses the taught model. */

@@ -33,10 +33,14 @@ export class Controls extends LitElement {
     button:focus-visible, select:focus-visible, input:focus-visible { outline: 2px solid var(--accent, #ffcc00); }
     button[aria-pressed='true'] { background: var(--accent, #ffcc00); color: #000; }
     kbd { font-size: 0.75em; opacity: 0.7; margin-left: 0.3em; }
+    select.scrambled { border-color: #ff5252; }
+    .scrambled-badge { grid-column: 1 / -1; background: #c62828; color: #fff; font-weight: bold; border-radius: 0.3rem; padding: 0.25rem 0.5rem; font-size: 0.85em; }
   `;
 
   @property({ attribute: false }) settings!: AppSettings;
   @property({ attribute: false }) layers: readonly FeatureLayer[] = [];
+  /** The blocks the sanity check can re-initialise, from the logits down (empty: the model cannot be scrambled). */
+  @property({ attribute: false }) scrambleBlocks: readonly string[] = [];
   @property({ attribute: false }) camLayer: string | null = null;
   /** The model's class names (from the worker); ImageNet's until it is ready. */
   @property({ attribute: false }) labels: readonly string[] = [];
@@ -121,6 +125,19 @@ export class Controls extends LitElement {
           <option value="center" ?selected=${s.crop === 'center'}>${msg('centre square')}</option>
           <option value="full" ?selected=${s.crop === 'full'}>${msg('whole frame (squashed)')}</option>
         </select>
+
+        ${
+          this.scrambleBlocks.length > 0
+            ? html`
+          <label for="scramble">${msg('Scramble')}</label>
+          <select id="scramble" data-control="scramble" class=${s.scramble > 0 ? 'scrambled' : ''}
+            @change=${(e: Event) => this.change({ scramble: Number(value(e)) })}>
+            <option value="0" ?selected=${s.scramble === 0}>${msg('off: the real network')}</option>
+            ${this.scrambleBlocks.map((b, i) => html`<option value=${i + 1} ?selected=${s.scramble === i + 1}>${msg(str`top ${i + 1} blocks (down to ${b})`)}</option>`)}
+          </select>
+          ${s.scramble > 0 ? html`<div class="scrambled-badge" data-control="scrambled-badge" role="status">${msg('The network is scrambled: random weights, not the real model')}</div>` : null}`
+            : null
+        }
 
         <label for="model">${msg('Model')}<kbd>n</kbd></label>
         <select id="model" @change=${(e: Event) => this.change({ model: value(e) })}>

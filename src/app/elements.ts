@@ -8,3 +8,4 @@ import './notice.js';
 import './prediction-list.js';
 import './teach-panel.js';
 import './hud-line.js';
+import './perturbation-panel.js';

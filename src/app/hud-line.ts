@@ -22,7 +22,7 @@ export class HudLine extends LitElement {
   `;
 
   @property({ attribute: false }) figures: HudFigures | null = null;
-  /** "LayerCAM · conv_pw_11_relu", or both views' when side by side. */
+  /** "LayerCAM · conv_pw_9_relu", or both views' when side by side. */
   @property() shown = '';
 
   protected override render() {

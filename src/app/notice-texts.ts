@@ -1,6 +1,7 @@
 import { msg, str } from '@lit/localize';
 import { findModel } from '../../models/registry.js';
 import { isWhyCamError } from '../explain/errors.js';
+import { GRADCAM_PLUS_PLUS_INNER_LAYER_WARNING } from '../explain/warnings.js';
 import type { ErrorMessage } from '../protocol.js';
 import type { Notice } from './controllers/notices.js';
 
@@ -62,6 +63,37 @@ export const NOTICES = {
     kind: 'error',
     ...firstLine(e),
     actions: [{ label: msg('Open another photo'), action: 'open-image' }],
+  }),
+  scrambled: (blocks: number, lowest: string): Notice => ({
+    topic: 'scramble',
+    kind: 'info',
+    message: msg(
+      str`Sanity check: the network is scrambled. Its top ${blocks} blocks (logits down to ${lowest}) have random weights.`,
+    ),
+    hint: msg(
+      'The prediction and the map now come from a destroyed network: a map that still looks the same is not explaining the network. The stored model is untouched.',
+    ),
+    actions: [{ label: msg('Restore the real network'), action: 'unscramble' }],
+  }),
+  /** `methodWarning()`'s caution, in the page's language (the English is the engine's text, word for word). */
+  methodWarning: (text: string): Notice => ({
+    topic: 'method-warning',
+    kind: 'info',
+    message:
+      text === GRADCAM_PLUS_PLUS_INNER_LAYER_WARNING
+        ? msg(
+            'Grad-CAM++ is unreliable at inner layers: its closed-form weights favour the image border here (pointing game ≈ 14% at 14×14); use LayerCAM, or Grad-CAM++ at the last conv layer.',
+          )
+        : text,
+    hint: '',
+    actions: [],
+  }),
+  frozenForSlowMethod: (): Notice => ({
+    topic: 'slow-method',
+    kind: 'info',
+    message: msg('Occlusion and LIME explain still pictures: the camera frame was frozen first.'),
+    hint: msg('Press Resume (space) to go back to the live camera.'),
+    actions: [],
   }),
   nothingToSave: (): Notice => ({
     topic: 'save',

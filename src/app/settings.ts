@@ -25,8 +25,8 @@ export interface AppSettings extends Omit<ExplainSettings, 'paused'>, ViewSettin
 }
 
 /**
- * The default view: LayerCAM at the 14×14 layer with the logit, which localised best against the
- * centre prior in `whycam eval` (README); CAM is one key away.
+ * The default view: LayerCAM at the model's 14×14 view layer (`viewLayer` in the registry) with the
+ * logit, which localised best against the centre prior in `whycam eval` (README); CAM is one key away.
  */
 export function defaultSettings(model = DEFAULT_MODEL_ID): AppSettings {
   return {
@@ -38,6 +38,7 @@ export function defaultSettings(model = DEFAULT_MODEL_ID): AppSettings {
     contrastClass: null,
     compare: null,
     crop: 'center',
+    scramble: 0,
     colormap: 'jet',
     alpha: 0.5,
     threshold: 0,

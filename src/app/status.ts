@@ -6,6 +6,7 @@ import type { WhyCamStatus } from './automation.js';
 import type { CameraController } from './controllers/camera.js';
 import type { MeasurementsController } from './controllers/measurements.js';
 import type { NoticesController } from './controllers/notices.js';
+import type { PerturbationController } from './controllers/perturbation.js';
 import type { PwaController } from './controllers/pwa.js';
 import type { ComparisonController } from './controllers/comparison.js';
 import type { PresentationController } from './controllers/presentation.js';
@@ -31,6 +32,7 @@ export interface AppState {
   teach: TeachController;
   comparison: ComparisonController;
   presentation: PresentationController;
+  perturbation: PerturbationController;
 }
 
 export function statusOf(a: AppState): WhyCamStatus {
@@ -96,6 +98,25 @@ export function statusOf(a: AppState): WhyCamStatus {
     hud: s.hud,
     views: a.comparison.views(r),
     lang: a.lang,
+    scramble: { setting: s.scramble, scrambled: r?.scrambled ?? 0, blocks: ready?.scrambleBlocks ?? [] },
+    perturbation: perturbationStatus(a.perturbation),
+  };
+}
+
+function perturbationStatus(p: PerturbationController): WhyCamStatus['perturbation'] {
+  const r = p.result;
+  const shown = p.frame !== null;
+  return {
+    method: p.method,
+    state: p.state,
+    done: p.done,
+    total: p.total,
+    shown,
+    target: r?.target ?? null,
+    heatmap: r ? { width: r.heatmap.width, height: r.heatmap.height, data: Array.from(r.heatmap.data) } : null,
+    region: r?.region ?? null,
+    forwardPasses: r?.forwardPasses ?? null,
+    failure: p.failure,
   };
 }
 

@@ -159,7 +159,7 @@ export class TeachPanel extends LitElement {
         </div>
         <div class="thumbs">
           ${c.examples.map(
-            (e) => html`<div class="thumb" data-state=${e.state}><img src=${e.thumb} alt="">
+            (e) => html`<div class="thumb" data-state=${e.state}>${e.thumb ? html`<img src=${e.thumb} alt="">` : null}
             <button type="button" title=${msg('Remove this example')} @click=${() => this.act({ op: 'remove-example', key: c.key, id: e.id })}>×</button></div>`,
           )}
         </div>

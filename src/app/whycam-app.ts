@@ -3,7 +3,7 @@ import { html, LitElement } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import { DEFAULT_MODEL_ID, FAST_MODEL_ID, findModel } from '../../models/registry.js';
 import { METHODS } from '../explain/methods.js';
-import type { ExplainSettings, ResultMessage } from '../protocol.js';
+import type { ExplainSettings, ResultMessage, ToWorker } from '../protocol.js';
 import { isSettingsAction, settingsFor } from './actions.js';
 import type { WhyCamSet } from './automation.js';
 import { checkClassroomSet, ComparisonController, type Pairing, pairing } from './controllers/comparison.js';
@@ -11,10 +11,12 @@ import { ExplanationController } from './controllers/explanation.js';
 import { MeasurementsController } from './controllers/measurements.js';
 import { NoticesController } from './controllers/notices.js';
 import { PageInputController } from './controllers/page-input.js';
+import { type PerturbationAction, PerturbationController } from './controllers/perturbation.js';
 import { PresentationController } from './controllers/presentation.js';
 import { PwaController } from './controllers/pwa.js';
 import { SourceController } from './controllers/source.js';
 import { settingsForModel, TeachController } from './controllers/teach.js';
+import { TrustController } from './controllers/trust.js';
 import { WorkerConnection } from './controllers/worker-connection.js';
 import './elements.js';
 import type { OverlayStyle } from './heatmap-renderer.js';
@@ -31,7 +33,16 @@ import { downloadSnapshot } from './snapshot.js';
 import { type AppState, figuresOf, statusOf } from './status.js';
 import { appStyles } from './whycam-app.styles.js';
 
-const WORKER_SETTINGS = ['method', 'layer', 'reduction', 'classIndex', 'crop', 'contrastClass', 'compare'] as const;
+const WORKER_SETTINGS = [
+  'method',
+  'layer',
+  'reduction',
+  'classIndex',
+  'crop',
+  'contrastClass',
+  'compare',
+  'scramble',
+] as const;
 const DIM_OUTSIDE = 0.45;
 
 /**
@@ -66,6 +77,8 @@ export class WhyCamApp extends LitElement {
   private readonly worker: WorkerConnection;
   private readonly source: SourceController;
   private readonly teach: TeachController;
+  private readonly trust = new TrustController(this.notices);
+  private readonly perturbation: PerturbationController;
 
   constructor() {
     super();
@@ -91,11 +104,12 @@ export class WhyCamApp extends LitElement {
           this.apply(settingsForModel(m, this.settings));
           this.teach.onReady(m);
         },
-        other: (m) => this.teach.onMessage(m),
+        other: (m) => (m.type === 'perturbation' ? this.perturbation.onMessage(m) : this.teach.onMessage(m)),
         error: (m) => this.notices.show(NOTICES.workerError(m)),
         recovering: (reason) => this.notices.show(NOTICES.gpuRecovering(reason)),
         restarted: (reason) => {
           this.notices.show(NOTICES.workerRestarted(reason));
+          this.perturbation.restarted();
           this.source.resend();
           // A restarted worker starts on a registered model; a kept model is opened again.
           if (storedModelName(this.settings.model)) void this.teach.useStored(this.settings.model);
@@ -126,6 +140,9 @@ export class WhyCamApp extends LitElement {
       },
       this.notices,
     );
+    const classIndex = (): number | null => this.settings.classIndex;
+    const send = (m: ToWorker): void => this.worker.send(m);
+    this.perturbation = new PerturbationController(this, { send, source: this.source, classIndex }, this.notices);
     new PageInputController(this, {
       action: (a) => void this.perform(a),
       picture: (file) => void this.source.openPicture(file),
@@ -148,6 +165,8 @@ export class WhyCamApp extends LitElement {
       save: () => this.save(),
       drill: (failure) => this.worker.send({ type: 'drill', failure }),
       checkForUpdate: () => this.pwa.checkForUpdate(),
+      perturb: (request) => this.perturbation.run(request),
+      cancelPerturbation: () => this.perturbation.cancel(),
       openModel: async (files) => {
         const m = await this.teach.openModel(files);
         return { model: m.model, labels: m.labels, modelName: m.modelName };
@@ -184,7 +203,7 @@ export class WhyCamApp extends LitElement {
       </div>
       <main><div class="stage ${s.compare ? 'pair' : ''}">
         <whycam-live-view class=${this.dragging ? 'drop' : ''} .stream=${this.source.camera.stream} .picture=${this.source.still.picture} ?mirror=${s.mirror}
-          .overlayStyle=${this.styleFor(s)} .frame=${this.explanation.frame} .label=${this.comparison.firstLabel(r, s.classIndex !== null)}
+          .overlayStyle=${this.styleFor(s)} .frame=${this.perturbation.frame ?? this.explanation.frame} .label=${this.trust.label(this.perturbation.label() ?? this.comparison.firstLabel(r, s.classIndex !== null), r)}
           .emptyText=${this.source.mode === 'none' ? msg('No camera. Open a photo (o), drop one here, or paste one.') : progress}
           @painted=${this.measurements.onPainted}>${s.hud ? html`<whycam-hud-line .figures=${figures} .shown=${this.comparison.shown(r)}></whycam-hud-line>` : null}</whycam-live-view>
         ${
@@ -203,12 +222,17 @@ export class WhyCamApp extends LitElement {
           </section>
           <section>
             <h2>${msg('Explanation')}</h2>
-            <whycam-controls .settings=${s} .labels=${ready?.labels ?? NO_LAYERS} .stored=${this.teach.stored} .layers=${ready?.layers ?? NO_LAYERS} .camLayer=${ready?.camLayer ?? null}
+            <whycam-controls .settings=${s} .scrambleBlocks=${ready?.scrambleBlocks ?? NO_LAYERS} .labels=${ready?.labels ?? NO_LAYERS} .stored=${this.teach.stored} .layers=${ready?.layers ?? NO_LAYERS} .camLayer=${ready?.camLayer ?? null}
               .resolvedLayer=${r?.layer ?? ''} .cameras=${this.source.camera.cameras} .cameraId=${this.source.camera.cameraId} .mode=${this.source.mode} ?frozen=${this.source.frozen}
               @settings-change=${(e: CustomEvent<Partial<AppSettings>>) => this.apply(e.detail)}
               @action=${(e: CustomEvent<{ action: Action }>) => void this.perform(e.detail.action)}
               @camera-change=${(e: CustomEvent<{ camera: string }>) => void this.source.useCamera(e.detail.camera)}
               @compare-pairing=${(e: CustomEvent<{ pairing: Pairing }>) => this.apply({ compare: pairing(e.detail.pairing, s, ready, r?.predictions ?? []) })}></whycam-controls>
+          </section>
+          <section>
+            <h2>${msg('Occlusion and LIME')}</h2>
+            <whycam-perturbation-panel .view=${this.perturbation.view} ?live=${this.source.mode === 'camera' && !this.source.frozen}
+              @perturbation-action=${(e: CustomEvent<PerturbationAction>) => void this.perturbation.perform(e.detail)}></whycam-perturbation-panel>
           </section>
           <section>
             <h2>${msg('Teach')}</h2>
@@ -239,6 +263,7 @@ export class WhyCamApp extends LitElement {
       crop: s.crop,
       contrastClass: s.contrastClass,
       compare: s.compare,
+      scramble: s.scramble,
       paused: document.hidden,
     };
   }
@@ -269,7 +294,9 @@ export class WhyCamApp extends LitElement {
     const next = { ...before, ...partial };
     this.settings = next;
     const changed = WORKER_SETTINGS.filter((k) => next[k] !== before[k]);
+    this.trust.sync(next, this.worker.ready);
     if (changed.length > 0) {
+      this.perturbation.dismiss();
       this.explanation.restart();
       this.comparison.restart();
       this.worker.send({ type: 'settings', settings: Object.fromEntries(changed.map((k) => [k, next[k]])) });
@@ -294,6 +321,7 @@ export class WhyCamApp extends LitElement {
     )
       throw new Error('classIndex must be 0-999 or null');
     checkClassroomSet(rest, this.worker.ready?.labels.length || 1000);
+    TrustController.check(rest.scramble, this.worker.ready);
     this.apply(rest);
     if (frozen !== undefined) void this.source.freeze(frozen);
     if (lang !== undefined) void setLang(lang);
@@ -342,6 +370,7 @@ export class WhyCamApp extends LitElement {
   private onNoticeAction(action: string): void {
     if (action === 'reload') location.reload();
     else if (action === 'apply-update') this.pwa.applyUpdate();
+    else if (action === 'unscramble') this.apply({ scramble: 0 });
     else if (action === 'use-fast-model') {
       this.notices.drop('speed');
       this.apply({ model: FAST_MODEL_ID });
@@ -364,6 +393,7 @@ export class WhyCamApp extends LitElement {
       teach: this.teach,
       comparison: this.comparison,
       presentation: this.presentation,
+      perturbation: this.perturbation,
       lang: currentLang(),
     };
   }

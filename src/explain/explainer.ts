@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { WhyCamError } from './errors.js';
 import { normalizeHeatmapInPlace } from './heatmap.js';
-import { type ImageSource, PixelScratch, sourceSize, toInputTensor } from './input.js';
-import { topOneHot } from './kernels/index.js';
+import { CapturedGraph, type FrameInput, webGpuInternals, writeInput } from './graph-capture.js';
+import { type ImageSource, isRgbaImage, isVideoFrameLike, PixelScratch, sourceSize, toInputTensor } from './input.js';
+import { sampleFrame, topOneHot } from './kernels/index.js';
 import type { LabelSet } from './labels.js';
 import {
   cam,
@@ -17,7 +18,7 @@ import {
   REDUCTIONS,
 } from './methods.js';
 import { type FeatureLayer, Network } from './network.js';
-import { type CropPolicy, CROP_POLICIES, cropRegion, type Region } from './preprocess.js';
+import { type CropPolicy, CROP_POLICIES, cropRegion, inputSampling, type Region } from './preprocess.js';
 import { argMax, softmax, topIndices } from './scores.js';
 
 export interface Prediction {
@@ -97,6 +98,17 @@ export interface ModelInfo {
   softmaxLayer?: string;
 }
 
+/** What one frame's device work gives back: the packed read-back and the stage times (total excluded). */
+interface FrameResult {
+  data: Float32Array;
+  region: Region;
+  source: { width: number; height: number };
+  timings: StageTimings;
+}
+
+/** How many captured frame graphs an explainer keeps (one per plan, source size and crop; oldest dropped). */
+const MAX_GRAPHS = 8;
+
 interface ResolvedRequest {
   method: Method;
   layer: FeatureLayer;
@@ -121,6 +133,14 @@ export class Explainer {
   private scratchBusy = false;
   /** One-hot targets of pinned classes, uploaded once (not per frame). */
   private readonly classTargets = new Map<number, tf.Tensor2D>();
+  /**
+   * On webgpu, each frame's dispatches are captured once per plan and source shape and replayed
+   * for the next frames (see graph-capture.ts). On by default; off for A/B measurements.
+   */
+  useGraphCapture = true;
+  /** Why graph capture was turned off for this explainer, if it failed (null while it works). */
+  graphCaptureError: string | null = null;
+  private readonly graphs = new Map<string, CapturedGraph>();
 
   constructor(model: LayersModel, info: ModelInfo) {
     const hints = {
@@ -169,35 +189,17 @@ export class Explainer {
     const resolved = requests.map((r) => this.resolve(r));
     const topK = this.checkTopK(options.topK);
     const crop = this.checkCrop(options.crop);
-    const t0 = performance.now();
-    const { x, region, source } = await this.prepare(image, crop);
-    const t1 = performance.now();
-    let t2 = t1;
     const layers = [...new Set(resolved.map((r) => r.layer.name))];
-    // The input is freed however the work below ends (a bad layer, a lost device, an exception).
-    let packed: tf.Tensor;
-    try {
-      packed = this.runPacked(x, layers, resolved, () => {
-        t2 = performance.now();
-      });
-    } finally {
-      x.dispose();
-    }
-    const t3 = performance.now();
-    const data = await readAndDispose(packed);
-    const t4 = performance.now();
-
+    const planKey = resolved
+      .map((r) => `${r.method}/${r.layer.name}/${r.reduction}/${r.classIndex}/${r.contrastClass}`)
+      .join(';');
+    const { data, region, source, timings } = await this.computeFrame(image, crop, planKey, (x, forwardDone) =>
+      this.runPacked(x, layers, resolved, forwardDone),
+    );
     const logits = data.subarray(0, this.network.numClasses);
     const probs = softmax(logits);
     const predictions = this.predictions(probs, topK);
     let offset = this.network.numClasses;
-    const timings: StageTimings = {
-      preprocessMs: t1 - t0,
-      forwardMs: t2 - t1,
-      heatmapMs: t3 - t2,
-      readbackMs: t4 - t3,
-      totalMs: t4 - t0,
-    };
     return resolved.map((r) => {
       const classIndex = r.classIndex ?? argMax(logits);
       const scored = (i: number) => ({
@@ -233,25 +235,138 @@ export class Explainer {
   /** Classification alone: one forward pass and the top-k. */
   async classify(image: ImageSource, options: ImageOptions = {}): Promise<Classification> {
     const topK = this.checkTopK(options.topK);
+    const plan = this.network.plan([]);
+    const { data, region, source, timings } = await this.computeFrame(
+      image,
+      this.checkCrop(options.crop),
+      'classify',
+      (x, forwardDone) => {
+        const logits = tf.tidy(() => tf.reshape(this.network.forward(plan, x, []).get(plan.logits)!, [-1]));
+        forwardDone();
+        return logits;
+      },
+    );
+    return { predictions: this.predictions(softmax(data), topK), region, source, timings };
+  }
+
+  /**
+   * Runs `build` (the frame's device work, from the network input to the packed tensor to read)
+   * on the image and reads the result back. On webgpu the work is captured once per plan and
+   * source shape, and replayed after that (graph-capture.ts); elsewhere it runs op by op.
+   */
+  private async computeFrame(
+    image: ImageSource,
+    crop: CropPolicy,
+    planKey: string,
+    build: (x: tf.Tensor4D, forwardDone: () => void) => tf.Tensor,
+  ): Promise<FrameResult> {
+    const source = sourceSize(image);
+    const region = cropRegion(source.width, source.height, this.inputSize, crop);
+    const replayed = await this.replayFrame(image, source, region, planKey, build);
+    if (replayed) return { ...replayed, region, source };
     const t0 = performance.now();
-    const { x, region, source } = await this.prepare(image, this.checkCrop(options.crop));
+    const x = await this.prepare(image, region);
     const t1 = performance.now();
+    let t2 = t1;
+    // The input is freed however the work below ends (a bad layer, a lost device, an exception).
     let packed: tf.Tensor;
     try {
-      const plan = this.network.plan([]);
-      packed = tf.tidy(() => tf.reshape(this.network.forward(plan, x, []).get(plan.logits)!, [-1]));
+      packed = build(x, () => {
+        t2 = performance.now();
+      });
     } finally {
       x.dispose();
     }
-    const t2 = performance.now();
-    const data = await readAndDispose(packed);
     const t3 = performance.now();
+    const data = await readAndDispose(packed);
+    const t4 = performance.now();
     return {
-      predictions: this.predictions(softmax(data), topK),
+      data,
       region,
       source,
-      timings: { preprocessMs: t1 - t0, forwardMs: t2 - t1, heatmapMs: 0, readbackMs: t3 - t2, totalMs: t3 - t0 },
+      timings: {
+        preprocessMs: t1 - t0,
+        forwardMs: t2 - t1,
+        heatmapMs: t3 - t2,
+        readbackMs: t4 - t3,
+        totalMs: t4 - t0,
+      },
     };
+  }
+
+  /** The frame through a captured graph (captured now if new); null where capture does not apply. */
+  private async replayFrame(
+    image: ImageSource,
+    source: { width: number; height: number },
+    region: Region,
+    planKey: string,
+    build: (x: tf.Tensor4D, forwardDone: () => void) => tf.Tensor,
+  ): Promise<Omit<FrameResult, 'region' | 'source'> | null> {
+    const backend = this.useGraphCapture ? webGpuInternals() : null;
+    // Not while a profiler times kernels one by one (bench's GPU time): that needs the ordinary path.
+    if (!backend || backend.activeTimers != null) return null;
+    if (image instanceof tf.Tensor && image.rank !== 3) return null;
+    const t0 = performance.now();
+    let temporary: tf.Tensor | null = null;
+    let scratchTaken = false;
+    try {
+      let frame: FrameInput;
+      if (image instanceof tf.Tensor) {
+        frame = image;
+      } else if (isRgbaImage(image)) {
+        frame = image.data;
+      } else if (isVideoFrameLike(image)) {
+        // The shared scratch unless an overlapping call holds it; this call holds it until the bytes are written out.
+        const length = image.displayWidth * image.displayHeight * 4;
+        scratchTaken = !this.scratchBusy;
+        this.scratchBusy = true;
+        frame = scratchTaken ? this.scratch.rgba(length) : new Uint8Array(length);
+        await image.copyTo(frame, { format: 'RGBA' });
+      } else {
+        temporary = tf.browser.fromPixels(image as unknown as Parameters<typeof tf.browser.fromPixels>[0], 4);
+        frame = temporary;
+      }
+      const packed = !(frame instanceof tf.Tensor);
+      const shape = frame instanceof tf.Tensor ? frame.shape : [source.height, source.width];
+      const dtype = frame instanceof tf.Tensor ? frame.dtype : 'int32';
+      const key = `${planKey}|${packed ? 'rgba' : 'tensor'}:${shape.join('x')}:${dtype}|${region.x},${region.y},${region.width},${region.height}`;
+      let graph = this.graphs.get(key);
+      if (graph) {
+        if (graph.inUse) return null;
+        // Most recently used last, so that the first key is the one to drop.
+        this.graphs.delete(key);
+        this.graphs.set(key, graph);
+        graph.write(frame);
+        const t1 = performance.now();
+        const { data, encodeMs } = await graph.run();
+        return { data, timings: timingsOf(t0, t1, t1 + encodeMs, performance.now()) };
+      }
+      const input = tf.zeros(shape, dtype);
+      try {
+        writeInput(backend, input, frame);
+        const sampling = inputSampling(region, this.inputSize, this.inputRange);
+        graph = CapturedGraph.capture(backend, input, (own) =>
+          tf.tidy(() => build(sampleFrame(own, sampling, packed), () => {})),
+        );
+      } catch (e) {
+        input.dispose();
+        this.useGraphCapture = false;
+        this.graphCaptureError = (e as Error).message;
+        return null;
+      }
+      this.graphs.set(key, graph);
+      if (this.graphs.size > MAX_GRAPHS) {
+        const [oldest, dropped] = this.graphs.entries().next().value!;
+        dropped.dispose();
+        this.graphs.delete(oldest);
+      }
+      const t1 = performance.now();
+      const data = await graph.read();
+      return { data, timings: timingsOf(t0, t1, t1, performance.now()) };
+    } finally {
+      temporary?.dispose();
+      if (scratchTaken) this.scratchBusy = false;
+    }
   }
 
   /** Runs every kernel once (shader compilation on GPU backends) so the first real frame is not slow. */
@@ -265,7 +380,14 @@ export class Explainer {
     }
   }
 
+  /** Frees the captured frame graphs (they are made again when needed). */
+  releaseGraphs(): void {
+    for (const graph of this.graphs.values()) graph.dispose();
+    this.graphs.clear();
+  }
+
   dispose(): void {
+    this.releaseGraphs();
     for (const t of this.classTargets.values()) t.dispose();
     this.classTargets.clear();
     this.network.dispose();
@@ -407,24 +529,18 @@ export class Explainer {
     return target;
   }
 
-  private async prepare(
-    image: ImageSource,
-    crop: CropPolicy,
-  ): Promise<{ x: tf.Tensor4D; region: Region; source: { width: number; height: number } }> {
-    const source = sourceSize(image);
-    const region = cropRegion(source.width, source.height, this.inputSize, crop);
+  private async prepare(image: ImageSource, region: Region): Promise<tf.Tensor4D> {
     // Calls may overlap (the conversion awaits): only one at a time uses the shared buffers.
     const shared = !this.scratchBusy;
     this.scratchBusy = true;
     try {
-      const x = await toInputTensor(
+      return await toInputTensor(
         image,
         region,
         this.inputSize,
         this.inputRange,
         shared ? this.scratch : new PixelScratch(),
       );
-      return { x, region, source };
     } finally {
       if (shared) this.scratchBusy = false;
     }
@@ -458,6 +574,11 @@ export class Explainer {
     }
     return crop;
   }
+}
+
+/** Stage times of a replayed frame: the input written (t0→t1), the dispatches encoded (t1→t2), the wait for the read-back (t2→t3). */
+function timingsOf(t0: number, t1: number, t2: number, t3: number): StageTimings {
+  return { preprocessMs: t1 - t0, forwardMs: t2 - t1, heatmapMs: 0, readbackMs: t3 - t2, totalMs: t3 - t0 };
 }
 
 /** Reads a tensor back and frees it, also when the read fails (a lost GPU device). */

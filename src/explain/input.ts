@@ -30,7 +30,7 @@ export function isVideoFrameLike(s: ImageSource): s is VideoFrameLike {
   return typeof (s as VideoFrameLike).copyTo === 'function' && 'displayWidth' in s;
 }
 
-function isRgbaImage(s: ImageSource): s is RgbaImage {
+export function isRgbaImage(s: ImageSource): s is RgbaImage {
   return 'data' in s && (s.data instanceof Uint8Array || s.data instanceof Uint8ClampedArray);
 }
 

@@ -419,12 +419,12 @@ function depthwiseOps(
       ]);
       let dz = activationBackward(dy, y, act) as tf.Tensor4D;
       dz = dilate(dz, g.strides[0], g.strides[1]);
-      dz = padOrCrop(
-        dz,
-        [kh - 1 - padTop, inH + padTop - dz.shape[1]],
-        [kw - 1 - padLeft, inW + padLeft - dz.shape[2]],
-      );
-      const dx = tf.depthwiseConv2d(dz, rotated as tf.Tensor4D, 1, 'valid');
+      const rows: [number, number] = [kh - 1 - padTop, inH + padTop - dz.shape[1]];
+      const cols: [number, number] = [kw - 1 - padLeft, inW + padLeft - dz.shape[2]];
+      // Padding within the conv where none is negative (the usual case): one kernel fewer than a separate pad.
+      const dx = [...rows, ...cols].every((p) => p >= 0)
+        ? tf.depthwiseConv2d(dz, rotated as tf.Tensor4D, 1, [[0, 0], rows, cols, [0, 0]])
+        : tf.depthwiseConv2d(padOrCrop(dz, rows, cols), rotated as tf.Tensor4D, 1, 'valid');
       return [multiplier === 1 ? dx : tf.sum(tf.reshape(dx, [1, inH, inW, channels, multiplier]), -1)];
     },
   };

@@ -4,7 +4,7 @@ import type { Heatmap } from './explainer.js';
 import { mulberry32 } from './faithfulness.js';
 import type { Network } from './network.js';
 import { meanColour, probabilitiesOf, scaleToUnit } from './occlusion.js';
-import { type ProgressOptions, throwIfAborted } from './progress.js';
+import { checkpoint, type ProgressOptions, throwIfAborted } from './progress.js';
 
 /**
  * LIME for images (Ribeiro et al. 2016; MATLAB's `imageLIME` with `Model` 'linear'): cut the
@@ -212,6 +212,7 @@ export async function lime(
   try {
     for (let start = 0; start < numSamples; start += batchSize) {
       throwIfAborted(options.signal);
+      await checkpoint(options.signal);
       const chunk = samples.slice(start, start + batchSize);
       const masks = new Float32Array(chunk.length * h * w);
       chunk.forEach((z, i) => {

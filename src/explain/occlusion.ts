@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchProbabilities } from './batch.js';
 import type { Heatmap } from './explainer.js';
 import type { Network } from './network.js';
-import { type ProgressOptions, throwIfAborted } from './progress.js';
+import { checkpoint, type ProgressOptions, throwIfAborted } from './progress.js';
 
 /**
  * Occlusion sensitivity (Zeiler & Fergus 2014; MATLAB's `occlusionSensitivity`): slide a square
@@ -102,6 +102,7 @@ export async function occlusionSensitivity(
   try {
     for (let start = 0; start < positions.length; start += batchSize) {
       throwIfAborted(options.signal);
+      await checkpoint(options.signal);
       const chunk = positions.slice(start, start + batchSize);
       // Masks built in JS (tiny: H×W per position) and applied on the device in one broadcast.
       const masks = new Float32Array(chunk.length * h * w);

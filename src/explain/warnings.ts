@@ -10,8 +10,15 @@ import type { Network } from './network.js';
 export const GRADCAM_PLUS_PLUS_INNER_LAYER_WARNING =
   'Grad-CAM++ is unreliable at inner layers: its closed-form weights favour the image border here (pointing game ≈ 14% at 14×14); use LayerCAM, or Grad-CAM++ at the last conv layer.';
 
-/** A one-line caution for a method at a layer where it is known to mislead, or null. */
-export function methodWarning(method: Method, layer: string, network: Network): string | null {
+/**
+ * A one-line caution for a method at a layer where it is known to mislead, or null. Only the
+ * network's last conv layer is needed (the page passes what the worker's `ready` message names).
+ */
+export function methodWarning(
+  method: Method,
+  layer: string,
+  network: Pick<Network, 'camLayer'> & { defaultLayer: { name: string } },
+): string | null {
   const last = network.camLayer ?? network.defaultLayer.name;
   if (method === 'gradcam++' && layer !== last) return GRADCAM_PLUS_PLUS_INNER_LAYER_WARNING;
   return null;

@@ -15,7 +15,7 @@ async function explainOn(page: Page, backend: string): Promise<WhyCamStatus[]> {
   await openPhoto(page, photo('sherlock_golden_retriever.jpg'));
   const last = await waitForStatus(
     page,
-    (s) => s.frames >= 1 && s.layer === 'conv_pw_11_relu',
+    (s) => s.frames >= 1 && s.layer === 'conv_pw_9_relu',
     120_000,
     `${backend}: 14×14`,
   );

@@ -33,7 +33,7 @@ test('shows the camera and classifies the dog, with the heatmap on it', async ({
   expect(s.backend).toBe('wasm');
   expect(s.mode).toBe('camera');
   expect(s.method).toBe('layercam');
-  expect(s.layer).toBe('conv_pw_11_relu');
+  expect(s.layer).toBe('conv_pw_9_relu');
   expect(s.region).toEqual({ x: 140, y: 0, width: 360, height: 360 });
   // Over a few frames, most of the heatmap's mass is on the dog (which covers 34% of the explained square).
   const shares: number[] = [];
@@ -83,7 +83,7 @@ test('switching the method (control and set) takes effect within 3 frames, witho
   await page.keyboard.press('c');
   s = await waitForStatus(
     page,
-    (x) => x.method === 'layercam' && x.layer === 'conv_pw_11_relu',
+    (x) => x.method === 'layercam' && x.layer === 'conv_pw_9_relu',
     10_000,
     'back from CAM',
   );

@@ -1,6 +1,9 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
+import type { WhyCamTeachSpec } from '../../src/app/automation.js';
+import { startMainThreadTrace, stopMainThreadTrace } from '../helpers/main-thread.js';
 import { SHARED, SHARED_MODELS } from '../helpers/shared.js';
 import { boxedPhotos, TAUGHT_CLASSES, trainingPhotos } from '../helpers/teach-photos.js';
 import { expect, massInBox, openPhoto, set, status, test, waitForStatus } from './fixtures.js';
@@ -38,41 +41,88 @@ async function openModelFiles(
 
 test('teaching three classes from photos: accuracy on held-back photos, taught labels live, maps on the object', async ({
   page,
-}) => {
+  browser,
+}, testInfo) => {
   await page.goto('/?backend=wasm');
-  // Long tasks on the page's main thread while teaching, recorded for the report.
-  await page.evaluate(() => {
-    const w = window as Window & { longTasks?: number[] };
-    w.longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) w.longTasks!.push(Math.round(e.duration));
-    }).observe({ type: 'longtask' });
-  });
   const before = await waitForStatus(page, (s) => s.ready && s.frames > 5, 90_000, 'the live view');
   expect(before.labels).toHaveLength(1000);
 
+  // The test's own work comes first, outside the measured window: the photos travel to the page
+  // as base64 text and become Blobs there (a picker would hand the page Files).
   const photos = trainingPhotos(SHARED, PER_CLASS);
-  const spec = TAUGHT_CLASSES.map((c, i) => ({ name: c.name, photos: fileSpecs(photos[i]!.map((p) => p.file)) }));
-  for (const c of spec) expect(c.photos).toHaveLength(PER_CLASS);
-  const started = Date.now();
-  const result = await page.evaluate(
-    async (classes) =>
-      window.whycam!.teach({
+  await page.evaluate(
+    (classes) => {
+      (window as Window & { teachSpec?: WhyCamTeachSpec }).teachSpec = {
         classes: classes.map((c) => ({
           name: c.name,
-          images: c.photos.map((p) => new Blob([new Uint8Array(p.bytes)], { type: p.type })),
+          images: c.photos.map(
+            (p) => new Blob([Uint8Array.from(atob(p), (ch) => ch.charCodeAt(0))], { type: 'image/jpeg' }),
+          ),
         })),
-      }),
-    spec,
+      };
+    },
+    TAUGHT_CLASSES.map((c, i) => ({
+      name: c.name,
+      photos: photos[i]!.map((p) => fs.readFileSync(p.file).toString('base64')),
+    })),
   );
+
+  // The measured window is the teach() call itself, between two marks: the page's long tasks
+  // (PerformanceObserver, wall-clock) and, from a trace, the CPU time of each main-thread task;
+  // each painted heatmap is noted with the teaching stage it was painted in.
+  const trace = testInfo.outputPath('teach-trace.json');
+  await startMainThreadTrace(browser, page, trace);
+  const started = Date.now();
+  const { result, longTasks, paints } = await page.evaluate(async () => {
+    const api = window.whycam!;
+    const longTasks: number[] = [];
+    const paints: (string | null)[] = [];
+    const from = performance.mark('teach-start').startTime;
+    const observer = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) if (e.startTime >= from) longTasks.push(Math.round(e.duration));
+    });
+    const view = document.querySelector('whycam-app')!.shadowRoot!.querySelector('whycam-live-view')!;
+    const painted = (): void => void paints.push(api.status().teach.training);
+    view.addEventListener('painted', painted);
+    observer.observe({ type: 'longtask' });
+    try {
+      const result = await api.teach((window as Window & { teachSpec?: WhyCamTeachSpec }).teachSpec!);
+      performance.mark('teach-end');
+      return {
+        result,
+        longTasks: [...longTasks, ...observer.takeRecords().map((e) => Math.round(e.duration))],
+        paints,
+      };
+    } finally {
+      observer.disconnect();
+      view.removeEventListener('painted', painted);
+    }
+  });
   const wallMs = Date.now() - started;
+  const tasks = await stopMainThreadTrace(browser, trace, 'teach-start', 'teach-end');
   const after = await status(page);
-  const longTasks = await page.evaluate(() => (window as Window & { longTasks?: number[] }).longTasks);
+  const cpu = tasks.reduce((sum, t) => sum + t.cpuMs, 0);
+  const busiest = tasks.reduce((a, b) => (b.cpuMs > a.cpuMs ? b : a));
+  const count = (stage: string | null): number => paints.filter((p) => p === stage).length;
   console.log(
     `taught ${TAUGHT_CLASSES.map((c) => c.name).join('/')} from ${PER_CLASS} photos each: held-back accuracy ${result.accuracy}, ` +
-      `classes ${JSON.stringify(result.classes)}, fit ${result.trainMs.toFixed(0)} ms, teach() ${wallMs} ms, ` +
-      `heatmaps painted meanwhile ${after.frames - before.frames}, page long tasks ${JSON.stringify(longTasks)}`,
+      `classes ${JSON.stringify(result.classes)}, fit ${result.trainMs.toFixed(0)} ms, teach() ${wallMs} ms; ` +
+      `heatmaps painted meanwhile ${paints.length} (while taking examples ${count(null) + count('base')}, training ${count('training')}, ` +
+      `loading the taught model ${count('loading')}); main thread: ${tasks.length} tasks, ${cpu.toFixed(0)} ms CPU, ` +
+      `the busiest ${busiest.cpuMs.toFixed(1)} ms CPU (${busiest.wallMs.toFixed(1)} ms wall), ` +
+      `tasks over 50 ms CPU ${tasks.filter((t) => t.cpuMs > 50).length}, over 50 ms wall ${tasks.filter((t) => t.wallMs > 50).length}; ` +
+      `long tasks observed ${JSON.stringify(longTasks)} (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)`,
   );
+  // Teaching never blocks the page: no task of the page's main thread during teach() keeps it
+  // busy for 50 ms. (The observer's wall-clock long tasks are printed, not judged: on a shared
+  // machine they also count the time the thread waited for a core.)
+  expect(tasks.length).toBeGreaterThan(100);
+  expect(tasks.filter((t) => t.cpuMs > 50)).toEqual([]);
+  // The live view went on while the examples were taken and while the head was fitted (the panel
+  // says "The live view keeps running").
+  expect(count(null) + count('base')).toBeGreaterThan(0);
+  expect(count('training')).toBeGreaterThan(0);
+  expect(after.frames).toBeGreaterThan(before.frames);
 
   // Two of the ten photos of each class are held back; MobileNet's features tell these classes apart.
   expect(result.classes.map((c) => [c.name, c.trained, c.heldBack])).toEqual(TAUGHT_CLASSES.map((c) => [c.name, 8, 2]));

@@ -30,7 +30,7 @@ describe('Firefox, live camera', () => {
     expect(first.backend).toBe('wasm');
     expect(first.mode).toBe('camera');
     expect(first.method).toBe('layercam');
-    expect(first.layer).toBe('conv_pw_11_relu');
+    expect(first.layer).toBe('conv_pw_9_relu');
     expect(first.heatmap).toMatchObject({ width: 14, height: 14 });
     expect(Math.max(...first.heatmap!.data)).toBeCloseTo(1, 5);
     expect(Math.min(...first.heatmap!.data)).toBeGreaterThanOrEqual(0);
@@ -70,7 +70,7 @@ describe('Firefox, live camera', () => {
     await page.keyboard.press('c');
     s = await waitForStatus(
       page,
-      (x) => x.method === 'layercam' && x.layer === 'conv_pw_11_relu' && x.heatmap?.width === 14,
+      (x) => x.method === 'layercam' && x.layer === 'conv_pw_9_relu' && x.heatmap?.width === 14,
       'the default view again',
     );
     expect(s.workerStarts).toBe(starts);

@@ -21,7 +21,7 @@ describe('settingsFor', () => {
     const cam = { ...s, method: 'cam' as const, layer: 'conv_pw_13_relu', reduction: 'softmax' as const };
     expect(settingsFor('toggle-cam', cam, LAYERS)).toEqual({
       method: 'layercam',
-      layer: 'conv_pw_11_relu',
+      layer: 'conv_pw_9_relu',
       reduction: 'logit',
     });
   });
@@ -70,7 +70,7 @@ describe('the classroom keys and the side-by-side pairings', () => {
   it('b puts CAM beside the default view (and the default view beside CAM), and takes it away again', () => {
     expect(settingsFor('side-by-side', s, LAYERS)).toEqual({ compare: { method: 'cam' } });
     expect(settingsFor('side-by-side', { ...s, method: 'cam' }, LAYERS)).toEqual({
-      compare: { method: 'layercam', layer: 'conv_pw_11_relu' },
+      compare: { method: 'layercam', layer: 'conv_pw_9_relu' },
     });
     expect(settingsFor('side-by-side', { ...s, compare: { method: 'cam' } }, LAYERS)).toEqual({ compare: null });
     expect(settingsFor('hud', s, LAYERS)).toEqual({ hud: false });
@@ -81,7 +81,7 @@ describe('the classroom keys and the side-by-side pairings', () => {
     expect(pairing('layer', s, ready, predictions)).toEqual({ method: 'layercam', layer: 'conv_pw_13_relu' });
     expect(pairing('layer', { ...s, layer: 'conv_pw_13_relu' }, ready, predictions)).toEqual({
       method: 'layercam',
-      layer: 'conv_pw_11_relu',
+      layer: 'conv_pw_9_relu',
     });
     expect(pairing('class', s, ready, predictions)).toEqual({ classIndex: 260 });
     expect(pairing('class', { ...s, classIndex: 260 }, ready, predictions)).toEqual({ classIndex: 259 });

@@ -36,7 +36,7 @@ describe('whycam eval', () => {
       '--boxes',
       BOXES,
       '--layer',
-      'conv_pw_13_relu,conv_pw_11_relu',
+      'conv_pw_13_relu,conv_pw_11_relu,conv_pw_9_relu',
       '--steps',
       '0',
       '--random-seeds',
@@ -58,14 +58,17 @@ describe('whycam eval', () => {
       'gradcam@conv_pw_11_relu',
       'gradcam++@conv_pw_11_relu',
       'layercam@conv_pw_11_relu',
+      'gradcam@conv_pw_9_relu',
+      'gradcam++@conv_pw_9_relu',
+      'layercam@conv_pw_9_relu',
     ]);
-    expect(report.skipped).toEqual([
-      {
+    expect(report.skipped).toEqual(
+      ['conv_pw_11_relu', 'conv_pw_9_relu'].map((layer) => ({
         method: 'cam',
-        layer: 'conv_pw_11_relu',
-        reason: expect.stringContaining('CAM is defined only at "conv_pw_13_relu"'),
-      },
-    ]);
+        layer,
+        reason: expect.stringContaining('CAM is defined only at "conv_pw_13_relu"') as unknown,
+      })),
+    );
   });
 
   test('at the last layer (7×7) every method points into the box on 14 of 15, as in the README', () => {
@@ -93,7 +96,21 @@ describe('whycam eval', () => {
     expect(at('gradcam++').energyInBox).toBeCloseTo(0.441, 2);
     expect(at('layercam').energyInBox).toBeGreaterThan(report.baseline.energyInBox);
     expect(report.baseline.energyInBox).toBeGreaterThan(report.uniformEnergyInBox);
-    expect(report.defaultView).toBe('layercam@conv_pw_11_relu');
+  });
+
+  test('the default view, LayerCAM at conv_pw_9_relu, has the most mass in the boxes, as in the README', () => {
+    const at = (method: string) => report.methods[`${method}@conv_pw_9_relu`]!;
+    expect(report.defaultView).toBe('layercam@conv_pw_9_relu');
+    expect(of15(at('layercam').pointingGame)).toBe(14);
+    expect(of6(at('layercam').pointingGameSmall)).toBe(5);
+    expect(of15(at('layercam').localization)).toBe(6);
+    expect(at('layercam').energyInBox).toBeCloseTo(0.724, 2);
+    for (const key of Object.keys(report.methods).filter((k) => k !== report.defaultView))
+      expect(at('layercam').energyInBox, key).toBeGreaterThan(report.methods[key]!.energyInBox);
+    expect(of15(at('gradcam').pointingGame)).toBe(9);
+    expect(at('gradcam').energyInBox).toBeCloseTo(0.511, 2);
+    expect(of15(at('gradcam++').pointingGame)).toBe(2);
+    expect(at('gradcam++').energyInBox).toBeCloseTo(0.554, 2);
   });
 
   test("the baseline is the centre point / centred Gaussian; a uniform map gets the boxes' share", () => {

@@ -104,6 +104,7 @@ const SETTINGS: ExplainSettings = {
   compare: null,
   crop: 'center',
   paused: false,
+  scramble: 0,
 };
 
 /** A service with fakes around it, and what it posted. */

@@ -11,7 +11,7 @@ describe('startOptions (the address bar)', () => {
     expect(o.settings).toMatchObject({
       model: DEFAULT_MODEL_ID,
       method: 'layercam',
-      layer: 'conv_pw_11_relu',
+      layer: 'conv_pw_9_relu',
       reduction: 'logit',
       classIndex: null,
       crop: 'center',

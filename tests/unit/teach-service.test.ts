@@ -36,6 +36,7 @@ const SETTINGS: ExplainSettings = {
   compare: null,
   crop: 'center',
   paused: false,
+  scramble: 0,
 };
 const PER_CLASS = 5;
 

@@ -88,6 +88,21 @@ export class SourceController {
     else this.still.unfreeze(this.page.video());
   }
 
+  /**
+   * Makes sure a still picture is explained (for the slow methods): `still` (a photo or a frozen
+   * frame), `frozen` (the live camera frame was frozen just now) or `none`.
+   */
+  async holdPicture(): Promise<'still' | 'frozen' | 'none'> {
+    if (this.mode !== 'camera' || this.still.frozen) return this.still.picture ? 'still' : 'none';
+    await this.freeze(true);
+    return this.still.frozen ? 'frozen' : 'none';
+  }
+
+  /** Whether the still picture of this id is the one on screen. */
+  showsPicture(imageId: number): boolean {
+    return this.still.picture !== null && this.still.isCurrent(imageId);
+  }
+
   /** A restarted worker lost what it was given: the camera's frames, or the picture. */
   resend(): void {
     if (this.mode === 'camera' && !this.still.frozen) this.camera.attach();

@@ -25,7 +25,10 @@ const THUMB_SIZE = 56;
 
 export interface TeachExample {
   id: number;
-  /** A small picture of the example (a data: URL); the example itself lives only in the worker, as features. */
+  /**
+   * A small picture of the example (a blob: URL, '' until it is encoded); the example itself lives
+   * only in the worker, as features.
+   */
   thumb: string;
   state: 'pending' | 'ok' | 'failed';
 }
@@ -116,7 +119,7 @@ export class TeachController implements ReactiveController {
   removeClass(key: number): void {
     const c = this.classes.find((k) => k.key === key);
     if (!c || this.classes.length <= MIN_CLASSES) return;
-    this.forget(c.examples.map((e) => e.id));
+    this.forget(c.examples);
     this.classes = this.classes.filter((k) => k.key !== key);
     this.changed();
   }
@@ -127,7 +130,7 @@ export class TeachController implements ReactiveController {
   }
 
   removeExample(key: number, id: number): void {
-    this.forget([id]);
+    this.forget(this.classes.flatMap((c) => c.examples.filter((e) => e.id === id)));
     this.classes = this.classes.map((c) =>
       c.key === key ? { ...c, examples: c.examples.filter((e) => e.id !== id) } : c,
     );
@@ -138,6 +141,7 @@ export class TeachController implements ReactiveController {
   reset(): void {
     this.stopRecording();
     this.page.send({ type: 'teach-forget', exampleIds: 'all' });
+    for (const c of this.classes) revokeThumbs(c.examples);
     for (const w of this.examples.values()) w.reject(new Error('teaching was reset'));
     this.examples.clear();
     this.classes = [];
@@ -428,19 +432,49 @@ export class TeachController implements ReactiveController {
     });
   }
 
-  private addBitmap(key: number, bitmap: ImageBitmap): Promise<void> {
+  /**
+   * Shows the example at once (its thumbnail follows) and hands the bitmap to the worker. Nothing
+   * here blocks the page: the thumbnail is cropped and scaled by createImageBitmap and encoded by
+   * OffscreenCanvas.convertToBlob, both asynchronous, and the bitmap is transferred, not copied.
+   */
+  private async addBitmap(key: number, bitmap: ImageBitmap): Promise<void> {
     const id = this.nextExample++;
-    const example: TeachExample = { id, thumb: thumbnail(bitmap), state: 'pending' };
-    this.classes = this.classes.map((c) => (c.key === key ? { ...c, examples: [...c.examples, example] } : c));
+    this.classes = this.classes.map((c) =>
+      c.key === key ? { ...c, examples: [...c.examples, { id, thumb: '', state: 'pending' }] } : c,
+    );
     this.changed();
+    let small: ImageBitmap | null = null;
+    try {
+      small = await thumbnailBitmap(bitmap);
+    } catch {
+      // No thumbnail (the example still counts): the panel shows an empty square.
+    }
     const taken = new Promise<void>((resolve, reject) => this.examples.set(id, { resolve, reject }));
     this.page.send({ type: 'teach-example', exampleId: id, bitmap }, [bitmap]);
+    if (small)
+      void encodeThumbnail(small)
+        .then((url) => this.setThumb(id, url))
+        .catch(() => undefined);
     return taken;
   }
 
-  private forget(ids: number[]): void {
-    if (ids.length === 0) return;
-    this.page.send({ type: 'teach-forget', exampleIds: ids });
+  private setThumb(id: number, url: string): void {
+    if (!this.classes.some((c) => c.examples.some((e) => e.id === id))) {
+      URL.revokeObjectURL(url); // removed meanwhile
+      return;
+    }
+    this.classes = this.classes.map((c) =>
+      c.examples.some((e) => e.id === id)
+        ? { ...c, examples: c.examples.map((e) => (e.id === id ? { ...e, thumb: url } : e)) }
+        : c,
+    );
+    this.changed();
+  }
+
+  private forget(examples: readonly TeachExample[]): void {
+    if (examples.length === 0) return;
+    revokeThumbs(examples);
+    this.page.send({ type: 'teach-forget', exampleIds: examples.map((e) => e.id) });
   }
 
   private defaultName(): string {
@@ -472,15 +506,25 @@ const THREE_FILES = (): string =>
     'A Teachable Machine export is three files: model.json, weights.bin and metadata.json. Pick all three, or the zip they came in.',
   );
 
-/** A square thumbnail of the picture's centre, as the model sees it. */
-function thumbnail(bitmap: ImageBitmap): string {
-  const canvas = document.createElement('canvas');
-  canvas.width = canvas.height = THUMB_SIZE;
+/** The picture's centre square, as the model sees it, scaled to a thumbnail (by the browser, asynchronously). */
+function thumbnailBitmap(bitmap: ImageBitmap): Promise<ImageBitmap> {
   const side = Math.min(bitmap.width, bitmap.height);
-  canvas
-    .getContext('2d')!
-    .drawImage(bitmap, (bitmap.width - side) / 2, (bitmap.height - side) / 2, side, side, 0, 0, THUMB_SIZE, THUMB_SIZE);
-  return canvas.toDataURL('image/jpeg', 0.7);
+  return createImageBitmap(bitmap, (bitmap.width - side) / 2, (bitmap.height - side) / 2, side, side, {
+    resizeWidth: THUMB_SIZE,
+    resizeHeight: THUMB_SIZE,
+    resizeQuality: 'medium',
+  });
+}
+
+/** The thumbnail as a small JPEG's blob: URL, encoded off the main thread. */
+async function encodeThumbnail(small: ImageBitmap): Promise<string> {
+  const canvas = new OffscreenCanvas(THUMB_SIZE, THUMB_SIZE);
+  canvas.getContext('bitmaprenderer')!.transferFromImageBitmap(small); // takes (and closes) the bitmap
+  return URL.createObjectURL(await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.7 }));
+}
+
+function revokeThumbs(examples: readonly TeachExample[]): void {
+  for (const e of examples) if (e.thumb) URL.revokeObjectURL(e.thumb);
 }
 
 /** The model's name from its metadata.json (in the picked files or the zip), to keep it under. */
