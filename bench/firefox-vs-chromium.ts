@@ -55,6 +55,10 @@ interface Row {
   p50: number | null;
   p95: number | null;
   forwardMs: number | null;
+  /** The worker's other stages (mean ms): frame → tensor, heatmap (backward), wait before starting. */
+  preprocessMs: number | null;
+  heatmapMs: number | null;
+  waitMs: number | null;
   frames: number;
 }
 
@@ -85,6 +89,9 @@ async function measure(evaluate: Evaluate, browser: string, build: string): Prom
     p50: end.latencyMs.p50,
     p95: end.latencyMs.p95,
     forwardMs: end.stages?.forwardMs ?? null,
+    preprocessMs: end.stages?.preprocessMs ?? null,
+    heatmapMs: end.stages?.heatmapMs ?? null,
+    waitMs: end.stages?.waitMs ?? null,
     frames: end.frames - startFrames,
   };
 }
@@ -149,12 +156,12 @@ console.log(
   `\nLive default view (LayerCAM, ${findModel(DEFAULT_MODEL_ID)!.viewLayer}), WASM, ${seconds} s after ${WARM_FRAMES} warm-up heatmaps; ${os.cpus().length} cores\n`,
 );
 console.log(
-  '| browser | build threads | WASM threads in use | heatmaps/s | latency p50 (ms) | p95 (ms) | forward (ms) |',
+  '| browser | build threads | WASM threads in use | heatmaps/s | latency p50 (ms) | p95 (ms) | frame → tensor (ms) | forward (ms) | heatmap (ms) | wait (ms) |',
 );
-console.log('|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   console.log(
-    `| ${r.browser} | ${r.build} | ${r.wasmThreads} | ${f(r.fps)} | ${f(r.p50, 0)} | ${f(r.p95, 0)} | ${f(r.forwardMs)} |`,
+    `| ${r.browser} | ${r.build} | ${r.wasmThreads} | ${f(r.fps)} | ${f(r.p50, 0)} | ${f(r.p95, 0)} | ${f(r.preprocessMs)} | ${f(r.forwardMs)} | ${f(r.heatmapMs)} | ${f(r.waitMs)} |`,
   );
 }
 for (const build of threadVariants) {

@@ -23,6 +23,7 @@ import {
   wallClock,
 } from '../src/protocol.js';
 import type { BackendChoice } from './backend-select.js';
+import { BitmapPixels } from './bitmap-pixels.js';
 import { CaptureClock, LatestFrame } from './latest-frame.js';
 import { PerturbationJob } from './perturbation-job.js';
 import { isEngineExplainer, Scrambler } from './scrambler.js';
@@ -83,6 +84,7 @@ export class ExplainService {
   private init: InitMessage | null = null;
   private settings: ExplainSettings | null = null;
   /** The newest camera frame not yet taken by the processing loop. */
+  private readonly bitmapPixels = new BitmapPixels();
   private readonly pending = new LatestFrame<CameraInput>((superseded) =>
     this.release(superseded, { outcome: 'dropped', reason: 'superseded' }),
   );
@@ -649,11 +651,14 @@ export class ExplainService {
     let result: Explanation;
     let second: Explanation | undefined;
     try {
-      // On GPU backends a bitmap uploads straight to a texture; on CPU ones VideoFrame.copyTo is the fastest read.
-      const input =
-        isVideoFrame(picture) && (this.backend === 'webgpu' || this.backend === 'webgl')
+      // On GPU backends a bitmap uploads straight to a texture; on CPU ones the bytes are read once
+      // through a canvas (bitmap-pixels.ts: faster than VideoFrame.copyTo or tfjs's fromPixels).
+      const gpu = this.backend === 'webgpu' || this.backend === 'webgl';
+      const input = gpu
+        ? isVideoFrame(picture)
           ? await createImageBitmap(picture)
-          : picture;
+          : picture
+        : (this.bitmapPixels.read(picture) ?? picture);
       try {
         if (this.failNextFrame) {
           this.failNextFrame = false;
@@ -669,7 +674,7 @@ export class ExplainService {
           crop: settings.crop,
         })) as [Explanation, Explanation?];
       } finally {
-        if (input !== picture) input.close();
+        if (input !== picture && 'close' in input) input.close();
       }
     } catch (e) {
       const message = this.fail(e, false);

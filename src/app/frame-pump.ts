@@ -20,6 +20,8 @@ export interface FramePumpOptions {
    * already there when it finishes one (it keeps only the newest and drops the rest, acknowledged).
    */
   depth?: number;
+  /** The clock pacing uses (`performance.now` by default; a fake in tests). */
+  now?: () => number;
 }
 
 /**
@@ -27,6 +29,12 @@ export interface FramePumpOptions {
  * grabbed per presented video frame while fewer than `depth` are unacknowledged. Every sent frame
  * is acknowledged by the worker (done, dropped or failed), so nothing can stall the pump: a
  * restarted worker gets a fresh pump.
+ *
+ * Paced: while the worker explains one frame, the next is grabbed at the last presented video
+ * frame before that one is predicted to finish (from the worker's measured time per frame), not
+ * at once. A frame sent at once would wait a whole worker frame before its turn, doubling the
+ * latency; sent just in time it is as fresh as a track processor's newest frame, and the worker
+ * still never waits.
  */
 export class FramePump {
   private readonly unacknowledged = new Set<number>();
@@ -35,12 +43,21 @@ export class FramePump {
   private handle = 0;
   private stopped = false;
   private readonly depth: number;
+  private readonly now: () => number;
+  private readonly sentAt = new Map<number, number>();
+  /** Moving averages: the worker's time per explained frame, the video's frame interval, a grab's time. */
+  private serviceMs: number | null = null;
+  private videoIntervalMs = 1000 / 30;
+  private grabMs = 0;
+  private lastAckAt = 0;
+  private lastPresentedAt: number | null = null;
 
   constructor(
     private readonly video: FrameSource,
     private readonly options: FramePumpOptions,
   ) {
     this.depth = options.depth ?? 2;
+    this.now = options.now ?? (() => performance.now());
     this.handle = video.requestVideoFrameCallback(this.onFrame);
   }
 
@@ -49,7 +66,18 @@ export class FramePump {
     return this.unacknowledged.size;
   }
 
-  acknowledge(ack: Pick<FrameAckMessage, 'frameId'>): void {
+  acknowledge(ack: Pick<FrameAckMessage, 'frameId'> & { outcome?: FrameAckMessage['outcome'] }): void {
+    const sent = this.sentAt.get(ack.frameId);
+    if (sent !== undefined) {
+      const now = this.now();
+      if (ack.outcome === 'done') {
+        // The worker started this frame when it arrived or when it finished the one before, whichever was later.
+        const service = now - Math.max(sent, this.lastAckAt);
+        this.serviceMs = this.serviceMs === null ? service : average(this.serviceMs, service);
+      }
+      this.lastAckAt = now;
+      this.sentAt.delete(ack.frameId);
+    }
     this.unacknowledged.delete(ack.frameId);
   }
 
@@ -61,18 +89,31 @@ export class FramePump {
   private onFrame = (_now: number, meta: { captureTime?: number; presentationTime: number }): void => {
     if (this.stopped) return;
     this.handle = this.video.requestVideoFrameCallback(this.onFrame);
+    const now = this.now();
+    if (this.lastPresentedAt !== null)
+      this.videoIntervalMs = average(this.videoIntervalMs, Math.min(now - this.lastPresentedAt, 250));
+    this.lastPresentedAt = now;
     if (this.grabbing || this.options.paused() || this.unacknowledged.size >= this.depth) return;
+    if (this.unacknowledged.size > 0 && this.serviceMs !== null) {
+      const started = Math.max(Math.min(...this.sentAt.values()), this.lastAckAt);
+      const remaining = started + this.serviceMs - now;
+      // Another video frame comes before the worker is done: grab that one, fresher.
+      if (remaining > this.videoIntervalMs + this.grabMs) return;
+    }
     const captureTime = performance.timeOrigin + (meta.captureTime ?? meta.presentationTime);
     this.grabbing = true;
+    const grabStart = now;
     this.options.grab().then(
       (bitmap) => {
         this.grabbing = false;
+        this.grabMs = average(this.grabMs, this.now() - grabStart);
         if (this.stopped) {
           bitmap.close();
           return;
         }
         const frameId = this.nextId++;
         this.unacknowledged.add(frameId);
+        this.sentAt.set(frameId, this.now());
         this.options.send({ bitmap, captureTime, frameId });
       },
       () => {
@@ -81,4 +122,9 @@ export class FramePump {
       },
     );
   };
+}
+
+/** An exponential moving average's next value (a fifth of the way to the new sample). */
+function average(mean: number, sample: number): number {
+  return mean + (sample - mean) / 5;
 }

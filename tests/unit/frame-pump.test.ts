@@ -30,7 +30,7 @@ interface FakeBitmap {
   close(): void;
 }
 
-function setup(options: { depth?: number; paused?: () => boolean; failGrab?: () => boolean } = {}) {
+function setup(options: { depth?: number; paused?: () => boolean; failGrab?: () => boolean; now?: () => number } = {}) {
   const video = new FakeVideo();
   const sent: { frameId: number; captureTime: number; bitmap: FakeBitmap }[] = [];
   const grabbed: FakeBitmap[] = [];
@@ -50,6 +50,7 @@ function setup(options: { depth?: number; paused?: () => boolean; failGrab?: () 
     send: (f) => sent.push(f as unknown as (typeof sent)[number]),
     paused: options.paused ?? (() => false),
     depth: options.depth,
+    ...(options.now ? { now: options.now } : {}),
   });
   return { video, pump, sent, grabbed };
 }
@@ -66,6 +67,37 @@ describe('FramePump', () => {
     expect(sent.map((f) => f.frameId)).toEqual([1, 2, 3]);
     // An acknowledgement of a frame it never sent (another pump's) changes nothing.
     pump.acknowledge({ frameId: 99 });
+    expect(pump.inFlight).toBe(2);
+  });
+
+  it('paces the next frame: grabbed at the last video frame before the worker is predicted to finish', async () => {
+    let clock = 0;
+    const { video, pump, sent } = setup({ now: () => clock });
+    const present = (t: number) => {
+      clock = t;
+      return video.present(t);
+    };
+    const ack = (frameId: number, at: number) => {
+      clock = at;
+      pump.acknowledge({ frameId, outcome: 'done' });
+    };
+    // A 30 fps camera; the worker takes 100 ms a frame. Before anything is measured the second
+    // frame goes at once (depth 2).
+    await present(0);
+    await present(33);
+    await present(66);
+    await present(99);
+    ack(1, 100); // frame 2 (waiting since 33) starts now: predicted done at 200
+    await present(132);
+    await present(165);
+    expect(sent).toHaveLength(2);
+    await present(198); // the last video frame before 200: grabbed
+    ack(2, 200); // frame 3 starts at 200: done near 300
+    await present(231);
+    await present(264);
+    expect(sent).toHaveLength(3);
+    await present(297);
+    expect(sent.map((f) => f.captureTime - performance.timeOrigin)).toEqual([0, 33, 198, 297]);
     expect(pump.inFlight).toBe(2);
   });
 
