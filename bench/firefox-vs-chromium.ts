@@ -80,11 +80,11 @@ async function measure(evaluate: Evaluate, browser: string, build: string): Prom
   const t0 = Date.now();
   await sleep(seconds * 1000);
   const end = (await evaluate(readStatus))!;
-  const threadsNote = end.backendNotes.find((n) => n.startsWith('wasm threads:')) ?? '';
   return {
     browser,
     build,
-    wasmThreads: /^wasm threads: (\d+)/.exec(threadsNote)?.[1] ?? '?',
+    // What the worker reports in use (the backend note's first number can be a core count).
+    wasmThreads: String(end.wasmThreads ?? '?'),
     fps: ((end.frames - startFrames) * 1000) / (Date.now() - t0),
     p50: end.latencyMs.p50,
     p95: end.latencyMs.p95,

@@ -650,15 +650,22 @@ export class ExplainService {
     const settings = this.settings!;
     let result: Explanation;
     let second: Explanation | undefined;
+    // Reading the picture's pixels before the engine gets them belongs to "frame → tensor".
+    let readMs = 0;
     try {
-      // On GPU backends a bitmap uploads straight to a texture; on CPU ones the bytes are read once
-      // through a canvas (bitmap-pixels.ts: faster than VideoFrame.copyTo or tfjs's fromPixels).
+      // On GPU backends a bitmap uploads straight to a texture. On CPU ones a VideoFrame's bytes come
+      // from copyTo (13 ms here against 18 through a canvas), a bitmap's through a canvas
+      // (bitmap-pixels.ts; tfjs's fromPixels widened the whole frame to int32 first).
       const gpu = this.backend === 'webgpu' || this.backend === 'webgl';
-      const input = gpu
-        ? isVideoFrame(picture)
+      const readStart = performance.now();
+      const input = isVideoFrame(picture)
+        ? gpu
           ? await createImageBitmap(picture)
           : picture
-        : (this.bitmapPixels.read(picture) ?? picture);
+        : gpu
+          ? picture
+          : (this.bitmapPixels.read(picture) ?? picture);
+      readMs = performance.now() - readStart;
       try {
         if (this.failNextFrame) {
           this.failNextFrame = false;
@@ -710,7 +717,11 @@ export class ExplainService {
       scrambled,
       region: result.region,
       sourceSize: result.source,
-      timings: { ...result.timings, waitMs: captureTime === null ? 0 : tookAt - captureTime },
+      timings: {
+        ...result.timings,
+        preprocessMs: result.timings.preprocessMs + readMs,
+        waitMs: captureTime === null ? 0 : tookAt - captureTime,
+      },
       skipped,
       numTensors: tf.memory().numTensors,
       memory: this.memory(),
