@@ -651,7 +651,7 @@ export class ExplainService {
     let result: Explanation;
     let second: Explanation | undefined;
     // Reading the picture's pixels before the engine gets them belongs to "frame → tensor".
-    let readMs = 0;
+    let readMs: number | undefined;
     try {
       // On GPU backends a bitmap uploads straight to a texture. On CPU ones a VideoFrame's bytes come
       // from copyTo (13 ms here against 18 through a canvas), a bitmap's through a canvas
@@ -719,7 +719,7 @@ export class ExplainService {
       sourceSize: result.source,
       timings: {
         ...result.timings,
-        preprocessMs: result.timings.preprocessMs + readMs,
+        preprocessMs: result.timings.preprocessMs + (readMs ?? 0),
         waitMs: captureTime === null ? 0 : tookAt - captureTime,
       },
       skipped,
