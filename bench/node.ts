@@ -7,7 +7,7 @@
  * `--backend webgpu` runs tfjs-backend-webgpu on Google's Dawn through the `webgpu` npm package
  * (a devDependency; on a machine without a GPU, VK_DRIVER_FILES can name a software Vulkan driver such
  * as Chromium's SwiftShader). `--capture off` turns graph capture off (webgpu only; see
- * src/explain/graph-capture.ts), for before/after figures.
+ * src/explain/runtime/graph-capture.ts), for before/after figures.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,8 +15,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_MODEL_ID, FAST_MODEL_ID, findModel } from '../models/registry.js';
-import type { Explainer, ExplainRequest, StageTimings } from '../src/explain/explainer.js';
-import type { RgbaImage } from '../src/explain/input.js';
+import type { Explainer, ExplainRequest, StageTimings } from '../src/explain/methods/explainer.js';
+import type { RgbaImage } from '../src/explain/runtime/input.js';
 import { type NodeBackend, useNodeBackend } from '../src/node/backend.js';
 import { readImage } from '../src/node/image-io.js';
 import { loadExplainerFromDisk } from '../src/node/load-model.js';

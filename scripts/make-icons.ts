@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
-import { COLORMAP_TABLES } from '../src/explain/colormaps.js';
+import { COLORMAP_TABLES } from '../src/explain/render/colormaps.js';
 
 const OUT = path.resolve('public/icons');
 

@@ -3,14 +3,14 @@
  * nothing else of each other; `PROTOCOL_VERSION` changes whenever a message changes shape, and a
  * worker answers a page of another version with an error instead of misreading it.
  */
-import type { Method, Reduction } from './explain/methods.js';
-import type { CropPolicy, Region } from './explain/preprocess.js';
-import type { Prediction, StageTimings } from './explain/explainer.js';
-import type { FeatureLayer } from './explain/network.js';
+import type { Method, Reduction } from './explain/methods/methods.js';
+import type { CropPolicy, Region } from './explain/runtime/preprocess.js';
+import type { Prediction, StageTimings } from './explain/methods/explainer.js';
+import type { FeatureLayer } from './explain/network/network.js';
 import type { WhyCamErrorCode } from './explain/errors.js';
-import type { ClassReport } from './explain/teach.js';
-import type { Segmentation } from './explain/lime.js';
-import type { PerturbationMethod } from './explain/perturbation.js';
+import type { ClassReport } from './explain/teach/teach.js';
+import type { Segmentation } from './explain/perturbation/lime.js';
+import type { PerturbationMethod } from './explain/perturbation/perturbation.js';
 
 export const PROTOCOL_VERSION = 5;
 

@@ -1,4 +1,4 @@
-import type { RgbaImage } from '../src/explain/input.js';
+import type { RgbaImage } from '../src/explain/runtime/input.js';
 
 /**
  * The RGBA bytes of a camera frame or picture (VideoFrame or ImageBitmap), for the CPU backends

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_MODEL_ID, findModel } from '../models/registry.js';
 import { isWhyCamError } from '../src/explain/errors.js';
-import type { Explainer, Explanation } from '../src/explain/explainer.js';
-import type { OpenedModel } from '../src/explain/open-model.js';
+import type { Explainer, Explanation } from '../src/explain/methods/explainer.js';
+import type { OpenedModel } from '../src/explain/models/open-model.js';
 import {
   type BackendName,
   type DrillMessage,

@@ -1,10 +1,10 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { findModel, type ModelEntry, MODELS } from '../models/registry.js';
 import { WhyCamError } from '../src/explain/errors.js';
-import type { Explainer } from '../src/explain/explainer.js';
-import { explainerForEntry } from '../src/explain/registered-model.js';
-import { readVerifiedModel } from '../src/explain/model-files.js';
-import { openModel, type OpenedModel, pickedModelReader } from '../src/explain/open-model.js';
+import type { Explainer } from '../src/explain/methods/explainer.js';
+import { explainerForEntry } from '../src/explain/models/registered-model.js';
+import { readVerifiedModel } from '../src/explain/models/model-files.js';
+import { openModel, type OpenedModel, pickedModelReader } from '../src/explain/models/open-model.js';
 
 /**
  * Fetches a registered model from the app's own origin (`<base>/<id>/…`, served from the

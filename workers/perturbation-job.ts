@@ -1,7 +1,7 @@
-import type { Explainer } from '../src/explain/explainer.js';
-import type { ImageSource } from '../src/explain/input.js';
-import { explainByPerturbation, type PerturbationRequest } from '../src/explain/perturbation.js';
-import type { CropPolicy } from '../src/explain/preprocess.js';
+import type { Explainer } from '../src/explain/methods/explainer.js';
+import type { ImageSource } from '../src/explain/runtime/input.js';
+import { explainByPerturbation, type PerturbationRequest } from '../src/explain/perturbation/perturbation.js';
+import type { CropPolicy } from '../src/explain/runtime/preprocess.js';
 import type { PerturbationMessage, PerturbationSettings, PerturbMessage } from '../src/protocol.js';
 
 type Post = (message: PerturbationMessage, transfer?: Transferable[]) => void;

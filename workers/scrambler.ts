@@ -1,5 +1,5 @@
-import { Explainer } from '../src/explain/explainer.js';
-import { cascadeBlocks, randomizedExplainer } from '../src/explain/sanity.js';
+import { Explainer } from '../src/explain/methods/explainer.js';
+import { cascadeBlocks, randomizedExplainer } from '../src/explain/evaluation/sanity.js';
 
 /** The seed of the re-initialisation: the same number of blocks always gives the same scrambled network. */
 export const SCRAMBLE_SEED = 1;

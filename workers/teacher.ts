@@ -1,5 +1,5 @@
 import { WhyCamError } from '../src/explain/errors.js';
-import type { Explainer } from '../src/explain/explainer.js';
+import type { Explainer } from '../src/explain/methods/explainer.js';
 import {
   type EpochProgress,
   PooledFeatures,
@@ -7,7 +7,7 @@ import {
   taughtModelFiles,
   trainHead,
   zipModelFiles,
-} from '../src/explain/teach.js';
+} from '../src/explain/teach/teach.js';
 
 /** A base model to teach on: a registered model's explainer, loaded for the teaching session. */
 export interface TeachBase {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { COLORMAP_TABLES } from '../../src/explain/colormaps.js';
+import { COLORMAP_TABLES } from '../../src/explain/render/colormaps.js';
 
 /**
  * Grad-CAM the way most public TF.js code does it, as the benchmarks' baseline: the whole model

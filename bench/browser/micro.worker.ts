@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 import * as tf from '@tensorflow/tfjs-core';
 import { findModel } from '../../models/registry.js';
-import type { Explainer, ExplainRequest, StageTimings } from '../../src/explain/explainer.js';
+import type { Explainer, ExplainRequest, StageTimings } from '../../src/explain/methods/explainer.js';
 import { chooseBackend } from '../../workers/backend-select.js';
 import { countKernels, gpuTime } from '../frame-probe.js';
 import { fetchExplainer } from '../../workers/model-loader.js';

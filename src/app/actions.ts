@@ -1,6 +1,6 @@
 import { DEFAULT_MODEL_ID, FAST_MODEL_ID, findModel } from '../../models/registry.js';
-import { COLORMAPS } from '../explain/colormaps.js';
-import { METHODS } from '../explain/methods.js';
+import { COLORMAPS } from '../explain/render/colormaps.js';
+import { METHODS } from '../explain/methods/methods.js';
 import { pairing } from './controllers/comparison.js';
 import type { AppSettings } from './settings.js';
 import type { Action } from './shortcuts.js';

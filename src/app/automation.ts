@@ -1,6 +1,6 @@
-import type { Prediction } from '../explain/explainer.js';
-import type { ClassReport } from '../explain/teach.js';
-import type { PerturbationMethod } from '../explain/perturbation.js';
+import type { Prediction } from '../explain/methods/explainer.js';
+import type { ClassReport } from '../explain/teach/teach.js';
+import type { PerturbationMethod } from '../explain/perturbation/perturbation.js';
 import type { BackendName, DrillMessage, PerturbationSettings, ReadyMessage, ResultMessage } from '../protocol.js';
 import type { PerturbationState } from './controllers/perturbation.js';
 import type { FrameAckCounts } from './controllers/camera.js';

@@ -1,6 +1,6 @@
-import { COLORMAP_TABLES, type ColormapName } from '../explain/colormaps.js';
-import type { Heatmap } from '../explain/explainer.js';
-import type { Region } from '../explain/preprocess.js';
+import { COLORMAP_TABLES, type ColormapName } from '../explain/render/colormaps.js';
+import type { Heatmap } from '../explain/methods/explainer.js';
+import type { Region } from '../explain/runtime/preprocess.js';
 
 export interface OverlayStyle {
   colormap: ColormapName;

@@ -1,7 +1,7 @@
 import { msg, str } from '@lit/localize';
 import { findModel } from '../../models/registry.js';
 import { isWhyCamError } from '../explain/errors.js';
-import { GRADCAM_PLUS_PLUS_INNER_LAYER_WARNING } from '../explain/warnings.js';
+import { GRADCAM_PLUS_PLUS_INNER_LAYER_WARNING } from '../explain/methods/warnings.js';
 import type { ErrorMessage } from '../protocol.js';
 import type { Notice } from './controllers/notices.js';
 

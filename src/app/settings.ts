@@ -1,7 +1,7 @@
 import { DEFAULT_MODEL_ID, findModel, MODELS } from '../../models/registry.js';
-import { COLORMAPS, type ColormapName } from '../explain/colormaps.js';
-import { METHODS, REDUCTIONS } from '../explain/methods.js';
-import { CROP_POLICIES } from '../explain/preprocess.js';
+import { COLORMAPS, type ColormapName } from '../explain/render/colormaps.js';
+import { METHODS, REDUCTIONS } from '../explain/methods/methods.js';
+import { CROP_POLICIES } from '../explain/runtime/preprocess.js';
 import { BACKENDS, type BackendName, type ExplainSettings } from '../protocol.js';
 import { RESOLUTIONS, type Resolution } from './camera.js';
 

@@ -1,6 +1,6 @@
-import type { Heatmap } from '../explain/explainer.js';
-import { overlayHeatmap } from '../explain/overlay.js';
-import type { Region } from '../explain/preprocess.js';
+import type { Heatmap } from '../explain/methods/explainer.js';
+import { overlayHeatmap } from '../explain/render/overlay.js';
+import type { Region } from '../explain/runtime/preprocess.js';
 import type { OverlayStyle } from './heatmap-renderer.js';
 import { withPngText } from './png-text.js';
 

@@ -2,11 +2,16 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MODEL_ID } from '../../models/registry.js';
 import { isWhyCamError, WhyCamError } from '../explain/errors.js';
-import type { ExplainRequest, Heatmap } from '../explain/explainer.js';
-import { type Curves, DEFAULT_FAITHFULNESS, FaithfulnessProbe, mulberry32 } from '../explain/faithfulness.js';
-import { heatmapPeak, upsampleHeatmap } from '../explain/heatmap.js';
-import { DEFAULT_LIME } from '../explain/lime.js';
-import { isMethod, METHOD_NAMES, METHODS, type Method, REDUCTIONS } from '../explain/methods.js';
+import type { ExplainRequest, Heatmap } from '../explain/methods/explainer.js';
+import {
+  type Curves,
+  DEFAULT_FAITHFULNESS,
+  FaithfulnessProbe,
+  mulberry32,
+} from '../explain/evaluation/faithfulness.js';
+import { heatmapPeak, upsampleHeatmap } from '../explain/methods/heatmap.js';
+import { DEFAULT_LIME } from '../explain/perturbation/lime.js';
+import { isMethod, METHOD_NAMES, METHODS, type Method, REDUCTIONS } from '../explain/methods/methods.js';
 import {
   type Box,
   boxFromMap,
@@ -16,16 +21,16 @@ import {
   iou,
   maskShare,
   pointInBoxes,
-} from '../explain/metrics.js';
+} from '../explain/evaluation/metrics.js';
 import {
   explainByPerturbation,
   networkInput,
   PERTURBATION_METHOD_NAMES,
   PERTURBATION_METHODS,
   type PerturbationMethod,
-} from '../explain/perturbation.js';
-import { CROP_POLICIES, type Region } from '../explain/preprocess.js';
-import { methodWarning } from '../explain/warnings.js';
+} from '../explain/perturbation/perturbation.js';
+import { CROP_POLICIES, type Region } from '../explain/runtime/preprocess.js';
+import { methodWarning } from '../explain/methods/warnings.js';
 import { NODE_BACKENDS, useNodeBackend } from '../node/backend.js';
 import { readImage } from '../node/image-io.js';
 import { loadModelOption } from '../node/model-path.js';

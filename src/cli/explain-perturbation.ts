@@ -1,17 +1,17 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { ColormapName } from '../explain/colormaps.js';
+import type { ColormapName } from '../explain/render/colormaps.js';
 import { isWhyCamError } from '../explain/errors.js';
-import type { Explainer } from '../explain/explainer.js';
-import { overlayHeatmap } from '../explain/overlay.js';
+import type { Explainer } from '../explain/methods/explainer.js';
+import { overlayHeatmap } from '../explain/render/overlay.js';
 import {
   explainByPerturbation,
   PERTURBATION_METHOD_NAMES,
   type PerturbationExplanation,
   type PerturbationMethod,
   type PerturbationRequest,
-} from '../explain/perturbation.js';
-import type { CropPolicy } from '../explain/preprocess.js';
+} from '../explain/perturbation/perturbation.js';
+import type { CropPolicy } from '../explain/runtime/preprocess.js';
 import { encodePng, readImage } from '../node/image-io.js';
 import { ProgressBar } from '../node/progress.js';
 import { withTitle } from '../node/title.js';

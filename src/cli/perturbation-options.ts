@@ -1,6 +1,6 @@
 import { WhyCamError } from '../explain/errors.js';
-import { DEFAULT_LIME, type Segmentation, SEGMENTATIONS } from '../explain/lime.js';
-import type { PerturbationRequest } from '../explain/perturbation.js';
+import { DEFAULT_LIME, type Segmentation, SEGMENTATIONS } from '../explain/perturbation/lime.js';
+import type { PerturbationRequest } from '../explain/perturbation/perturbation.js';
 import { numberIn, oneOf } from './args.js';
 
 /** Options of occlusion sensitivity and LIME, shared by `explain` and `eval`. */

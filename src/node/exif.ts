@@ -1,4 +1,4 @@
-import type { RgbaImage } from '../explain/input.js';
+import type { RgbaImage } from '../explain/runtime/input.js';
 
 /** The EXIF orientation (1–8) of a JPEG, or 1 when it has none: phone photos are often stored sideways. */
 export function exifOrientation(jpeg: Uint8Array): number {

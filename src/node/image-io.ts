@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { WhyCamError } from '../explain/errors.js';
-import type { RgbaImage } from '../explain/input.js';
+import type { RgbaImage } from '../explain/runtime/input.js';
 import { applyExifOrientation, exifOrientation } from './exif.js';
 
 /** The largest picture WhyCam decodes; bigger files are refused rather than exhausting memory. */

@@ -2,9 +2,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MODEL_ID, findModel, MODELS, type ModelEntry } from '../../models/registry.js';
 import { WhyCamError } from '../explain/errors.js';
-import type { Explainer } from '../explain/explainer.js';
-import { explainerForEntry } from '../explain/registered-model.js';
-import { type ModelFileReader, readVerifiedModel } from '../explain/model-files.js';
+import type { Explainer } from '../explain/methods/explainer.js';
+import { explainerForEntry } from '../explain/models/registered-model.js';
+import { type ModelFileReader, readVerifiedModel } from '../explain/models/model-files.js';
 import { modelsDir } from './paths.js';
 
 export function fileReader(dir: string): ModelFileReader {

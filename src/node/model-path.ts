@@ -3,10 +3,10 @@ import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_MODEL_ID, findModel, type ModelEntry, MODELS } from '../../models/registry.js';
 import { WhyCamError } from '../explain/errors.js';
-import type { Explainer } from '../explain/explainer.js';
-import type { CropPolicy } from '../explain/preprocess.js';
-import { readVerifiedModel } from '../explain/model-files.js';
-import { openModel, type OpenedModel, readerForArchive } from '../explain/open-model.js';
+import type { Explainer } from '../explain/methods/explainer.js';
+import type { CropPolicy } from '../explain/runtime/preprocess.js';
+import { readVerifiedModel } from '../explain/models/model-files.js';
+import { openModel, type OpenedModel, readerForArchive } from '../explain/models/open-model.js';
 import { fileReader, loadExplainerFromDisk } from './load-model.js';
 import { modelsDir } from './paths.js';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelEntry } from '../../models/registry.js';
 import { isWhyCamError, WhyCamError } from '../explain/errors.js';
-import { parseModelJson, readVerifiedModel, weightFiles } from '../explain/model-files.js';
+import { parseModelJson, readVerifiedModel, weightFiles } from '../explain/models/model-files.js';
 import { fileReader } from './load-model.js';
 import { formatBytes, ProgressBar } from './progress.js';
 

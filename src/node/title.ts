@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import * as PImage from 'pureimage';
-import type { RgbaImage } from '../explain/input.js';
+import type { RgbaImage } from '../explain/runtime/input.js';
 
 const FAMILY = 'WhyCam DejaVu Sans';
 

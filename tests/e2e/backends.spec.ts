@@ -57,7 +57,7 @@ test("WebGPU (within 1e-4) and WebGL (2e-3) heatmaps and top-k match the cpu bac
   }
 });
 
-// WhyCam's own kernels (src/explain/kernels), one by one, against the cpu backend's JavaScript
+// WhyCam's own kernels (src/explain/runtime/kernels), one by one, against the cpu backend's JavaScript
 // (itself checked against the tfjs ops they replace in tests/unit/kernels.test.ts).
 test('every WhyCam kernel on WebGPU and WebGL matches the cpu backend on a photo', async ({ page }) => {
   // The development server bundles tfjs's three backends for this page on its first visit: slow on two busy cores.

@@ -1,4 +1,4 @@
-import type { Explainer } from '../../src/explain/explainer.js';
+import type { Explainer } from '../../src/explain/methods/explainer.js';
 import { type NodeBackend, useNodeBackend } from '../../src/node/backend.js';
 import { loadExplainerFromDisk } from '../../src/node/load-model.js';
 import { SHARED_MODELS } from './shared.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Box } from '../../src/explain/metrics.js';
+import type { Box } from '../../src/explain/evaluation/metrics.js';
 
 // Three classes a person could teach with a handful of photos each, made of ImageNet classes:
 // dogs, birds and insects. Training photos come from imagenet-samples (one photo per ImageNet

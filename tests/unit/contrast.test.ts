@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Explainer } from '../../src/explain/explainer.js';
-import { heatmapPeak, normalizeHeatmapInPlace } from '../../src/explain/heatmap.js';
-import { toInputTensor } from '../../src/explain/input.js';
-import { gradCam, layerCam } from '../../src/explain/methods.js';
-import { cropRegion } from '../../src/explain/preprocess.js';
+import type { Explainer } from '../../src/explain/methods/explainer.js';
+import { heatmapPeak, normalizeHeatmapInPlace } from '../../src/explain/methods/heatmap.js';
+import { toInputTensor } from '../../src/explain/runtime/input.js';
+import { gradCam, layerCam } from '../../src/explain/methods/methods.js';
+import { cropRegion } from '../../src/explain/runtime/preprocess.js';
 import { readImage } from '../../src/node/image-io.js';
 import { mirrorExplainer } from '../helpers/engine.js';
 import { photo } from '../helpers/shared.js';

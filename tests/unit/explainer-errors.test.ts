@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import { Explainer } from '../../src/explain/explainer.js';
-import { LabelSet } from '../../src/explain/labels.js';
+import { Explainer } from '../../src/explain/methods/explainer.js';
+import { LabelSet } from '../../src/explain/network/labels.js';
 import { buildChainModel } from '../helpers/toy-models.js';
 
 // An explanation that fails half-way (a kernel throws, the GPU device is lost during read-back)

@@ -1,16 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { batchProbabilities } from '../../src/explain/batch.js';
-import type { Explainer } from '../../src/explain/explainer.js';
+import { batchProbabilities } from '../../src/explain/network/batch.js';
+import type { Explainer } from '../../src/explain/methods/explainer.js';
 import {
   areaUnderCurve,
   FaithfulnessProbe,
   gaussianBlur,
   mulberry32,
   pixelRanks,
-} from '../../src/explain/faithfulness.js';
-import { upsampleHeatmap } from '../../src/explain/heatmap.js';
-import { networkInput } from '../../src/explain/perturbation.js';
+} from '../../src/explain/evaluation/faithfulness.js';
+import { upsampleHeatmap } from '../../src/explain/methods/heatmap.js';
+import { networkInput } from '../../src/explain/perturbation/perturbation.js';
 import { readImage } from '../../src/node/image-io.js';
 import { mirrorExplainer } from '../helpers/engine.js';
 import { photo } from '../helpers/shared.js';

@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { Network } from '../../src/explain/network.js';
+import { Network } from '../../src/explain/network/network.js';
 import { buildChainModel, headAfter } from '../helpers/toy-models.js';
 
 // The engine back-propagates with forward ops only. Here its gradients are checked against

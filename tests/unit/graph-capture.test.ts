@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { Explainer, ExplainRequest } from '../../src/explain/explainer.js';
-import type { RgbaImage } from '../../src/explain/input.js';
-import { topOneHot } from '../../src/explain/kernels/index.js';
-import { topOneHot as topOneHotOnCpu } from '../../src/explain/kernels/reference.js';
+import type { Explainer, ExplainRequest } from '../../src/explain/methods/explainer.js';
+import type { RgbaImage } from '../../src/explain/runtime/input.js';
+import { topOneHot } from '../../src/explain/runtime/kernels/index.js';
+import { topOneHot as topOneHotOnCpu } from '../../src/explain/runtime/kernels/reference.js';
 import { readImage } from '../../src/node/image-io.js';
 import { mirrorExplainer } from '../helpers/engine.js';
 import { photo } from '../helpers/shared.js';

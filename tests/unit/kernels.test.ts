@@ -1,24 +1,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { normalizeHeatmapInPlace } from '../../src/explain/heatmap.js';
-import { toInputTensor, toRgbTensor } from '../../src/explain/input.js';
+import { normalizeHeatmapInPlace } from '../../src/explain/methods/heatmap.js';
+import { toInputTensor, toRgbTensor } from '../../src/explain/runtime/input.js';
 import {
   gradCamPlusPlusWeights,
   layerCamMap,
   relu6Backward,
   sampleFrame,
   topOneHot,
-} from '../../src/explain/kernels/index.js';
-import { normalizeMap } from '../../src/explain/methods.js';
-import { cropRegion, inputSampling, preprocess } from '../../src/explain/preprocess.js';
-import { argMax, softmax, topIndices } from '../../src/explain/scores.js';
-import type { RgbaImage } from '../../src/explain/input.js';
+} from '../../src/explain/runtime/kernels/index.js';
+import { normalizeMap } from '../../src/explain/methods/methods.js';
+import { cropRegion, inputSampling, preprocess } from '../../src/explain/runtime/preprocess.js';
+import { argMax, softmax, topIndices } from '../../src/explain/methods/scores.js';
+import type { RgbaImage } from '../../src/explain/runtime/input.js';
 import { type NodeBackend, useNodeBackend } from '../../src/node/backend.js';
 import { readImage } from '../../src/node/image-io.js';
 import { photo } from '../helpers/shared.js';
 import { maxAbsDiff } from '../helpers/stats.js';
 
-// WhyCam's own kernels (src/explain/kernels) against the tfjs ops they replace, on real data.
+// WhyCam's own kernels (src/explain/runtime/kernels) against the tfjs ops they replace, on real data.
 // The WebGPU and WebGL programs are checked against the cpu backend in tests/e2e/backends.spec.ts.
 
 let sherlock: RgbaImage;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { IMAGENET_LABELS, LabelSet } from '../../src/explain/labels.js';
+import { IMAGENET_LABELS, LabelSet } from '../../src/explain/network/labels.js';
 import { SHARED } from '../helpers/shared.js';
 
 describe('ImageNet labels', () => {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { Network } from '../../src/explain/network.js';
+import { Network } from '../../src/explain/network/network.js';
 
 // The layer table decides, per Keras class, what head detection looks through and what the
 // feature-layer search may differentiate. These networks hang dropout-like layers after the

@@ -7,7 +7,7 @@ import {
   iou,
   maskShare,
   pointInBoxes,
-} from '../../src/explain/metrics.js';
+} from '../../src/explain/evaluation/metrics.js';
 
 describe('localisation metrics', () => {
   test('boxes are inclusive pixel ranges', () => {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Explainer } from '../../src/explain/explainer.js';
-import { heatmapPeak, upsampleHeatmap } from '../../src/explain/heatmap.js';
-import { type Box, boxUnionMask, energyInMask, maskShare, pointInBoxes } from '../../src/explain/metrics.js';
+import type { Explainer } from '../../src/explain/methods/explainer.js';
+import { heatmapPeak, upsampleHeatmap } from '../../src/explain/methods/heatmap.js';
+import { type Box, boxUnionMask, energyInMask, maskShare, pointInBoxes } from '../../src/explain/evaluation/metrics.js';
 import { readImage } from '../../src/node/image-io.js';
 import { mirrorExplainer } from '../helpers/engine.js';
 import { photo } from '../helpers/shared.js';

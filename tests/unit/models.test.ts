@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEFAULT_MODEL_ID, FAST_MODEL_ID, findModel, MODELS } from '../../models/registry.js';
-import { sha256Hex } from '../../src/explain/model-files.js';
+import { sha256Hex } from '../../src/explain/models/model-files.js';
 import { useNodeBackend } from '../../src/node/backend.js';
 import { loadExplainerFromDisk } from '../../src/node/load-model.js';
 import { checkInstalled, installModel } from '../../src/node/model-store.js';

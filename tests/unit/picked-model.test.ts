@@ -5,9 +5,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, expect, test } from 'vitest';
 import { findModel } from '../../models/registry.js';
-import { Explainer } from '../../src/explain/explainer.js';
-import { IMAGENET_LABELS } from '../../src/explain/labels.js';
-import { type PickedFile, pickedFilesReader, readVerifiedModel } from '../../src/explain/model-files.js';
+import { Explainer } from '../../src/explain/methods/explainer.js';
+import { IMAGENET_LABELS } from '../../src/explain/network/labels.js';
+import { type PickedFile, pickedFilesReader, readVerifiedModel } from '../../src/explain/models/model-files.js';
 import { SHARED_MODELS } from '../helpers/shared.js';
 
 // A model the user picks from their disk (the browser's File objects; Node's File here).

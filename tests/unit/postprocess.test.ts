@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { COLORMAP_TABLES, COLORMAPS } from '../../src/explain/colormaps.js';
-import { heatmapPeak, HeatmapSmoother, thresholdHeatmap, upsampleHeatmap } from '../../src/explain/heatmap.js';
-import { overlayHeatmap } from '../../src/explain/overlay.js';
+import { COLORMAP_TABLES, COLORMAPS } from '../../src/explain/render/colormaps.js';
+import { heatmapPeak, HeatmapSmoother, thresholdHeatmap, upsampleHeatmap } from '../../src/explain/methods/heatmap.js';
+import { overlayHeatmap } from '../../src/explain/render/overlay.js';
 
 const grid = (width: number, height: number, values: number[]) => ({ width, height, data: Float32Array.from(values) });
 const rgb = (name: keyof typeof COLORMAP_TABLES, i: number) =>

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { openModel, pickedModelReader } from '../../src/explain/open-model.js';
+import { openModel, pickedModelReader } from '../../src/explain/models/open-model.js';
 import { readImage } from '../../src/node/image-io.js';
 import { registeredArtifacts } from '../../src/node/model-path.js';
 import {

@@ -5,10 +5,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { type EvalReport, evalCommand } from '../../src/cli/eval-command.js';
 import { type ExplainRecord, explainCommand } from '../../src/cli/explain-command.js';
-import type { Explainer } from '../../src/explain/explainer.js';
-import { heatmapPeak } from '../../src/explain/heatmap.js';
-import { pointInBoxes } from '../../src/explain/metrics.js';
-import { openModel, type OpenedModel, pickedModelReader } from '../../src/explain/open-model.js';
+import type { Explainer } from '../../src/explain/methods/explainer.js';
+import { heatmapPeak } from '../../src/explain/methods/heatmap.js';
+import { pointInBoxes } from '../../src/explain/evaluation/metrics.js';
+import { openModel, type OpenedModel, pickedModelReader } from '../../src/explain/models/open-model.js';
 import {
   type EpochProgress,
   type ModelFiles,
@@ -17,7 +17,7 @@ import {
   taughtModelFiles,
   trainHead,
   zipModelFiles,
-} from '../../src/explain/teach.js';
+} from '../../src/explain/teach/teach.js';
 import { readImage } from '../../src/node/image-io.js';
 import { registeredArtifacts } from '../../src/node/model-path.js';
 import { mirrorExplainer } from '../helpers/engine.js';

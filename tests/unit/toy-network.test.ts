@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { Explainer } from '../../src/explain/explainer.js';
-import { upsampleHeatmap } from '../../src/explain/heatmap.js';
-import { LabelSet } from '../../src/explain/labels.js';
-import { METHODS } from '../../src/explain/methods.js';
+import { Explainer } from '../../src/explain/methods/explainer.js';
+import { upsampleHeatmap } from '../../src/explain/methods/heatmap.js';
+import { LabelSet } from '../../src/explain/network/labels.js';
+import { METHODS } from '../../src/explain/methods/methods.js';
 
 // A network whose correct maps are known by construction: its feature map is the picture's red
 // and green channels, and class "red" / "green" is the mean of one of them. Every method must

@@ -3,7 +3,7 @@ import type { ReactiveControllerHost } from 'lit';
 import { NoticesController } from '../../src/app/controllers/notices.js';
 import { TrustController } from '../../src/app/controllers/trust.js';
 import { defaultSettings } from '../../src/app/settings.js';
-import { GRADCAM_PLUS_PLUS_INNER_LAYER_WARNING } from '../../src/explain/warnings.js';
+import { GRADCAM_PLUS_PLUS_INNER_LAYER_WARNING } from '../../src/explain/methods/warnings.js';
 import type { ReadyMessage, ResultMessage } from '../../src/protocol.js';
 
 // The page's "can the map be trusted?" notices: the engine's Grad-CAM++ warning, and the scrambled network.

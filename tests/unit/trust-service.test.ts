@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import type { Explainer } from '../../src/explain/explainer.js';
-import type { RgbaImage } from '../../src/explain/input.js';
-import { spearman } from '../../src/explain/sanity.js';
+import type { Explainer } from '../../src/explain/methods/explainer.js';
+import type { RgbaImage } from '../../src/explain/runtime/input.js';
+import { spearman } from '../../src/explain/evaluation/sanity.js';
 import { readImage } from '../../src/node/image-io.js';
 import {
   type ExplainSettings,

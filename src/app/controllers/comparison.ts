@@ -1,9 +1,9 @@
 import { msg, str } from '@lit/localize';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { findModel } from '../../../models/registry.js';
-import type { Prediction } from '../../explain/explainer.js';
-import { HeatmapSmoother } from '../../explain/heatmap.js';
-import { METHOD_NAMES, METHODS, type Method } from '../../explain/methods.js';
+import type { Prediction } from '../../explain/methods/explainer.js';
+import { HeatmapSmoother } from '../../explain/methods/heatmap.js';
+import { METHOD_NAMES, METHODS, type Method } from '../../explain/methods/methods.js';
 import type { CompareSettings, ReadyMessage, ResultMessage } from '../../protocol.js';
 import type { WhyCamStatus } from '../automation.js';
 import type { OverlayFrame } from '../live-view.js';

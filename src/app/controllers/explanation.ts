@@ -1,6 +1,6 @@
 import { msg, str } from '@lit/localize';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { HeatmapSmoother } from '../../explain/heatmap.js';
+import { HeatmapSmoother } from '../../explain/methods/heatmap.js';
 import type { ResultMessage } from '../../protocol.js';
 import type { OverlayFrame } from '../live-view.js';
 

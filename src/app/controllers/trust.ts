@@ -1,5 +1,5 @@
 import { msg, str } from '@lit/localize';
-import { methodWarning } from '../../explain/warnings.js';
+import { methodWarning } from '../../explain/methods/warnings.js';
 import type { ReadyMessage, ResultMessage } from '../../protocol.js';
 import { NOTICES } from '../notice-texts.js';
 import type { AppSettings } from '../settings.js';

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { WhyCamError } from './errors.js';
+import { WhyCamError } from '../errors.js';
 
 /** Reads one file of a model folder; resolves to null when the file does not exist. */
 export type ModelFileReader = (fileName: string) => Promise<Uint8Array | null>;

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchProbabilities } from './batch.js';
-import { WhyCamError } from './errors.js';
-import type { Explainer, Heatmap, Prediction } from './explainer.js';
-import { type ImageSource, sourceSize, toRgbTensor } from './input.js';
+import { batchProbabilities } from '../network/batch.js';
+import { WhyCamError } from '../errors.js';
+import type { Explainer, Heatmap, Prediction } from '../methods/explainer.js';
+import { type ImageSource, sourceSize, toRgbTensor } from '../runtime/input.js';
 import { lime, type LimeOptions, type LimeResult } from './lime.js';
 import { occlusionSensitivity, type OcclusionOptions, type OcclusionResult } from './occlusion.js';
-import { type CropPolicy, CROP_POLICIES, cropRegion, preprocess, type Region } from './preprocess.js';
-import type { ProgressOptions } from './progress.js';
+import { type CropPolicy, CROP_POLICIES, cropRegion, preprocess, type Region } from '../runtime/preprocess.js';
+import type { ProgressOptions } from '../progress.js';
 
 /** The model-agnostic methods: many forward passes per picture, so for still pictures and frozen frames. */
 export type PerturbationMethod = 'occlusion' | 'lime';

@@ -1,5 +1,5 @@
 import type { Method } from './methods.js';
-import type { Network } from './network.js';
+import type { Network } from '../network/network.js';
 
 /**
  * Grad-CAM++ is computed correctly at every layer (checked against tf.grad and a float64 evaluation

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type Activation, activationBackward, applyActivation, isActivation, isFusable } from './activations.js';
-import { WhyCamError } from './errors.js';
+import { WhyCamError } from '../errors.js';
 import type { GraphNode } from './graph.js';
 import type { Step } from './plan.js';
 import type { WeightStore } from './weights.js';

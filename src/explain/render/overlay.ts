@@ -1,8 +1,8 @@
 import { COLORMAP_TABLES, type ColormapName } from './colormaps.js';
-import type { Heatmap } from './explainer.js';
-import { thresholdHeatmap, upsampleHeatmap } from './heatmap.js';
-import type { RgbaImage } from './input.js';
-import type { Region } from './preprocess.js';
+import type { Heatmap } from '../methods/explainer.js';
+import { thresholdHeatmap, upsampleHeatmap } from '../methods/heatmap.js';
+import type { RgbaImage } from '../runtime/input.js';
+import type { Region } from '../runtime/preprocess.js';
 
 export interface OverlayOptions {
   colormap?: ColormapName;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { relu6Backward } from './kernels/index.js';
+import { relu6Backward } from '../runtime/kernels/index.js';
 
 /** Activations the engine can run forward and differentiate from their output alone. */
 export type Activation = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'tanh' | 'elu';

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { zipSync } from 'fflate';
-import { WhyCamError } from './errors.js';
-import type { Explainer } from './explainer.js';
-import { type ImageSource, sourceSize, toRgbTensor } from './input.js';
-import type { Plan } from './plan.js';
-import { type CropPolicy, cropRegion, preprocess } from './preprocess.js';
+import { WhyCamError } from '../errors.js';
+import type { Explainer } from '../methods/explainer.js';
+import { type ImageSource, sourceSize, toRgbTensor } from '../runtime/input.js';
+import type { Plan } from '../network/plan.js';
+import { type CropPolicy, cropRegion, preprocess } from '../runtime/preprocess.js';
 
 /**
  * Teaching: a softmax classifier fitted on the frozen base network's globally pooled features.

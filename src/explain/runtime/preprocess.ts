@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { WhyCamError } from './errors.js';
+import { WhyCamError } from '../errors.js';
 import type { FrameSampling } from './kernels/reference.js';
 
 /**

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { WhyCamError } from './errors.js';
+import { WhyCamError } from '../errors.js';
 import { ancestors, cutPoints, type GraphNode, type ModelGraph, readGraph } from './graph.js';
 import { canBackpropagate, isAffine, isShapeOnly } from './layers.js';
 import { buildPlan, type Plan } from './plan.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { WhyCamError } from './errors.js';
+import { WhyCamError } from '../errors.js';
 import { sampleFrame, sampleFrameOnCpu } from './kernels/index.js';
 import { inputSampling, type Region } from './preprocess.js';
 

@@ -1,5 +1,5 @@
 import { unzipSync } from 'fflate';
-import { WhyCamError } from './errors.js';
+import { WhyCamError } from '../errors.js';
 import type { ModelFileReader } from './model-files.js';
 
 /** Whether the bytes start like a zip archive (a local file header). */

@@ -1,11 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { WhyCamError } from './errors.js';
+import { WhyCamError } from '../errors.js';
 import { normalizeHeatmapInPlace } from './heatmap.js';
-import { CapturedGraph, type FrameInput, webGpuInternals, writeInput } from './graph-capture.js';
-import { type ImageSource, isRgbaImage, isVideoFrameLike, PixelScratch, sourceSize, toInputTensor } from './input.js';
-import { sampleFrame, topOneHot } from './kernels/index.js';
-import type { LabelSet } from './labels.js';
+import { CapturedGraph, type FrameInput, webGpuInternals, writeInput } from '../runtime/graph-capture.js';
+import {
+  type ImageSource,
+  isRgbaImage,
+  isVideoFrameLike,
+  PixelScratch,
+  sourceSize,
+  toInputTensor,
+} from '../runtime/input.js';
+import { sampleFrame, topOneHot } from '../runtime/kernels/index.js';
+import type { LabelSet } from '../network/labels.js';
 import {
   cam,
   gradCam,
@@ -17,8 +24,8 @@ import {
   type Reduction,
   REDUCTIONS,
 } from './methods.js';
-import { type FeatureLayer, Network } from './network.js';
-import { type CropPolicy, CROP_POLICIES, cropRegion, inputSampling, type Region } from './preprocess.js';
+import { type FeatureLayer, Network } from '../network/network.js';
+import { type CropPolicy, CROP_POLICIES, cropRegion, inputSampling, type Region } from '../runtime/preprocess.js';
 import { argMax, softmax, topIndices } from './scores.js';
 
 export interface Prediction {

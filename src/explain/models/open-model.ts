@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { findModel, type ModelEntry } from '../../models/registry.js';
-import { WhyCamError } from './errors.js';
-import { Explainer } from './explainer.js';
-import { LabelSet } from './labels.js';
+import { findModel, type ModelEntry } from '../../../models/registry.js';
+import { WhyCamError } from '../errors.js';
+import { Explainer } from '../methods/explainer.js';
+import { LabelSet } from '../network/labels.js';
 import {
   entryBytes,
   type ModelFileReader,
@@ -11,7 +11,7 @@ import {
   pickedFilesReader,
   readVerifiedModel,
 } from './model-files.js';
-import { type TaughtMetadata, taughtMetadata } from './teach.js';
+import { type TaughtMetadata, taughtMetadata } from '../teach/teach.js';
 import {
   flattenTopology,
   loadFlattened,

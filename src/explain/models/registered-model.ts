@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { ModelEntry } from '../../models/registry.js';
-import { Explainer } from './explainer.js';
-import { IMAGENET_LABELS } from './labels.js';
+import type { ModelEntry } from '../../../models/registry.js';
+import { Explainer } from '../methods/explainer.js';
+import { IMAGENET_LABELS } from '../network/labels.js';
 
 /** An explainer for a registered model from its (already verified) files, wherever they were read. */
 export async function explainerForEntry(entry: ModelEntry, artifacts: tf.io.ModelArtifacts): Promise<Explainer> {

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchProbabilities } from './batch.js';
-import type { Heatmap } from './explainer.js';
-import { mulberry32 } from './faithfulness.js';
-import type { Network } from './network.js';
+import { batchProbabilities } from '../network/batch.js';
+import type { Heatmap } from '../methods/explainer.js';
+import { mulberry32 } from '../evaluation/faithfulness.js';
+import type { Network } from '../network/network.js';
 import { meanColour, probabilitiesOf, scaleToUnit } from './occlusion.js';
-import { checkpoint, type ProgressOptions, throwIfAborted } from './progress.js';
+import { checkpoint, type ProgressOptions, throwIfAborted } from '../progress.js';
 
 /**
  * LIME for images (Ribeiro et al. 2016; MATLAB's `imageLIME` with `Model` 'linear'): cut the

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Explainer, type ExplainRequest } from './explainer.js';
+import { Explainer, type ExplainRequest } from '../methods/explainer.js';
 import { mulberry32 } from './faithfulness.js';
-import type { ImageSource } from './input.js';
-import type { Network } from './network.js';
-import type { CropPolicy } from './preprocess.js';
-import { type ProgressOptions, throwIfAborted } from './progress.js';
+import type { ImageSource } from '../runtime/input.js';
+import type { Network } from '../network/network.js';
+import type { CropPolicy } from '../runtime/preprocess.js';
+import { type ProgressOptions, throwIfAborted } from '../progress.js';
 
 /**
  * The model-randomisation sanity check (Adebayo et al., "Sanity checks for saliency maps", 2018):

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchProbabilities } from './batch.js';
-import type { Heatmap } from './explainer.js';
-import type { Network } from './network.js';
-import { checkpoint, type ProgressOptions, throwIfAborted } from './progress.js';
+import { batchProbabilities } from '../network/batch.js';
+import type { Heatmap } from '../methods/explainer.js';
+import type { Network } from '../network/network.js';
+import { checkpoint, type ProgressOptions, throwIfAborted } from '../progress.js';
 
 /**
  * Occlusion sensitivity (Zeiler & Fergus 2014; MATLAB's `occlusionSensitivity`): slide a square

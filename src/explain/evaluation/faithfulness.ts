@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { batchProbabilities } from './batch.js';
-import type { Network } from './network.js';
-import { type ProgressOptions, throwIfAborted } from './progress.js';
+import { batchProbabilities } from '../network/batch.js';
+import type { Network } from '../network/network.js';
+import { type ProgressOptions, throwIfAborted } from '../progress.js';
 
 /**
  * Deletion and insertion (Petsiuk et al., "RISE", 2018): how fast the target's probability falls

@@ -1,5 +1,5 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { WhyCamError } from './errors.js';
+import { WhyCamError } from '../errors.js';
 
 export type Layer = LayersModel['layers'][number];
 

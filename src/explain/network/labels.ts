@@ -1,5 +1,5 @@
 import { IMAGENET_CLASSES } from '@tensorflow-models/mobilenet/dist/imagenet_classes.js';
-import { WhyCamError } from './errors.js';
+import { WhyCamError } from '../errors.js';
 
 /**
  * Class names for a classifier. Each class has a long name made of comma-separated synonyms

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { gradCamPlusPlusWeights, layerCamMap } from './kernels/index.js';
+import { gradCamPlusPlusWeights, layerCamMap } from '../runtime/kernels/index.js';
 
 export type Method = 'cam' | 'gradcam' | 'gradcam++' | 'layercam';
 export const METHODS: readonly Method[] = ['cam', 'gradcam', 'gradcam++', 'layercam'];
