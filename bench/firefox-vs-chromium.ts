@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import { DEFAULT_MODEL_ID, findModel } from '../models/registry.js';
+import { DEFAULT_MODEL_ID, defaultView } from '../models/registry.js';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -153,7 +153,7 @@ for (const threads of threadVariants) {
 
 const f = (x: number | null, digits = 1): string => (x === null || Number.isNaN(x) ? '–' : x.toFixed(digits));
 console.log(
-  `\nLive default view (LayerCAM, ${findModel(DEFAULT_MODEL_ID)!.viewLayer}), WASM, ${seconds} s after ${WARM_FRAMES} warm-up heatmaps; ${os.cpus().length} cores\n`,
+  `\nLive default view (LayerCAM, ${defaultView(DEFAULT_MODEL_ID).layer}), WASM, ${seconds} s after ${WARM_FRAMES} warm-up heatmaps; ${os.cpus().length} cores\n`,
 );
 console.log(
   '| browser | build threads | WASM threads in use | heatmaps/s | latency p50 (ms) | p95 (ms) | frame → tensor (ms) | forward (ms) | heatmap (ms) | wait (ms) |',

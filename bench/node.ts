@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_MODEL_ID, FAST_MODEL_ID, findModel } from '../models/registry.js';
+import { DEFAULT_MODEL_ID, FAST_MODEL_ID, defaultView } from '../models/registry.js';
 import type { Explainer, ExplainRequest, StageTimings } from '../src/explain/methods/explainer.js';
 import type { RgbaImage } from '../src/explain/runtime/input.js';
 import { type NodeBackend, useNodeBackend } from '../src/node/backend.js';
@@ -56,7 +56,7 @@ async function measure(
   iterations: number,
   warmup: number,
 ): Promise<RawResult[]> {
-  const view = findModel(model)!.viewLayer;
+  const view = defaultView(model).layer;
   const results = MODES.map(([mode]) => ({
     backend: o.backend!,
     model,

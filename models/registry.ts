@@ -5,6 +5,7 @@
  * All four are the Keras Applications MobileNet V1 ImageNet weights converted to TF.js LayersModels
  * by Google and hosted with the tfjs-models; upstream the TensorFlow-Slim checkpoints are Apache-2.0.
  */
+import type { DefaultView, Method } from '../src/explain/methods/names.js';
 
 export interface ModelEntry {
   /** Folder name under `models/` and the value of `--model`. */
@@ -26,11 +27,10 @@ export interface ModelEntry {
   /** The softmax layer that turns logits into probabilities. */
   softmaxLayer: string;
   /**
-   * The live app's default view: LayerCAM at this layer (14×14 for MobileNet), the one that
-   * localised best against the centre prior in `whycam eval` on the 300 boxed validation photos
-   * (see README).
+   * The live app's default view, chosen by the rule in the README from `whycam eval` on the 300
+   * boxed validation photos. The one place it is defined: `defaultView()` below serves every caller.
    */
-  viewLayer: string;
+  defaultView: { method: Method; layer: string };
   /** `default` models are fetched by `npm run models` and on install; others on request. */
   fetch: 'default' | 'on-request';
   /** One line for pickers: what the model is good for. */
@@ -44,7 +44,7 @@ const KERAS_MOBILENET = {
   logitLayer: 'conv_preds',
   softmaxLayer: 'act_softmax',
   // Not measured for these widths (0.50, 1.0); the measured models below say their own.
-  viewLayer: 'conv_pw_11_relu',
+  defaultView: { method: 'layercam', layer: 'conv_pw_11_relu' },
   licence: 'Apache-2.0 (Keras Applications MobileNet weights, from the TensorFlow-Slim checkpoints)',
 } as const;
 
@@ -56,7 +56,7 @@ export const MODELS: readonly ModelEntry[] = [
     id: 'mobilenet_v1_0.75_224',
     // LayerCAM on the 300 photos: conv_pw_9_relu pointing 290/300, energy in box 0.709;
     // conv_pw_11_relu 291/300, 0.671; the centre prior 272/300, 0.677.
-    viewLayer: 'conv_pw_9_relu',
+    defaultView: { method: 'layercam', layer: 'conv_pw_9_relu' },
     displayName: 'MobileNet V1 0.75 (224)',
     url: `${HOST}/mobilenet_v1_0.75_224/model.json`,
     fetch: 'default',
@@ -125,7 +125,7 @@ export const MODELS: readonly ModelEntry[] = [
     id: 'mobilenet_v1_0.25_224',
     // LayerCAM on the 300 photos: conv_pw_9_relu pointing 272/300, energy in box 0.676;
     // conv_pw_11_relu 274/300, 0.652; the centre prior 272/300, 0.677.
-    viewLayer: 'conv_pw_9_relu',
+    defaultView: { method: 'layercam', layer: 'conv_pw_9_relu' },
     displayName: 'MobileNet V1 0.25 (224)',
     url: `${HOST}/mobilenet_v1_0.25_224/model.json`,
     fetch: 'default',
@@ -214,4 +214,13 @@ export const FAST_MODEL_ID = 'mobilenet_v1_0.25_224';
 
 export function findModel(id: string): ModelEntry | undefined {
   return MODELS.find((m) => m.id === id);
+}
+
+/**
+ * The view the app opens with and `c` returns to, for a registered model; for any other model
+ * (Teachable Machine, taught, opened from files) LayerCAM at the last conv map (`auto`).
+ */
+export function defaultView(modelId: string): DefaultView {
+  const view = findModel(modelId)?.defaultView ?? { method: 'layercam', layer: 'auto' };
+  return { ...view, reduction: 'logit' };
 }

@@ -3,7 +3,7 @@
  * nothing else of each other; `PROTOCOL_VERSION` changes whenever a message changes shape, and a
  * worker answers a page of another version with an error instead of misreading it.
  */
-import type { Method, Reduction } from './explain/methods/methods.js';
+import type { Method, Reduction } from './explain/methods/names.js';
 import type { CropPolicy, Region } from './explain/runtime/preprocess.js';
 import type { Prediction, StageTimings } from './explain/methods/explainer.js';
 import type { FeatureLayer } from './explain/network/network.js';
@@ -223,7 +223,7 @@ export interface ReadyMessage {
   backendNotes: string[];
   model: string;
   layers: FeatureLayer[];
-  defaultLayer: string;
+  lastConvLayer: string;
   camLayer: string | null;
   /** The model's class names (short form), in class-index order. */
   labels: string[];

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_MODEL_ID, findModel } from '../models/registry.js';
+import { DEFAULT_MODEL_ID, defaultView, findModel } from '../models/registry.js';
 import { isWhyCamError } from '../src/explain/errors.js';
 import type { Explainer, Explanation } from '../src/explain/methods/explainer.js';
 import type { OpenedModel } from '../src/explain/models/open-model.js';
@@ -35,7 +35,7 @@ type CameraFrame = VideoFrame | ImageBitmap;
 /** The part of an explainer the service uses (tests give it a fake). */
 export type FrameExplainer = Pick<
   Explainer,
-  'explain' | 'explainMany' | 'warmUp' | 'resolve' | 'dispose' | 'featureLayers' | 'defaultLayer' | 'camLayer'
+  'explain' | 'explainMany' | 'warmUp' | 'resolve' | 'dispose' | 'featureLayers' | 'lastConvLayer' | 'camLayer'
 > & { labels?: { short: readonly string[] } };
 
 /** What the service needs from its surroundings: the worker passes the real ones, tests fakes. */
@@ -450,11 +450,7 @@ export class ExplainService {
     const settings = this.settings!;
     // Compile the views the app switches between (CAM, the default LayerCAM view, the current
     // settings), so that the first frames and the CAM toggle are not slowed by compilation.
-    const views = [
-      { method: 'cam' as const },
-      { method: 'layercam' as const, layer: findModel(model)?.viewLayer },
-      this.request(explainer, settings),
-    ];
+    const views = [{ method: 'cam' as const }, defaultView(model), this.request(explainer, settings)];
     await explainer.warmUp(
       views.filter((v) => {
         try {
@@ -480,7 +476,7 @@ export class ExplainService {
       backendNotes: notes,
       model,
       layers: [...explainer.featureLayers],
-      defaultLayer: explainer.defaultLayer,
+      lastConvLayer: explainer.lastConvLayer,
       camLayer: explainer.camLayer,
       ...this.modelFacts(explainer, model, origin),
       startupMs: performance.now() - t0,

@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 import * as tf from '@tensorflow/tfjs-core';
-import { findModel } from '../../models/registry.js';
+import { defaultView } from '../../models/registry.js';
 import type { Explainer, ExplainRequest, StageTimings } from '../../src/explain/methods/explainer.js';
 import { chooseBackend } from '../../workers/backend-select.js';
 import { countKernels, gpuTime } from '../frame-probe.js';
@@ -19,7 +19,7 @@ self.onmessage = async (event: MessageEvent<MicroRequest>) => {
     const choice = await chooseBackend(req.backend);
     for (const model of req.models) {
       const explainer = await fetchExplainer(model, `${location.origin}/models`, () => undefined);
-      for (const result of await measure(explainer, model, findModel(model)!.viewLayer, req))
+      for (const result of await measure(explainer, model, defaultView(model).layer, req))
         post({ type: 'result', result });
       explainer.dispose();
     }
@@ -58,7 +58,7 @@ async function measure(
   );
   let baseline: BaselineGradCam | undefined;
   try {
-    baseline = new BaselineGradCam(explainer.network.model, explainer.defaultLayer, 'conv_preds');
+    baseline = new BaselineGradCam(explainer.network.model, explainer.lastConvLayer, 'conv_preds');
   } catch (e) {
     results.get('baseline')!.error = (e as Error).message;
   }

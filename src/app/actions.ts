@@ -1,6 +1,6 @@
-import { DEFAULT_MODEL_ID, FAST_MODEL_ID, findModel } from '../../models/registry.js';
+import { DEFAULT_MODEL_ID, FAST_MODEL_ID, defaultView } from '../../models/registry.js';
 import { COLORMAPS } from '../explain/render/colormaps.js';
-import { METHODS } from '../explain/methods/methods.js';
+import { METHODS } from '../explain/methods/names.js';
 import { pairing } from './controllers/comparison.js';
 import type { AppSettings } from './settings.js';
 import type { Action } from './shortcuts.js';
@@ -24,9 +24,7 @@ export function settingsFor(
   switch (action) {
     case 'toggle-cam':
       // CAM against the default view, the comparison the classroom demo is about.
-      return s.method === 'cam'
-        ? { method: 'layercam', layer: findModel(s.model)?.viewLayer ?? 'auto', reduction: 'logit' }
-        : { method: 'cam' };
+      return s.method === 'cam' ? defaultView(s.model) : { method: 'cam' };
     case 'next-method':
       return { method: cycle(METHODS, s.method) };
     case 'next-layer':

@@ -4,7 +4,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { MODELS } from '../../models/registry.js';
 import { COLORMAPS } from '../explain/render/colormaps.js';
 import { IMAGENET_LABELS, LabelSet } from '../explain/network/labels.js';
-import { METHOD_NAMES, METHODS, REDUCTIONS } from '../explain/methods/methods.js';
+import { METHOD_NAMES, METHODS, REDUCTIONS } from '../explain/methods/names.js';
 import type { FeatureLayer } from '../explain/network/network.js';
 import type { CameraInfo, Resolution } from './camera.js';
 import { RESOLUTIONS } from './camera.js';

@@ -1,6 +1,6 @@
-import { DEFAULT_MODEL_ID, findModel, MODELS } from '../../models/registry.js';
+import { DEFAULT_MODEL_ID, defaultView, MODELS } from '../../models/registry.js';
 import { COLORMAPS, type ColormapName } from '../explain/render/colormaps.js';
-import { METHODS, REDUCTIONS } from '../explain/methods/methods.js';
+import { METHODS, REDUCTIONS } from '../explain/methods/names.js';
 import { CROP_POLICIES } from '../explain/runtime/preprocess.js';
 import { BACKENDS, type BackendName, type ExplainSettings } from '../protocol.js';
 import { RESOLUTIONS, type Resolution } from './camera.js';
@@ -24,16 +24,11 @@ export interface AppSettings extends Omit<ExplainSettings, 'paused'>, ViewSettin
   resolution: Resolution;
 }
 
-/**
- * The default view: LayerCAM at the model's 14×14 view layer (`viewLayer` in the registry) with the
- * logit, which localised best against the centre prior in `whycam eval` (README); CAM is one key away.
- */
+/** The model's default view (`defaultView` in the registry, chosen by the README's rule); CAM is one key away. */
 export function defaultSettings(model = DEFAULT_MODEL_ID): AppSettings {
   return {
     model,
-    method: 'layercam',
-    layer: findModel(model)?.viewLayer ?? 'auto',
-    reduction: 'logit',
+    ...defaultView(model),
     classIndex: null,
     contrastClass: null,
     compare: null,

@@ -1,6 +1,6 @@
 import { msg, str } from '@lit/localize';
 import { findModel } from '../../models/registry.js';
-import { METHOD_NAMES } from '../explain/methods/methods.js';
+import { METHOD_NAMES } from '../explain/methods/names.js';
 import type { ReadyMessage, ResultMessage } from '../protocol.js';
 import type { WhyCamStatus } from './automation.js';
 import type { CameraController } from './controllers/camera.js';

@@ -2,7 +2,7 @@ import { localized, msg } from '@lit/localize';
 import { html, LitElement } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
 import { DEFAULT_MODEL_ID, FAST_MODEL_ID, findModel } from '../../models/registry.js';
-import { METHODS } from '../explain/methods/methods.js';
+import { METHODS } from '../explain/methods/names.js';
 import type { ExplainSettings, ResultMessage, ToWorker } from '../protocol.js';
 import { isSettingsAction, settingsFor } from './actions.js';
 import type { WhyCamSet } from './automation.js';

@@ -11,7 +11,7 @@ import {
 } from '../explain/evaluation/faithfulness.js';
 import { heatmapPeak, upsampleHeatmap } from '../explain/methods/heatmap.js';
 import { DEFAULT_LIME } from '../explain/perturbation/lime.js';
-import { isMethod, METHOD_NAMES, METHODS, type Method, REDUCTIONS } from '../explain/methods/methods.js';
+import { isMethod, METHOD_NAMES, METHODS, type Method, REDUCTIONS } from '../explain/methods/names.js';
 import {
   type Box,
   boxFromMap,
@@ -183,7 +183,7 @@ export async function evalCommand(args: string[]): Promise<number> {
   const boxed = (await readBoxes(o.boxes, o.images)).slice(0, limit);
 
   await useNodeBackend(backend);
-  const { explainer, name: modelId, viewLayer, crop: trainedCrop } = await loadModelOption(o.model);
+  const { explainer, name: modelId, view: modelView, crop: trainedCrop } = await loadModelOption(o.model);
   const crop = o.crop === undefined ? (trainedCrop ?? cropOption) : cropOption;
   const perturbation = perturbationOptions(o, explainer.inputRange);
   const entries = boxed.map((e) =>
@@ -191,10 +191,10 @@ export async function evalCommand(args: string[]): Promise<number> {
   );
   try {
     const defaultViewOnly = asked === undefined && o.layer === undefined;
-    const methods = asked ?? (defaultViewOnly ? ['layercam' as const] : METHODS);
+    const methods = asked ?? (defaultViewOnly ? [modelView.method] : METHODS);
     const layers = [
       ...new Set(
-        (defaultViewOnly ? viewLayer : (o.layer ?? 'auto'))
+        (defaultViewOnly ? modelView.layer : (o.layer ?? 'auto'))
           .split(',')
           .map((l) => explainer.network.layer(l.trim()).name),
       ),
@@ -229,8 +229,10 @@ export async function evalCommand(args: string[]): Promise<number> {
       ),
     ];
     const defaultView =
-      rows.find((r) => r.method === 'layercam' && r.layer === viewLayer && reduction === 'logit')?.key ?? null;
-    const view = explainer.network.layer(viewLayer);
+      rows.find(
+        (r) => r.method === modelView.method && r.layer === modelView.layer && reduction === modelView.reduction,
+      )?.key ?? null;
+    const view = explainer.network.layer(modelView.layer);
     const [inH, inW] = explainer.inputSize;
     const inputRegion: Region = { x: 0, y: 0, width: inW, height: inH };
 

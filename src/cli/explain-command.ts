@@ -4,7 +4,7 @@ import { DEFAULT_MODEL_ID } from '../../models/registry.js';
 import { COLORMAPS } from '../explain/render/colormaps.js';
 import { isWhyCamError, WhyCamError } from '../explain/errors.js';
 import type { Explanation } from '../explain/methods/explainer.js';
-import { METHOD_NAMES, METHODS, REDUCTIONS } from '../explain/methods/methods.js';
+import { METHOD_NAMES, METHODS, REDUCTIONS } from '../explain/methods/names.js';
 import { overlayHeatmap } from '../explain/render/overlay.js';
 import { isPerturbationMethod, PERTURBATION_METHODS } from '../explain/perturbation/perturbation.js';
 import { CROP_POLICIES } from '../explain/runtime/preprocess.js';

@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_MODEL_ID, findModel, type ModelEntry, MODELS } from '../../models/registry.js';
+import { DEFAULT_MODEL_ID, defaultView, findModel, type ModelEntry, MODELS } from '../../models/registry.js';
+import type { DefaultView } from '../explain/methods/names.js';
 import { WhyCamError } from '../explain/errors.js';
 import type { Explainer } from '../explain/methods/explainer.js';
 import type { CropPolicy } from '../explain/runtime/preprocess.js';
@@ -47,8 +48,8 @@ export interface LoadedModel {
   name: string;
   /** Which methods are exact for the model's head (null for registered ImageNet models). */
   notes: string | null;
-  /** The layer of the live app's default view: the registry's for its models, the last conv map for others. */
-  viewLayer: string;
+  /** The live app's default view: the registry's for its models, LayerCAM at the last conv map for others. */
+  view: DefaultView;
   /** The crop the model was trained with, where it is known (Teachable Machine and taught models: the centre square). */
   crop: CropPolicy | null;
 }
@@ -65,7 +66,7 @@ export async function loadModelOption(value: string | undefined, dir = modelsDir
       name: id,
       notes: null,
       crop: null,
-      viewLayer: findModel(id)!.viewLayer,
+      view: defaultView(id),
     };
   }
   const exists = await fs.stat(value).then(
@@ -85,6 +86,6 @@ export async function loadModelOption(value: string | undefined, dir = modelsDir
     name: `${opened.name} (${path.basename(path.resolve(value))})`,
     notes: opened.methodNotes,
     crop: 'center',
-    viewLayer: opened.explainer.defaultLayer,
+    view: { ...defaultView(''), layer: opened.explainer.lastConvLayer },
   };
 }

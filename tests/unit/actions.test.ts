@@ -61,7 +61,7 @@ describe('settingsFor', () => {
 
 describe('the classroom keys and the side-by-side pairings', () => {
   const s = defaultSettings();
-  const ready = { camLayer: 'conv_pw_13_relu', defaultLayer: 'conv_pw_13_relu' } as Parameters<typeof pairing>[2];
+  const ready = { camLayer: 'conv_pw_13_relu', lastConvLayer: 'conv_pw_13_relu' } as Parameters<typeof pairing>[2];
   const predictions = [
     { classIndex: 259, label: 'Pomeranian', score: 0.8 },
     { classIndex: 260, label: 'chow', score: 0.1 },

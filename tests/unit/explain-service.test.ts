@@ -42,7 +42,7 @@ const LAYER = { name: 'conv', width: 2, height: 2, channels: 8 };
 /** Explains by recording what it was asked; `hold` pauses it mid-frame, `failWith` makes it throw. */
 class FakeExplainer implements FrameExplainer {
   readonly featureLayers = [LAYER];
-  readonly defaultLayer = LAYER.name;
+  readonly lastConvLayer = LAYER.name;
   readonly camLayer = LAYER.name;
   readonly explained: FakeBitmap[] = [];
   hold: Promise<void> | null = null;
@@ -205,7 +205,7 @@ describe('ExplainService frame acknowledgements', () => {
     expect(harness.posted.find((m) => m.type === 'ready')).toMatchObject({
       backend: 'cpu',
       model: 'a',
-      defaultLayer: 'conv',
+      lastConvLayer: 'conv',
     });
     const first = harness.frame();
     expect(await harness.ack(first)).toEqual({

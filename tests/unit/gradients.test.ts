@@ -58,7 +58,7 @@ describe('the chain model', () => {
       'pad_e',
       'conv_f',
     ]);
-    expect(network.defaultLayer).toEqual({ name: 'conv_f', height: 4, width: 4, channels: 10 });
+    expect(network.lastConvLayer).toEqual({ name: 'conv_f', height: 4, width: 4, channels: 10 });
     expect(network.logits).toBe('logits');
     expect(network.softmax).toBe('probs');
     expect(network.camLayer).toBe('conv_f');

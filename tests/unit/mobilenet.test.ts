@@ -23,7 +23,7 @@ describe('MobileNet V1 0.75', () => {
   test('is analysed: 81 candidate layers, the last conv map by default, logits at conv_preds', () => {
     expect(explainer.featureLayers).toHaveLength(81);
     expect(explainer.featureLayers[0]).toEqual({ name: 'conv1', height: 112, width: 112, channels: 24 });
-    expect(explainer.defaultLayer).toBe('conv_pw_13_relu');
+    expect(explainer.lastConvLayer).toBe('conv_pw_13_relu');
     expect(explainer.camLayer).toBe('conv_pw_13_relu');
     expect(explainer.network.logits).toBe('conv_preds');
     expect(explainer.network.softmax).toBe('act_softmax');

@@ -40,7 +40,7 @@ describe('the model registry', () => {
         softmaxLayer: 'act_softmax',
         // LayerCAM at conv_pw_9_relu localised best on the 300 boxed photos for the two default
         // models (README); the others were not measured.
-        viewLayer: m.fetch === 'default' ? 'conv_pw_9_relu' : 'conv_pw_11_relu',
+        defaultView: { method: 'layercam', layer: m.fetch === 'default' ? 'conv_pw_9_relu' : 'conv_pw_11_relu' },
       });
       for (const hash of Object.values(m.sha256)) expect(hash).toMatch(/^[0-9a-f]{64}$/);
     }

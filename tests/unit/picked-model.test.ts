@@ -36,7 +36,7 @@ test('picked files load into a working explainer, checked like any other copy', 
     inputSize: [224, 224],
     inputRange: [-1, 1],
   });
-  expect(explainer.defaultLayer).toBe('conv_pw_13_relu');
+  expect(explainer.lastConvLayer).toBe('conv_pw_13_relu');
   expect(explainer.featureLayers.at(-1)!.channels).toBe(256);
   explainer.dispose();
 });

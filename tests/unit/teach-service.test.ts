@@ -171,7 +171,7 @@ describe('models from files in the worker', () => {
     expect(ready.labels).toEqual(['nighttime', 'daytime']);
     expect(ready.origin).toBe('teachable-machine');
     expect(ready.camLayer).toBeNull();
-    expect(ready.defaultLayer).toBe('out_relu');
+    expect(ready.lastConvLayer).toBe('out_relu');
     expect(ready.methodNotes).toMatch(/CAM does not apply/);
     const r = await explainPhoto(boxedPhotos(SHARED, 1)[0]!.file, 2);
     expect(r.predictions.map((p) => p.label).sort()).toEqual(['daytime', 'nighttime']);

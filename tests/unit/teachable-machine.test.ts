@@ -46,7 +46,7 @@ describe.each([
     expect(m.explainer.labels.short).toEqual(labels);
     expect(m.explainer.inputSize).toEqual([224, 224]);
     expect(m.explainer.inputRange).toEqual(TEACHABLE_MACHINE_INPUT_RANGE);
-    expect(m.explainer.defaultLayer).toBe('out_relu');
+    expect(m.explainer.lastConvLayer).toBe('out_relu');
     const layers = new Map(m.explainer.featureLayers.map((l) => [l.name, l]));
     expect(layers.get('out_relu')).toEqual({ name: 'out_relu', height: 7, width: 7, channels: 1280 });
     // The 14×14 stage: the residual sums of blocks 8–12 are cut points (the layers inside a block are not).

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { Explainer } from '../../src/explain/methods/explainer.js';
 import { upsampleHeatmap } from '../../src/explain/methods/heatmap.js';
 import { LabelSet } from '../../src/explain/network/labels.js';
-import { METHODS } from '../../src/explain/methods/methods.js';
+import { METHODS } from '../../src/explain/methods/names.js';
 
 // A network whose correct maps are known by construction: its feature map is the picture's red
 // and green channels, and class "red" / "green" is the mean of one of them. Every method must

@@ -12,7 +12,7 @@ const host = { addController: () => undefined, requestUpdate: () => undefined } 
 const BLOCKS = ['logits', ...Array.from({ length: 13 }, (_, i) => `block ${13 - i}`), 'conv1'];
 /** What MobileNet V1's worker says when ready (the fields the notices read). */
 const READY = {
-  defaultLayer: 'conv_pw_13_relu',
+  lastConvLayer: 'conv_pw_13_relu',
   camLayer: 'conv_pw_13_relu',
   scrambleBlocks: BLOCKS,
 } as unknown as ReadyMessage;

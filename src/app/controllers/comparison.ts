@@ -1,9 +1,9 @@
 import { msg, str } from '@lit/localize';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { findModel } from '../../../models/registry.js';
+import { defaultView } from '../../../models/registry.js';
 import type { Prediction } from '../../explain/methods/explainer.js';
 import { HeatmapSmoother } from '../../explain/methods/heatmap.js';
-import { METHOD_NAMES, METHODS, type Method } from '../../explain/methods/methods.js';
+import { METHOD_NAMES, METHODS, type Method } from '../../explain/methods/names.js';
 import type { CompareSettings, ReadyMessage, ResultMessage } from '../../protocol.js';
 import type { WhyCamStatus } from '../automation.js';
 import type { OverlayFrame } from '../live-view.js';
@@ -107,16 +107,19 @@ export function pairing(
   ready: ReadyMessage | null,
   predictions: readonly Prediction[],
 ): CompareSettings | null {
-  const viewLayer = findModel(s.model)?.viewLayer ?? 'auto';
+  const view = defaultView(s.model);
   switch (kind) {
     case 'off':
       return null;
     case 'method':
-      return s.method === 'cam' ? { method: 'layercam', layer: viewLayer } : { method: 'cam' };
+      return s.method === 'cam' ? { method: view.method, layer: view.layer } : { method: 'cam' };
     case 'layer': {
-      const camLayer = ready?.camLayer ?? ready?.defaultLayer ?? 'auto';
+      const camLayer = ready?.camLayer ?? ready?.lastConvLayer ?? 'auto';
       const current = s.method === 'cam' || s.layer === 'auto' ? camLayer : s.layer;
-      return { method: s.method === 'cam' ? 'layercam' : s.method, layer: current === camLayer ? viewLayer : camLayer };
+      return {
+        method: s.method === 'cam' ? 'layercam' : s.method,
+        layer: current === camLayer ? view.layer : camLayer,
+      };
     }
     case 'class': {
       const explained = s.classIndex ?? predictions[0]?.classIndex;

@@ -1,7 +1,7 @@
 import { msg, str } from '@lit/localize';
 import { unzipSync, zipSync } from 'fflate';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { DEFAULT_MODEL_ID, findModel } from '../../../models/registry.js';
+import { DEFAULT_MODEL_ID, defaultView, findModel } from '../../../models/registry.js';
 import type { ClassReport } from '../../explain/teach/teach.js';
 import type {
   FromWorker,
@@ -567,8 +567,7 @@ async function isTaughtZip(zip: Blob): Promise<boolean> {
 /** Settings that the new model cannot honour (a layer it lacks, CAM without a linear head, a class it lacks), put back to what it can. */
 export function settingsForModel(m: ReadyMessage, s: AppSettings): Partial<AppSettings> {
   const fix: Partial<AppSettings> = {};
-  if (s.layer !== 'auto' && !m.layers.some((l) => l.name === s.layer))
-    fix.layer = findModel(m.model)?.viewLayer ?? 'auto';
+  if (s.layer !== 'auto' && !m.layers.some((l) => l.name === s.layer)) fix.layer = defaultView(m.model).layer;
   if (s.method === 'cam' && !m.camLayer) fix.method = 'layercam';
   if (s.classIndex !== null && s.classIndex >= m.labels.length) fix.classIndex = null;
   return fix;

@@ -42,8 +42,8 @@ export class TrustController {
   /** The engine's caution for the method at the layer it resolves to, or null. */
   warning(s: AppSettings, ready: ReadyMessage | null): string | null {
     if (!ready) return null;
-    const layer = s.layer === 'auto' ? ready.defaultLayer : s.layer;
-    return methodWarning(s.method, layer, { camLayer: ready.camLayer, defaultLayer: { name: ready.defaultLayer } });
+    const layer = s.layer === 'auto' ? ready.lastConvLayer : s.layer;
+    return methodWarning(s.method, layer, { camLayer: ready.camLayer, lastConvLayer: { name: ready.lastConvLayer } });
   }
 
   /** The label over the picture, marked while the map comes from a scrambled network. */

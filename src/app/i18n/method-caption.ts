@@ -1,5 +1,5 @@
 import { msg, str } from '@lit/localize';
-import { METHOD_NAMES, type Method } from '../../explain/methods/methods.js';
+import { METHOD_NAMES, type Method } from '../../explain/methods/names.js';
 
 /**
  * What a saved picture's title says about the map, in the page's language. The engine's method

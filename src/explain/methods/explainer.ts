@@ -13,17 +13,8 @@ import {
 } from '../runtime/input.js';
 import { sampleFrame, topOneHot } from '../runtime/kernels/index.js';
 import type { LabelSet } from '../network/labels.js';
-import {
-  cam,
-  gradCam,
-  gradCamPlusPlus,
-  isMethod,
-  layerCam,
-  type Method,
-  METHODS,
-  type Reduction,
-  REDUCTIONS,
-} from './methods.js';
+import { cam, gradCam, gradCamPlusPlus, layerCam } from './methods.js';
+import { isMethod, type Method, METHODS, type Reduction, REDUCTIONS } from './names.js';
 import { type FeatureLayer, Network } from '../network/network.js';
 import { type CropPolicy, CROP_POLICIES, cropRegion, inputSampling, type Region } from '../runtime/preprocess.js';
 import { argMax, softmax, topIndices } from './scores.js';
@@ -170,8 +161,8 @@ export class Explainer {
     return this.network.featureLayers;
   }
 
-  get defaultLayer(): string {
-    return this.network.defaultLayer.name;
+  get lastConvLayer(): string {
+    return this.network.lastConvLayer.name;
   }
 
   get camLayer(): string | null {

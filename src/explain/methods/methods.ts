@@ -1,24 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gradCamPlusPlusWeights, layerCamMap } from '../runtime/kernels/index.js';
 
-export type Method = 'cam' | 'gradcam' | 'gradcam++' | 'layercam';
-export const METHODS: readonly Method[] = ['cam', 'gradcam', 'gradcam++', 'layercam'];
-
-export const METHOD_NAMES: Readonly<Record<Method, string>> = {
-  cam: 'CAM',
-  gradcam: 'Grad-CAM',
-  'gradcam++': 'Grad-CAM++',
-  layercam: 'LayerCAM',
-};
-
-/** What Grad-CAM differentiates: the class logit (the paper's choice) or its softmax probability (MATLAB's default). */
-export type Reduction = 'logit' | 'softmax';
-export const REDUCTIONS: readonly Reduction[] = ['logit', 'softmax'];
-
-export function isMethod(s: string): s is Method {
-  return (METHODS as readonly string[]).includes(s);
-}
-
 /** Σ_k A[..., k] · w[k] over the channels of a [1, h, w, C] map, as one matrix product. */
 function weightedChannelSum(activations: tf.Tensor4D, weights: tf.Tensor): tf.Tensor2D {
   const [, h, w, c] = activations.shape;

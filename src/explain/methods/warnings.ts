@@ -1,4 +1,4 @@
-import type { Method } from './methods.js';
+import type { Method } from './names.js';
 import type { Network } from '../network/network.js';
 
 /**
@@ -17,9 +17,9 @@ export const GRADCAM_PLUS_PLUS_INNER_LAYER_WARNING =
 export function methodWarning(
   method: Method,
   layer: string,
-  network: Pick<Network, 'camLayer'> & { defaultLayer: { name: string } },
+  network: Pick<Network, 'camLayer'> & { lastConvLayer: { name: string } },
 ): string | null {
-  const last = network.camLayer ?? network.defaultLayer.name;
+  const last = network.camLayer ?? network.lastConvLayer.name;
   if (method === 'gradcam++' && layer !== last) return GRADCAM_PLUS_PLUS_INNER_LAYER_WARNING;
   return null;
 }

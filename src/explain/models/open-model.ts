@@ -237,5 +237,5 @@ export function methodNotes(explainer: Explainer): string {
   if (network.camLayer) {
     return `The head is linear after global average pooling: CAM at ${network.camLayer} is exact (the class's head weights), and so is Grad-CAM there with the logit reduction; LayerCAM, Grad-CAM++ and other layers weigh the map by gradients.`;
   }
-  return `${network.camUnavailable!} So CAM does not apply; Grad-CAM, Grad-CAM++ and LayerCAM do (default layer ${network.defaultLayer.name}).`;
+  return `${network.camUnavailable!} So CAM does not apply; Grad-CAM, Grad-CAM++ and LayerCAM do (default layer ${network.lastConvLayer.name}).`;
 }

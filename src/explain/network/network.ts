@@ -72,16 +72,16 @@ export class Network {
     this.camUnavailable = 'reason' in cam ? cam.reason : null;
   }
 
-  get defaultLayer(): FeatureLayer {
+  get lastConvLayer(): FeatureLayer {
     return this.featureLayers[this.featureLayers.length - 1]!;
   }
 
   /** A feature layer by name (`auto` or nothing: the default), or an error listing the valid names. */
   layer(name?: string): FeatureLayer {
-    if (name === undefined || name === 'auto' || name === '') return this.defaultLayer;
+    if (name === undefined || name === 'auto' || name === '') return this.lastConvLayer;
     const found = this.featureLayers.find((l) => l.name === name);
     if (found) return found;
-    const valid = `Valid feature layers: auto (= ${this.defaultLayer.name}), ${this.featureLayers.map((l) => `${l.name} (${l.height}×${l.width})`).join(', ')}.`;
+    const valid = `Valid feature layers: auto (= ${this.lastConvLayer.name}), ${this.featureLayers.map((l) => `${l.name} (${l.height}×${l.width})`).join(', ')}.`;
     if (!this.graph.byName.has(name)) {
       throw new WhyCamError('unknown-layer', `The model has no layer named "${name}".`, valid);
     }
