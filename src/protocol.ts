@@ -5,7 +5,7 @@
  */
 import type { Method, Reduction } from './explain/methods/names.js';
 import type { CropPolicy, Region } from './explain/runtime/preprocess.js';
-import type { Prediction, StageTimings } from './explain/methods/explainer.js';
+import type { Prediction, StageTimings } from './explain/methods/types.js';
 import type { FeatureLayer } from './explain/network/network.js';
 import type { WhyCamErrorCode } from './explain/errors.js';
 import type { ClassReport } from './explain/teach/teach.js';

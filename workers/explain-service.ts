@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_MODEL_ID, defaultView, findModel } from '../models/registry.js';
 import { isWhyCamError } from '../src/explain/errors.js';
-import type { Explainer, Explanation } from '../src/explain/methods/explainer.js';
+import type { Explainer } from '../src/explain/methods/explainer.js';
+import type { Explanation } from '../src/explain/methods/types.js';
 import type { OpenedModel } from '../src/explain/models/open-model.js';
 import {
   type BackendName,

@@ -1,7 +1,8 @@
 /// <reference lib="webworker" />
 import * as tf from '@tensorflow/tfjs-core';
 import { defaultView } from '../../models/registry.js';
-import type { Explainer, ExplainRequest, StageTimings } from '../../src/explain/methods/explainer.js';
+import type { Explainer } from '../../src/explain/methods/explainer.js';
+import type { ExplainRequest, StageTimings } from '../../src/explain/methods/types.js';
 import { chooseBackend } from '../../workers/backend-select.js';
 import { countKernels, gpuTime } from '../frame-probe.js';
 import { fetchExplainer } from '../../workers/model-loader.js';

@@ -1,4 +1,4 @@
-import type { Prediction } from '../explain/methods/explainer.js';
+import type { Prediction } from '../explain/methods/types.js';
 import type { ClassReport } from '../explain/teach/teach.js';
 import type { PerturbationMethod } from '../explain/perturbation/perturbation.js';
 import type { BackendName, DrillMessage, PerturbationSettings, ReadyMessage, ResultMessage } from '../protocol.js';

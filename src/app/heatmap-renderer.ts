@@ -1,5 +1,5 @@
 import { COLORMAP_TABLES, type ColormapName } from '../explain/render/colormaps.js';
-import type { Heatmap } from '../explain/methods/explainer.js';
+import type { Heatmap } from '../explain/methods/types.js';
 import type { Region } from '../explain/runtime/preprocess.js';
 
 export interface OverlayStyle {

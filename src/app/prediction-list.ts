@@ -1,7 +1,7 @@
 import { localized, msg, str } from '@lit/localize';
 import { css, html, LitElement } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { Prediction } from '../explain/methods/explainer.js';
+import type { Prediction } from '../explain/methods/types.js';
 
 /** The top predictions as bars; clicking one pins the explanation to that class. */
 @customElement('whycam-predictions')

@@ -1,4 +1,4 @@
-import type { Heatmap } from '../explain/methods/explainer.js';
+import type { Heatmap } from '../explain/methods/types.js';
 import { overlayHeatmap } from '../explain/render/overlay.js';
 import type { Region } from '../explain/runtime/preprocess.js';
 import type { OverlayStyle } from './heatmap-renderer.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MODEL_ID } from '../../models/registry.js';
 import { isWhyCamError, WhyCamError } from '../explain/errors.js';
-import type { ExplainRequest, Heatmap } from '../explain/methods/explainer.js';
+import type { ExplainRequest, Heatmap } from '../explain/methods/types.js';
 import {
   type Curves,
   DEFAULT_FAITHFULNESS,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { DEFAULT_MODEL_ID } from '../../models/registry.js';
 import { COLORMAPS } from '../explain/render/colormaps.js';
 import { isWhyCamError, WhyCamError } from '../explain/errors.js';
-import type { Explanation } from '../explain/methods/explainer.js';
+import type { Explanation } from '../explain/methods/types.js';
 import { METHOD_NAMES, METHODS, REDUCTIONS } from '../explain/methods/names.js';
 import { overlayHeatmap } from '../explain/render/overlay.js';
 import { isPerturbationMethod, PERTURBATION_METHODS } from '../explain/perturbation/perturbation.js';

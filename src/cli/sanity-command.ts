@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_MODEL_ID } from '../../models/registry.js';
 import { isWhyCamError, WhyCamError } from '../explain/errors.js';
-import type { ExplainRequest } from '../explain/methods/explainer.js';
+import type { ExplainRequest } from '../explain/methods/types.js';
 import { METHODS, REDUCTIONS } from '../explain/methods/names.js';
 import { CROP_POLICIES } from '../explain/runtime/preprocess.js';
 import { sanityCheck } from '../explain/evaluation/sanity.js';

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import type { Explanation, ExplainRequest } from '../../src/explain/methods/explainer.js';
+import type { Explanation, ExplainRequest } from '../../src/explain/methods/types.js';
 import { readImage } from '../../src/node/image-io.js';
 import { mirrorExplainer } from '../helpers/engine.js';
 import { photo } from '../helpers/shared.js';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Explanation, ExplainRequest } from '../../src/explain/methods/explainer.js';
+import type { Explanation, ExplainRequest } from '../../src/explain/methods/types.js';
 import { WhyCamError } from '../../src/explain/errors.js';
 import {
   type ExplainSettings,

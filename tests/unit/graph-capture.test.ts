@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { Explainer, ExplainRequest } from '../../src/explain/methods/explainer.js';
+import type { Explainer } from '../../src/explain/methods/explainer.js';
+import type { ExplainRequest } from '../../src/explain/methods/types.js';
 import type { RgbaImage } from '../../src/explain/runtime/input.js';
 import { topOneHot } from '../../src/explain/runtime/kernels/index.js';
 import { topOneHot as topOneHotOnCpu } from '../../src/explain/runtime/kernels/reference.js';

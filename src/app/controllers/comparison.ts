@@ -1,7 +1,7 @@
 import { msg, str } from '@lit/localize';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { defaultView } from '../../../models/registry.js';
-import type { Prediction } from '../../explain/methods/explainer.js';
+import type { Prediction } from '../../explain/methods/types.js';
 import { HeatmapSmoother } from '../../explain/methods/heatmap.js';
 import { METHOD_NAMES, METHODS, type Method } from '../../explain/methods/names.js';
 import type { CompareSettings, ReadyMessage, ResultMessage } from '../../protocol.js';

@@ -1,4 +1,4 @@
-import type { Heatmap } from './explainer.js';
+import type { Heatmap } from './types.js';
 import type { Region } from '../runtime/preprocess.js';
 
 /**

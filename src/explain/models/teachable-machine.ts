@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { WhyCamError } from '../errors.js';
-import { LAYER_KINDS } from '../network/layers.js';
+import { LAYER_KINDS } from '../network/layer-table.js';
 
 /**
  * Teachable Machine feeds its image models the centre square of the picture, resized to the

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { WhyCamError } from '../errors.js';
 import { ancestors, cutPoints, type GraphNode, type ModelGraph, readGraph } from './graph.js';
-import { canBackpropagate, isAffine, isShapeOnly } from './layers.js';
+import { canBackpropagate, isAffine, isShapeOnly } from './layer-table.js';
 import { buildPlan, type Plan } from './plan.js';
 import { WeightStore } from './weights.js';
 

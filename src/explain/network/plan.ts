@@ -1,34 +1,11 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { isFusable } from './activations.js';
 import type { GraphNode, ModelGraph } from './graph.js';
-import {
-  canBackpropagate,
-  fusesAfter,
-  hasOwnOps,
-  identityForward,
-  isChannelsLastBatchNorm,
-  standaloneActivation,
-  type StepBase,
-  stepOps,
-} from './layers.js';
+import { identityForward } from './backward-ops.js';
+import { isChannelsLastBatchNorm, standaloneActivation } from './keras-config.js';
+import { canBackpropagate, fusesAfter, hasOwnOps, stepOps } from './layer-table.js';
+import type { Step, StepBase } from './step.js';
 import type { WeightStore } from './weights.js';
-
-/**
- * One executable unit of the network: a Keras layer, or a conv / dense layer with the BatchNorm
- * and activation after it folded in. Its output is the output of the last layer it covers.
- */
-export interface Step {
-  readonly name: string;
-  readonly covers: readonly string[];
-  readonly inputs: readonly string[];
-  readonly shape: readonly number[];
-  forward(inputs: tf.Tensor[]): tf.Tensor;
-  /**
-   * dL/d(each input) from dL/d(output) and the output itself, built from forward ops only
-   * (gradient kernels are slow or missing on some backends). Absent when not differentiable.
-   */
-  backward?(dy: tf.Tensor, y: tf.Tensor): tf.Tensor[];
-}
 
 /** The network from its input up to the logits, as steps in topological order. */
 export interface Plan {

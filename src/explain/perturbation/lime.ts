@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchProbabilities } from '../network/batch.js';
-import type { Heatmap } from '../methods/explainer.js';
+import type { Heatmap } from '../methods/types.js';
 import { mulberry32 } from '../evaluation/faithfulness.js';
 import type { Network } from '../network/network.js';
 import { meanColour, probabilitiesOf, scaleToUnit } from './occlusion.js';

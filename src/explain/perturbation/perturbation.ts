@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchProbabilities } from '../network/batch.js';
 import { WhyCamError } from '../errors.js';
-import type { Explainer, Heatmap, Prediction } from '../methods/explainer.js';
+import type { Explainer } from '../methods/explainer.js';
+import type { Heatmap, Prediction } from '../methods/types.js';
 import { type ImageSource, sourceSize, toRgbTensor } from '../runtime/input.js';
 import { lime, type LimeOptions, type LimeResult } from './lime.js';
 import { occlusionSensitivity, type OcclusionOptions, type OcclusionResult } from './occlusion.js';
-import { type CropPolicy, CROP_POLICIES, cropRegion, preprocess, type Region } from '../runtime/preprocess.js';
+import { type CropPolicy, cropRegion, preprocess, type Region } from '../runtime/preprocess.js';
 import type { ProgressOptions } from '../progress.js';
+import { checkClassIndex, checkCrop, checkTopK } from '../methods/request.js';
 
 /** The model-agnostic methods: many forward passes per picture, so for still pictures and frozen frames. */
 export type PerturbationMethod = 'occlusion' | 'lime';
@@ -48,12 +50,7 @@ export async function networkInput(
   image: ImageSource,
   crop: CropPolicy = 'center',
 ): Promise<{ x: tf.Tensor4D; region: Region; source: { width: number; height: number } }> {
-  if (!CROP_POLICIES.includes(crop))
-    throw new WhyCamError(
-      'bad-option',
-      `Unknown crop policy "${String(crop)}".`,
-      `Valid: ${CROP_POLICIES.join(', ')}.`,
-    );
+  checkCrop(crop);
   const source = sourceSize(image);
   const region = cropRegion(source.width, source.height, explainer.inputSize, crop);
   const rgb = await toRgbTensor(image, region);
@@ -81,15 +78,8 @@ export async function explainByPerturbation(
     );
   }
   const numClasses = explainer.network.numClasses;
-  const topK = request.topK ?? Math.min(5, numClasses);
-  const classIndex = request.classIndex ?? null;
-  if (classIndex !== null && !(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < numClasses)) {
-    throw new WhyCamError(
-      'unknown-class',
-      `Class index ${classIndex} is out of range.`,
-      `Valid class indices are 0 to ${numClasses - 1}.`,
-    );
-  }
+  const topK = checkTopK(numClasses, request.topK);
+  const classIndex = checkClassIndex(request.classIndex ?? null, numClasses);
   const t0 = performance.now();
   const { x, region, source } = await networkInput(explainer, image, request.crop);
   try {

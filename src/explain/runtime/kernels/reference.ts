@@ -15,28 +15,69 @@ export interface FrameSampling {
 }
 
 /**
- * Source positions of a half-pixel-centred bilinear resize along one axis of the region, clamped
- * to the region's edges: the same sample positions as `tf.image.resizeBilinear(crop, size, false, true)`.
+ * Along an axis, a shrink by more than this is area-averaged (each output pixel the mean of the
+ * source pixels it covers); up to it, the resize is bilinear. At exactly 2× the two agree (the
+ * bilinear tap falls midway between the two covered pixels), so the switch makes no jump.
  */
-function axis(start: number, span: number, out: number): { i0: Int32Array; i1: Int32Array; frac: Float32Array } {
-  const i0 = new Int32Array(out);
-  const i1 = new Int32Array(out);
-  const frac = new Float32Array(out);
+export const AREA_ABOVE = 2;
+
+/**
+ * How many source taps one output position takes along an axis of `span` source pixels shrunk
+ * to `out`: 2 (bilinear), or ceil(span / out) + 1 when area-averaged (the most source pixels an
+ * interval of that length can touch). The GPU programs loop over as many, with the same rule.
+ */
+export function axisTapCount(span: number, out: number): number {
   const ratio = span / out;
-  for (let p = 0; p < out; p++) {
-    const f = (p + 0.5) * ratio - 0.5;
-    const lo = Math.max(0, Math.floor(f));
-    i0[p] = start + lo;
-    i1[p] = start + Math.min(span - 1, Math.ceil(f));
-    frac[p] = f - lo;
-  }
-  return { i0, i1, frac };
+  return ratio > AREA_ABOVE ? Math.ceil(ratio) + 1 : 2;
 }
 
 /**
- * Crops, resizes (bilinear, half-pixel centres) and scales a frame in one pass: `pixels` holds
- * `channels` values per pixel (3 or 4; only the first three are read), `width` pixels per row.
- * Returns the network input, [height, width, 3] row-major (in `into` when it has that size).
+ * The source taps of each output position along one axis of the region, `taps` per position
+ * (index, weight; unused taps weigh 0):
+ * - bilinear with half-pixel centres, clamped to the region's edges: the same sample positions as
+ *   `tf.image.resizeBilinear(crop, size, false, true)`;
+ * - area: output pixel p covers [p·r, (p+1)·r) of the region (r = span / out), and each source pixel
+ *   weighs the length of its overlap with that interval, / r.
+ */
+function axisTaps(
+  start: number,
+  span: number,
+  out: number,
+): { taps: number; index: Int32Array; weight: Float32Array } {
+  const taps = axisTapCount(span, out);
+  const index = new Int32Array(out * taps);
+  const weight = new Float32Array(out * taps);
+  const ratio = span / out;
+  for (let p = 0; p < out; p++) {
+    const o = p * taps;
+    if (taps === 2) {
+      const f = (p + 0.5) * ratio - 0.5;
+      const lo = Math.max(0, Math.floor(f));
+      const frac = f - lo;
+      index[o] = start + lo;
+      weight[o] = 1 - frac;
+      index[o + 1] = start + Math.min(span - 1, Math.ceil(f));
+      weight[o + 1] = frac;
+      continue;
+    }
+    const lo = p * ratio;
+    const hi = (p + 1) * ratio;
+    const first = Math.floor(lo);
+    for (let j = 0; j < taps; j++) {
+      const i = first + j;
+      index[o + j] = start + Math.min(span - 1, i);
+      weight[o + j] = Math.max(0, Math.min(hi, i + 1) - Math.max(lo, i)) / ratio;
+    }
+  }
+  return { taps, index, weight };
+}
+
+/**
+ * Crops, resizes and scales a frame in one pass: `pixels` holds `channels` values per pixel (3 or
+ * 4; only the first three are read), `width` pixels per row. Each axis is resized bilinearly
+ * (half-pixel centres), or area-averaged where it shrinks by more than 2× (so that a big photo
+ * does not alias). Returns the network input, [height, width, 3] row-major (in `into` when it has
+ * that size).
  */
 export function sampleFrame(
   pixels: ArrayLike<number>,
@@ -47,28 +88,32 @@ export function sampleFrame(
 ): Float32Array {
   const [x, y, w, h] = s.region;
   const [outH, outW] = s.outSize;
-  const ys = axis(y, h, outH);
-  const xs = axis(x, w, outW);
+  const ys = axisTaps(y, h, outH);
+  const xs = axisTaps(x, w, outW);
   const out = into?.length === outH * outW * 3 ? into : new Float32Array(outH * outW * 3);
   const rowStride = width * channels;
   let o = 0;
   for (let r = 0; r < outH; r++) {
-    const top = ys.i0[r]! * rowStride;
-    const bottom = ys.i1[r]! * rowStride;
-    const fy = ys.frac[r]!;
     for (let c = 0; c < outW; c++) {
-      const left = xs.i0[c]! * channels;
-      const right = xs.i1[c]! * channels;
-      const fx = xs.frac[c]!;
-      for (let k = 0; k < 3; k++) {
-        const tl = pixels[top + left + k]!;
-        const tr = pixels[top + right + k]!;
-        const bl = pixels[bottom + left + k]!;
-        const br = pixels[bottom + right + k]!;
-        const upper = tl + (tr - tl) * fx;
-        const lower = bl + (br - bl) * fx;
-        out[o++] = (upper + (lower - upper) * fy) * s.scale + s.offset;
+      let red = 0;
+      let green = 0;
+      let blue = 0;
+      for (let a = r * ys.taps; a < (r + 1) * ys.taps; a++) {
+        const wy = ys.weight[a]!;
+        if (wy === 0) continue;
+        const row = ys.index[a]! * rowStride;
+        for (let b = c * xs.taps; b < (c + 1) * xs.taps; b++) {
+          const wxy = xs.weight[b]! * wy;
+          if (wxy === 0) continue;
+          const i = row + xs.index[b]! * channels;
+          red += pixels[i]! * wxy;
+          green += pixels[i + 1]! * wxy;
+          blue += pixels[i + 2]! * wxy;
+        }
       }
+      out[o++] = red * s.scale + s.offset;
+      out[o++] = green * s.scale + s.offset;
+      out[o++] = blue * s.scale + s.offset;
     }
   }
   return out;
