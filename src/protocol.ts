@@ -8,7 +8,7 @@ import type { CropPolicy, Region } from './explain/runtime/preprocess.js';
 import type { Prediction, StageTimings } from './explain/methods/types.js';
 import type { FeatureLayer } from './explain/network/network.js';
 import type { WhyCamErrorCode } from './explain/errors.js';
-import type { ClassReport } from './explain/teach/teach.js';
+import type { ClassReport } from './explain/models/taught-format.js';
 import type { Segmentation } from './explain/perturbation/lime.js';
 import type { PerturbationMethod } from './explain/perturbation/perturbation.js';
 

@@ -1,13 +1,7 @@
 import { WhyCamError } from '../src/explain/errors.js';
 import type { Explainer } from '../src/explain/methods/explainer.js';
-import {
-  type EpochProgress,
-  PooledFeatures,
-  type TaughtHead,
-  taughtModelFiles,
-  trainHead,
-  zipModelFiles,
-} from '../src/explain/teach/teach.js';
+import { type EpochProgress, PooledFeatures, type TaughtHead, trainHead } from '../src/explain/teach/teach.js';
+import { taughtModelFiles, zipModelFiles } from '../src/explain/teach/taught-model-files.js';
 
 /** A base model to teach on: a registered model's explainer, loaded for the teaching session. */
 export interface TeachBase {

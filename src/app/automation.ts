@@ -1,5 +1,5 @@
 import type { Prediction } from '../explain/methods/types.js';
-import type { ClassReport } from '../explain/teach/teach.js';
+import type { ClassReport } from '../explain/models/taught-format.js';
 import type { PerturbationMethod } from '../explain/perturbation/perturbation.js';
 import type { BackendName, DrillMessage, PerturbationSettings, ReadyMessage, ResultMessage } from '../protocol.js';
 import type { PerturbationState } from './controllers/perturbation.js';

@@ -9,15 +9,9 @@ import type { Explainer } from '../../src/explain/methods/explainer.js';
 import { heatmapPeak } from '../../src/explain/methods/heatmap.js';
 import { pointInBoxes } from '../../src/explain/evaluation/metrics.js';
 import { openModel, type OpenedModel, pickedModelReader } from '../../src/explain/models/open-model.js';
-import {
-  type EpochProgress,
-  type ModelFiles,
-  PooledFeatures,
-  type TaughtHead,
-  taughtModelFiles,
-  trainHead,
-  zipModelFiles,
-} from '../../src/explain/teach/teach.js';
+import { type EpochProgress, PooledFeatures, type TaughtHead, trainHead } from '../../src/explain/teach/teach.js';
+import { taughtModelFiles, zipModelFiles } from '../../src/explain/teach/taught-model-files.js';
+import type { ModelFiles } from '../../src/explain/models/taught-format.js';
 import { readImage } from '../../src/node/image-io.js';
 import { registeredArtifacts } from '../../src/node/model-path.js';
 import { mirrorExplainer } from '../helpers/engine.js';

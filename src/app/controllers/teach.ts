@@ -2,7 +2,7 @@ import { msg, str } from '@lit/localize';
 import { unzipSync, zipSync } from 'fflate';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { DEFAULT_MODEL_ID, defaultView, findModel } from '../../../models/registry.js';
-import type { ClassReport } from '../../explain/teach/teach.js';
+import type { ClassReport } from '../../explain/models/taught-format.js';
 import type {
   FromWorker,
   ModelFailedMessage,

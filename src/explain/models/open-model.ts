@@ -11,7 +11,7 @@ import {
   pickedFilesReader,
   readVerifiedModel,
 } from './model-files.js';
-import { type TaughtMetadata, taughtMetadata } from '../teach/teach.js';
+import { type TaughtMetadata, taughtMetadata } from './taught-format.js';
 import {
   flattenTopology,
   loadFlattened,

@@ -109,22 +109,17 @@ export class Network {
    */
   forward(plan: Plan, x: tf.Tensor4D, keepFrom: readonly string[]): Map<string, tf.Tensor> {
     const keepIndex = Math.min(plan.index.get(plan.logits)!, ...keepFrom.map((n) => plan.index.get(n)!));
-    const pendingUses = new Map<string, number>();
-    for (const step of plan.steps)
-      for (const input of step.inputs) pendingUses.set(input, (pendingUses.get(input) ?? 0) + 1);
     const values = new Map<string, tf.Tensor>([[plan.input, x]]);
-    for (const step of plan.steps) {
-      if (step.inputs.length === 0) continue;
+    plan.steps.forEach((step, i) => {
+      if (step.inputs.length === 0) return;
       values.set(step.name, step.forward(step.inputs.map((n) => values.get(n)!)));
       for (const input of step.inputs) {
-        const left = pendingUses.get(input)! - 1;
-        pendingUses.set(input, left);
-        if (left === 0 && input !== plan.input && plan.index.get(input)! < keepIndex) {
+        if (plan.lastUse.get(input) === i && input !== plan.input && plan.index.get(input)! < keepIndex) {
           values.get(input)!.dispose();
           values.delete(input);
         }
       }
-    }
+    });
     return values;
   }
 

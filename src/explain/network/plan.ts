@@ -13,6 +13,8 @@ export interface Plan {
   readonly index: ReadonlyMap<string, number>;
   readonly input: string;
   readonly logits: string;
+  /** Output name → the index of the last step that reads it: where the forward pass may free it. */
+  readonly lastUse: ReadonlyMap<string, number>;
 }
 
 /**
@@ -60,7 +62,33 @@ export function buildPlan(
   }
   const index = new Map(steps.map((s, i) => [s.name, i]));
   if (!index.has(logits)) throw new Error(`internal: logit layer ${logits} not planned`);
-  return { steps, index, input: graph.input, logits };
+  return { steps, index, input: graph.input, logits, lastUse: lastUses(steps) };
+}
+
+/**
+ * The plan's steps up to `output`, which stands in for the logits (teaching stops at the pooled
+ * features; the classifier after them is never run).
+ */
+export function planUpTo(plan: Plan, output: string): Plan {
+  const end = plan.index.get(output);
+  if (end === undefined) throw new Error(`internal: ${output} is not a step of the plan`);
+  const steps = plan.steps.slice(0, end + 1);
+  return {
+    steps,
+    index: new Map(steps.map((s, i) => [s.name, i])),
+    input: plan.input,
+    logits: output,
+    lastUse: lastUses(steps),
+  };
+}
+
+/** For each output read by a step, the index of the last step that reads it (once per plan, not per frame). */
+function lastUses(steps: readonly Step[]): ReadonlyMap<string, number> {
+  const last = new Map<string, number>();
+  steps.forEach((step, i) => {
+    for (const input of step.inputs) last.set(input, i);
+  });
+  return last;
 }
 
 /** The step for a group; it has a backward pass exactly when `canBackpropagate` says so for its head. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { WhyCamError } from '../errors.js';
-import type { FrameSampling } from './kernels/reference.js';
+import { type FrameSampling, sampleFrame } from './kernels/index.js';
 
 /**
  * Which part of the picture the network sees:
@@ -42,23 +42,18 @@ export function cropRegion(
 }
 
 /**
- * The cropped RGB pixels (h×w×3, values 0..255) → the network's input batch [1, H, W, 3].
- * Resizing uses half-pixel centres so that the heatmap maps back onto the crop without a shift.
+ * The cropped RGB pixels (h×w×3, values 0..255) → the network's input batch [1, H, W, 3], with
+ * the input kernel every other path uses (`sampleFrame`): half-pixel centres, so that the heatmap
+ * maps back onto the crop without a shift, and an area average along an axis that shrinks by
+ * more than 2×, so that a big photo does not alias.
  */
 export function preprocess(
   rgb: tf.Tensor3D,
   inputSize: readonly [number, number],
   inputRange: readonly [number, number],
 ): tf.Tensor4D {
-  return tf.tidy(() => {
-    let x: tf.Tensor3D = rgb.dtype === 'float32' ? rgb : tf.cast(rgb, 'float32');
-    const [inH, inW] = inputSize;
-    if (x.shape[0] !== inH || x.shape[1] !== inW) {
-      x = tf.image.resizeBilinear(x, [inH, inW], false, true);
-    }
-    const [lo, hi] = inputRange;
-    return tf.expandDims(tf.add(tf.mul(x, (hi - lo) / 255), lo), 0) as tf.Tensor4D;
-  });
+  const [height, width] = rgb.shape;
+  return sampleFrame(rgb, inputSampling({ x: 0, y: 0, width, height }, inputSize, inputRange));
 }
 
 /** How the network input is sampled from the region (see `toInputTensor`): the same maths as `preprocess`. */

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { zipSync } from 'fflate';
 import { WhyCamError } from '../errors.js';
+import type { ClassReport } from '../models/taught-format.js';
 import type { Explainer } from '../methods/explainer.js';
 import { type ImageSource, sourceSize, toRgbTensor } from '../runtime/input.js';
-import type { Plan } from '../network/plan.js';
+import { type Plan, planUpTo } from '../network/plan.js';
 import { type CropPolicy, cropRegion, preprocess } from '../runtime/preprocess.js';
 
 /**
@@ -32,10 +32,7 @@ export class PooledFeatures {
       );
     }
     this.pool = network.camPool;
-    const full = network.plan([this.pool]);
-    const end = full.index.get(this.pool)!;
-    // The same steps up to the pooling, with the pooling standing in for the logits.
-    this.plan = { steps: full.steps.slice(0, end + 1), index: full.index, input: full.input, logits: this.pool };
+    this.plan = planUpTo(network.plan([this.pool]), this.pool);
     this.size = network.graph.byName.get(this.pool)!.shape.at(-1)!;
   }
 
@@ -83,14 +80,6 @@ export interface EpochProgress {
   loss: number;
   /** Accuracy on the training examples in this epoch. */
   accuracy: number;
-}
-
-export interface ClassReport {
-  name: string;
-  trained: number;
-  heldBack: number;
-  /** Held-back examples of this class classified correctly, or null when none were held back. */
-  correct: number | null;
 }
 
 /** A fitted head: `softmax(features · kernel + bias)`. */
@@ -267,124 +256,4 @@ function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-// ---- The portable form: the three files of a Teachable Machine export, the head only ----
-
-/** The layer name of a taught head; its weights are `whycam_head/kernel` and `whycam_head/bias`. */
-export const HEAD_LAYER = 'whycam_head';
-
-/** What `metadata.json` of a taught model adds to Teachable Machine's fields. */
-export interface TaughtMetadata {
-  format: 1;
-  /** The registered model whose pooled features the head reads. */
-  baseModel: string;
-  /** Its global average pooling layer. */
-  baseLayer: string;
-  accuracy: number | null;
-  classes: ClassReport[];
-}
-
-/** The bytes of each file (backed by plain ArrayBuffers, so that they make Blobs and Files as they are). */
-export interface ModelFiles {
-  'model.json': Uint8Array<ArrayBuffer>;
-  'weights.bin': Uint8Array<ArrayBuffer>;
-  'metadata.json': Uint8Array<ArrayBuffer>;
-}
-
-/**
- * A taught model as `model.json` + `weights.bin` + `metadata.json`, laid out as Teachable Machine
- * lays out its exports (a Sequential holding the head; the labels in the metadata) and naming the
- * base model, which is not copied: any WhyCam has it. The examples are not included.
- */
-export function taughtModelFiles(
-  head: TaughtHead,
-  base: { id: string; pool: string; inputSize: number },
-  name: string,
-): ModelFiles {
-  const classes = head.labels.length;
-  const topology = {
-    class_name: 'Sequential',
-    config: {
-      name: 'whycam_taught',
-      layers: [
-        {
-          class_name: 'Dense',
-          config: {
-            name: HEAD_LAYER,
-            units: classes,
-            activation: 'softmax',
-            use_bias: true,
-            batch_input_shape: [null, head.featureSize],
-            dtype: 'float32',
-          },
-        },
-      ],
-    },
-    keras_version: 'tfjs-layers',
-    backend: 'tensor_flow.js',
-  };
-  const modelJson = {
-    modelTopology: topology,
-    weightsManifest: [
-      {
-        paths: ['weights.bin'],
-        weights: [
-          { name: `${HEAD_LAYER}/kernel`, shape: [head.featureSize, classes], dtype: 'float32' },
-          { name: `${HEAD_LAYER}/bias`, shape: [classes], dtype: 'float32' },
-        ],
-      },
-    ],
-  };
-  const weights = new Float32Array(head.kernel.length + head.bias.length);
-  weights.set(head.kernel);
-  weights.set(head.bias, head.kernel.length);
-  const whycam: TaughtMetadata = {
-    format: 1,
-    baseModel: base.id,
-    baseLayer: base.pool,
-    accuracy: head.accuracy,
-    classes: head.classes,
-  };
-  const metadata = {
-    modelName: name,
-    labels: head.labels,
-    imageSize: base.inputSize,
-    packageName: 'whycam',
-    timeStamp: new Date().toISOString(),
-    whycam,
-  };
-  const json = (v: unknown): Uint8Array<ArrayBuffer> => new TextEncoder().encode(JSON.stringify(v));
-  return {
-    'model.json': json(modelJson),
-    'weights.bin': new Uint8Array(weights.buffer),
-    'metadata.json': json(metadata),
-  };
-}
-
-/** The three files in one zip (what the app exports and imports). */
-export function zipModelFiles(files: ModelFiles): Uint8Array<ArrayBuffer> {
-  // fflate always returns a fresh array over its own ArrayBuffer.
-  return zipSync({ ...files }, { level: 6 }) as Uint8Array<ArrayBuffer>;
-}
-
-/** The WhyCam part of a metadata.json, or null for a Teachable Machine export. */
-export function taughtMetadata(raw: Record<string, unknown>, location: string): TaughtMetadata | null {
-  const w = raw['whycam'];
-  if (w === undefined) return null;
-  const m = w as Partial<TaughtMetadata>;
-  if (
-    typeof m !== 'object' ||
-    m === null ||
-    m.format !== 1 ||
-    typeof m.baseModel !== 'string' ||
-    typeof m.baseLayer !== 'string'
-  ) {
-    throw new WhyCamError(
-      'model-corrupt',
-      `${location}/metadata.json names no base model in a form this WhyCam reads.`,
-      'Export the taught model again from WhyCam.',
-    );
-  }
-  return m as TaughtMetadata;
 }

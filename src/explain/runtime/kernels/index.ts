@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  axisTapCount,
   type FrameSampling,
   gradCamPlusPlusWeights as gradCamPlusPlusWeightsJs,
   layerCamReduce,
@@ -46,8 +47,8 @@ export function topOneHot(logits: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
- * The network input [1, H, W, 3] from a frame on the device, cropped, resized and scaled in one
- * kernel. `image` is [height, width, 3 or 4] (int32 or float32, values 0..255), or `packed`:
+ * The network input [1, H, W, 3] from a frame on the device, cropped, resized (bilinear, or
+ * area-averaged along an axis that shrinks by more than 2×) and scaled in one kernel. `image` is [height, width, 3 or 4] (int32 or float32, values 0..255), or `packed`:
  * [height, width] int32 words holding RGBA bytes (R lowest), i.e. the RGBA buffer as it is.
  */
 export function sampleFrame(image: tf.Tensor, sampling: FrameSampling, packed = false): tf.Tensor4D {
@@ -238,7 +239,9 @@ register(SAMPLE_FRAME, 'webgl', ({ inputs, backend, attrs }) => {
   const a = attrs as unknown as SampleAttrs;
   if (a.packed)
     throw new Error('internal: WebGL textures hold no packed RGBA words; upload the frame with tf.browser.fromPixels');
-  const program = webgl.sampleFrameProgram([1, a.outSize[0]!, a.outSize[1]!, 3]);
+  const [, , w, h] = a.region as [number, number, number, number];
+  const taps = [axisTapCount(w, a.outSize[1]!), axisTapCount(h, a.outSize[0]!)] as const;
+  const program = webgl.sampleFrameProgram([1, a.outSize[0]!, a.outSize[1]!, 3], taps);
   return (backend as unknown as webgl.WebGlBackendLike).runWebGLProgram(
     program,
     [image],

@@ -4,6 +4,7 @@
  * the WebGPU ones, so that nothing here imports the backend.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import { axisTapCount } from './reference.js';
 
 export interface WebGlBackendLike {
   runWebGLProgram(
@@ -100,8 +101,16 @@ export function topOneHotProgram(n: number): object {
   };
 }
 
-/** See SampleFrameProgram (WebGPU): the same sampling, from a [height, width, channels] frame. */
-export function sampleFrameProgram(outputShape: number[]): object {
+/** Loop bounds must be constants in GLSL: the taps per axis, rounded up to a power of two (few programs to compile). */
+function tapBound(taps: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(2, taps)));
+}
+
+/**
+ * See SampleFrameProgram (WebGPU): the same sampling, from a [height, width, channels] frame,
+ * with `taps` = [x, y] source taps per axis (axisTapCount).
+ */
+export function sampleFrameProgram(outputShape: number[], taps: readonly [number, number]): object {
   return {
     variableNames: ['Image'],
     outputShape,
@@ -110,24 +119,45 @@ export function sampleFrameProgram(outputShape: number[]): object {
       { name: 'regionEnd', type: 'ivec2' },
       { name: 'ratio', type: 'vec2' },
       { name: 'affine', type: 'vec2' },
+      { name: 'taps', type: 'ivec2' },
     ],
     userCode: `
+      // Tap j of output position p along an axis: (source index in the crop, weight).
+      vec2 axisTap(int p, int j, float ratio, int last, int count) {
+        if (count == 2) {
+          float f = (float(p) + 0.5) * ratio - 0.5;
+          int lo = max(int(floor(f)), 0);
+          float frac = f - float(lo);
+          if (j == 0) {
+            return vec2(float(lo), 1.0 - frac);
+          }
+          return vec2(float(min(int(ceil(f)), last)), frac);
+        }
+        float lo = float(p) * ratio;
+        float hi = float(p + 1) * ratio;
+        int i = int(floor(lo)) + j;
+        float w = max(0.0, min(hi, float(i + 1)) - max(lo, float(i))) / ratio;
+        return vec2(float(min(i, last)), w);
+      }
       void main() {
         ivec4 coords = getOutputCoords();
-        vec2 f = (vec2(float(coords.z), float(coords.y)) + 0.5) * ratio - 0.5;
-        ivec2 lo = max(ivec2(floor(f)), ivec2(0));
-        ivec2 hi = min(ivec2(ceil(f)), regionEnd);
-        vec2 frac = f - vec2(lo);
-        ivec2 a = origin + lo;
-        ivec2 b = origin + hi;
         int k = coords.w;
-        float tl = getImage(a.y, a.x, k);
-        float tr = getImage(a.y, b.x, k);
-        float bl = getImage(b.y, a.x, k);
-        float br = getImage(b.y, b.x, k);
-        float upper = tl + (tr - tl) * frac.x;
-        float lower = bl + (br - bl) * frac.x;
-        setOutput((upper + (lower - upper) * frac.y) * affine.x + affine.y);
+        float sum = 0.0;
+        for (int a = 0; a < ${tapBound(taps[1])}; a++) {
+          if (a >= taps.y) {
+            break;
+          }
+          vec2 ty = axisTap(coords.y, a, ratio.y, regionEnd.y, taps.y);
+          int row = origin.y + int(ty.x);
+          for (int b = 0; b < ${tapBound(taps[0])}; b++) {
+            if (b >= taps.x) {
+              break;
+            }
+            vec2 tx = axisTap(coords.z, b, ratio.x, regionEnd.x, taps.x);
+            sum += getImage(row, origin.x + int(tx.x), k) * (tx.y * ty.y);
+          }
+        }
+        setOutput(sum * affine.x + affine.y);
       }`,
   };
 }
@@ -145,5 +175,6 @@ export function sampleFrameUniforms(
     [w - 1, h - 1],
     [w / outW, h / outH],
     [scale, offset],
+    [axisTapCount(w, outW), axisTapCount(h, outH)],
   ];
 }

@@ -4,6 +4,7 @@
  * that the engine does not import the backend: registering them costs nothing where it is absent.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import { axisTapCount } from './reference.js';
 
 interface Uniform {
   type: 'float32' | 'int32' | 'uint32';
@@ -172,8 +173,10 @@ export class TopOneHotProgram extends FlatProgram {
 }
 
 /**
- * A frame → the network input [1, H, W, 3] in one pass: crop, bilinear resize with half-pixel
- * centres (clamped to the crop, as tf.image.resizeBilinear on the crop), scale and offset.
+ * A frame → the network input [1, H, W, 3] in one pass: crop, resize (bilinear with half-pixel
+ * centres, clamped to the crop, as tf.image.resizeBilinear on the crop; or, along an axis that
+ * shrinks by more than 2×, the area average of the covered pixels), scale and offset: the maths
+ * of reference.ts's sampleFrame, `taps` source taps per axis (axisTapCount).
  * The frame is [height, width, channels] values, or (packed) [height, width] int32 words each
  * holding one RGBA pixel's four bytes, R lowest: the bytes uploaded as they are.
  */
@@ -181,13 +184,13 @@ export class SampleFrameProgram extends FlatProgram {
   readonly variableNames = ['Image'];
   readonly shaderKey: string;
   readonly uniforms =
-    'origin : vec2<i32>, regionEnd : vec2<i32>, ratio : vec2<f32>, affine : vec2<f32>, imageWidth : i32, channels : i32,';
+    'origin : vec2<i32>, regionEnd : vec2<i32>, ratio : vec2<f32>, affine : vec2<f32>, taps : vec2<i32>, imageWidth : i32, channels : i32,';
   constructor(
     outputShape: number[],
     private readonly packed: boolean,
   ) {
     super(outputShape);
-    this.shaderKey = `whycamSampleFrame_${packed}`;
+    this.shaderKey = `whycamSampleFrameArea_${packed}`;
   }
   getUserCode(): string {
     const pixel = this.packed
@@ -197,23 +200,40 @@ export class SampleFrameProgram extends FlatProgram {
       fn pixel(row : i32, col : i32, k : i32) -> f32 {
         ${pixel}
       }
+      // Tap j of output position p along an axis: (source index in the crop, weight).
+      fn axisTap(p : i32, j : i32, ratio : f32, last : i32, taps : i32) -> vec2<f32> {
+        if (taps == 2) {
+          let f = (f32(p) + 0.5) * ratio - 0.5;
+          let lo = max(i32(floor(f)), 0);
+          let frac = f - f32(lo);
+          if (j == 0) {
+            return vec2<f32>(f32(lo), 1.0 - frac);
+          }
+          return vec2<f32>(f32(min(i32(ceil(f)), last)), frac);
+        }
+        let lo = f32(p) * ratio;
+        let hi = f32(p + 1) * ratio;
+        let i = i32(floor(lo)) + j;
+        let w = max(0.0, min(hi, f32(i + 1)) - max(lo, f32(i))) / ratio;
+        return vec2<f32>(f32(min(i, last)), w);
+      }
       fn main(index : i32) {
         if (index < uniforms.size) {
           let coords = getCoordsFromIndex(index);
-          let f = (vec2<f32>(f32(coords[2]), f32(coords[1])) + 0.5) * uniforms.ratio - 0.5;
-          let lo = max(vec2<i32>(floor(f)), vec2<i32>(0));
-          let hi = min(vec2<i32>(ceil(f)), uniforms.regionEnd);
-          let frac = f - vec2<f32>(lo);
-          let a = uniforms.origin + lo;
-          let b = uniforms.origin + hi;
           let k = coords[3];
-          let tl = pixel(a.y, a.x, k);
-          let tr = pixel(a.y, b.x, k);
-          let bl = pixel(b.y, a.x, k);
-          let br = pixel(b.y, b.x, k);
-          let upper = tl + (tr - tl) * frac.x;
-          let lower = bl + (br - bl) * frac.x;
-          setOutputAtIndex(index, (upper + (lower - upper) * frac.y) * uniforms.affine.x + uniforms.affine.y);
+          var sum = 0.0;
+          for (var a = 0; a < uniforms.taps.y; a++) {
+            let ty = axisTap(coords[1], a, uniforms.ratio.y, uniforms.regionEnd.y, uniforms.taps.y);
+            if (ty.y == 0.0) {
+              continue;
+            }
+            let row = uniforms.origin.y + i32(ty.x);
+            for (var b = 0; b < uniforms.taps.x; b++) {
+              let tx = axisTap(coords[2], b, uniforms.ratio.x, uniforms.regionEnd.x, uniforms.taps.x);
+              sum += pixel(row, uniforms.origin.x + i32(tx.x), k) * (tx.y * ty.y);
+            }
+          }
+          setOutputAtIndex(index, sum * uniforms.affine.x + uniforms.affine.y);
         }
       }`;
   }
@@ -234,6 +254,7 @@ export function sampleFrameUniforms(
     { type: 'int32', data: [w - 1, h - 1] },
     { type: 'float32', data: [w / outW, h / outH] },
     { type: 'float32', data: [scale, offset] },
+    { type: 'int32', data: [axisTapCount(w, outW), axisTapCount(h, outH)] },
     { type: 'int32', data: [imageWidth] },
     { type: 'int32', data: [channels] },
   ];
