@@ -27,11 +27,11 @@ export function settingsFor(
       return s.method === 'cam' ? defaultView(s.model) : { method: 'cam' };
     case 'next-method':
       return { method: cycle(METHODS, s.method) };
-    case 'next-layer':
-    case 'previous-layer': {
+    case 'layer-toward-input':
+    case 'layer-toward-output': {
       const blocks = layers.filter((l) => /relu$/.test(l.name));
       const names = ['auto', ...(blocks.length > 0 ? blocks : layers).map((l) => l.name)];
-      return { layer: cycle(names, s.layer, action === 'next-layer' ? -1 : 1) };
+      return { layer: cycle(names, s.layer, action === 'layer-toward-input' ? -1 : 1) };
     }
     case 'toggle-reduction':
       return { reduction: s.reduction === 'logit' ? 'softmax' : 'logit' };

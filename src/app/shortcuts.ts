@@ -4,8 +4,8 @@ import { msg } from '@lit/localize';
 export type Action =
   | 'toggle-cam'
   | 'next-method'
-  | 'next-layer'
-  | 'previous-layer'
+  | 'layer-toward-input'
+  | 'layer-toward-output'
   | 'toggle-reduction'
   | 'next-colormap'
   | 'alpha-down'
@@ -31,8 +31,8 @@ export type Action =
 export const SHORTCUTS: readonly { key: string; label: () => string; action: Action }[] = [
   { key: 'c', label: () => msg('CAM ↔ default view (LayerCAM)'), action: 'toggle-cam' },
   { key: 'm', label: () => msg('next method'), action: 'next-method' },
-  { key: 'l', label: () => msg('next feature layer (L: previous)'), action: 'next-layer' },
-  { key: 'L', label: () => msg('previous feature layer'), action: 'previous-layer' },
+  { key: 'l', label: () => msg('next feature layer (L: previous)'), action: 'layer-toward-input' },
+  { key: 'L', label: () => msg('previous feature layer'), action: 'layer-toward-output' },
   { key: 'r', label: () => msg('reduction: logit ↔ softmax'), action: 'toggle-reduction' },
   { key: 'k', label: () => msg('next colormap'), action: 'next-colormap' },
   { key: '[', label: () => msg('less opaque'), action: 'alpha-down' },

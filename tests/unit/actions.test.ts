@@ -27,12 +27,12 @@ describe('settingsFor', () => {
   });
 
   it('steps through block outputs only, wrapping through auto', () => {
-    const at = (layer: string, action: 'next-layer' | 'previous-layer') =>
+    const at = (layer: string, action: 'layer-toward-input' | 'layer-toward-output') =>
       settingsFor(action, { ...s, layer }, LAYERS).layer;
-    expect(at('conv_pw_11_relu', 'next-layer')).toBe('conv1_relu');
-    expect(at('conv1_relu', 'next-layer')).toBe('auto');
-    expect(at('auto', 'next-layer')).toBe('conv_pw_13_relu');
-    expect(at('conv_pw_11_relu', 'previous-layer')).toBe('conv_pw_12_relu');
+    expect(at('conv_pw_11_relu', 'layer-toward-input')).toBe('conv1_relu');
+    expect(at('conv1_relu', 'layer-toward-input')).toBe('auto');
+    expect(at('auto', 'layer-toward-input')).toBe('conv_pw_13_relu');
+    expect(at('conv_pw_11_relu', 'layer-toward-output')).toBe('conv_pw_12_relu');
   });
 
   it('keeps opacity and threshold in range, rounded', () => {

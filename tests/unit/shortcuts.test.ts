@@ -30,8 +30,8 @@ describe('the shortcut table', () => {
     const documented: Record<string, string> = {
       c: 'toggle-cam',
       m: 'next-method',
-      l: 'next-layer',
-      L: 'previous-layer',
+      l: 'layer-toward-input',
+      L: 'layer-toward-output',
       r: 'toggle-reduction',
       u: 'unpin',
       k: 'next-colormap',
