@@ -12,7 +12,7 @@ import type { ClassReport } from './explain/models/taught-format.js';
 import type { Segmentation } from './explain/perturbation/lime.js';
 import type { PerturbationMethod } from './explain/perturbation/perturbation.js';
 
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -79,7 +79,17 @@ export interface ComparedView {
 
 // ---- page → worker -------------------------------------------------------------------------
 
-export interface InitMessage {
+/**
+ * A message that changes what the worker explains (the source, the model or the settings) starts a
+ * new request: the page numbers it, increasing, and every result names the request it answers, so
+ * that a result of an earlier source, model or setting is never taken for the new one.
+ */
+export interface NewRequest {
+  /** The page's number for this request; absent (tests): one more than the last. */
+  request?: number;
+}
+
+export interface InitMessage extends NewRequest {
   type: 'init';
   version: number;
   /** Force one backend (tests, benchmarks); otherwise the best that works here is chosen. */
@@ -91,7 +101,7 @@ export interface InitMessage {
 }
 
 /** The camera's frames, once: a transferred `MediaStreamTrackProcessor.readable`. */
-export interface StreamMessage {
+export interface StreamMessage extends NewRequest {
   type: 'stream';
   readable: ReadableStream<VideoFrame>;
   /** Identifies the camera session, echoed in results. */
@@ -110,18 +120,18 @@ export interface FrameMessage {
 }
 
 /** A still picture to explain and keep explaining as settings change (still-image mode). */
-export interface ImageMessage {
+export interface ImageMessage extends NewRequest {
   type: 'image';
   bitmap: ImageBitmap;
   imageId: number;
 }
 
-export interface SettingsMessage {
+export interface SettingsMessage extends NewRequest {
   type: 'settings';
   settings: Partial<ExplainSettings>;
 }
 
-export interface ModelMessage {
+export interface ModelMessage extends NewRequest {
   type: 'model';
   model: string;
 }
@@ -137,12 +147,12 @@ export interface DrillMessage {
 }
 
 /** Go back to explaining camera frames after a still picture (or a frozen frame). */
-export interface CameraMessage {
+export interface CameraMessage extends NewRequest {
   type: 'camera';
 }
 
 /** Stop reading the camera stream (the camera was stopped or replaced). */
-export interface StopStreamMessage {
+export interface StopStreamMessage extends NewRequest {
   type: 'stop-stream';
 }
 
@@ -150,9 +160,16 @@ export interface StopStreamMessage {
  * Use a model from files: a Teachable Machine export (model.json + weights.bin + metadata.json, or
  * its zip) or a taught model's zip. `model` is the page's name for it, echoed in `ready`.
  */
-export interface OpenModelMessage {
+export interface OpenModelMessage extends NewRequest {
   type: 'open-model';
   model: string;
+  files: File[];
+}
+
+/** What picked model files are (the worker reads them; the page never unzips): answered by `model-described`. */
+export interface DescribeModelMessage {
+  type: 'describe-model';
+  requestId: number;
   files: File[];
 }
 
@@ -170,7 +187,7 @@ export interface TeachForgetMessage {
 }
 
 /** Fit a head on the examples, then explain the live view with the taught model (`model`). */
-export interface TeachTrainMessage {
+export interface TeachTrainMessage extends NewRequest {
   type: 'teach-train';
   model: string;
   name: string;
@@ -209,6 +226,7 @@ export type ToWorker =
   | StopStreamMessage
   | DrillMessage
   | OpenModelMessage
+  | DescribeModelMessage
   | TeachExampleMessage
   | TeachForgetMessage
   | TeachTrainMessage;
@@ -249,6 +267,10 @@ export interface ProgressMessage {
 export interface ResultMessage {
   type: 'result';
   source: { kind: 'camera'; streamId: number } | { kind: 'image'; imageId: number };
+  /** The request (`NewRequest`) in force when this picture was taken up: the source, model and settings it answers. */
+  request: number;
+  /** The model that explained it (the id `ready` named). */
+  model: string;
   /** Running count of results since the worker started. */
   frame: number;
   /** When the frame was captured, ms since the epoch; null for still pictures. */
@@ -360,6 +382,12 @@ export interface TaughtMessage {
 }
 
 /** Opening model files or teaching failed; the model in use stays. */
+/** The name and kind in picked model files' metadata.json, or why they are not a model (naming the file). */
+export type ModelDescribedMessage = { type: 'model-described'; requestId: number } & (
+  | { ok: true; name: string; origin: 'teachable-machine' | 'taught' }
+  | { ok: false; code: WhyCamErrorCode | 'internal'; message: string; hint: string | null }
+);
+
 export interface ModelFailedMessage {
   type: 'model-failed';
   model: string;
@@ -400,6 +428,7 @@ export type FromWorker =
   | TeachProgressMessage
   | TaughtMessage
   | ModelFailedMessage
+  | ModelDescribedMessage
   | ReadyMessage
   | ProgressMessage
   | ResultMessage

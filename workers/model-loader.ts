@@ -5,6 +5,11 @@ import type { Explainer } from '../src/explain/methods/explainer.js';
 import { explainerForEntry } from '../src/explain/models/registered-model.js';
 import { readVerifiedModel } from '../src/explain/models/model-files.js';
 import { openModel, type OpenedModel, pickedModelReader } from '../src/explain/models/open-model.js';
+import { taughtMetadata } from '../src/explain/models/taught-format.js';
+import { parseMetadata } from '../src/explain/models/teachable-machine.js';
+import type { DescribeModelMessage } from '../src/protocol.js';
+import { describeError } from './error-report.js';
+import type { Post } from './service-types.js';
 
 /**
  * Fetches a registered model from the app's own origin (`<base>/<id>/…`, served from the
@@ -66,6 +71,45 @@ export async function openPickedModel(
   onProgress: (text: string) => void,
 ): Promise<OpenedModel> {
   const read = await pickedModelReader(files);
-  const location = files.length === 1 ? files[0]!.name : 'the picked files';
-  return openModel(read, { location, loadBase: (entry) => fetchArtifacts(entry, baseUrl, onProgress) });
+  return openModel(read, {
+    location: pickedLocation(files),
+    loadBase: (entry) => fetchArtifacts(entry, baseUrl, onProgress),
+  });
+}
+
+/** Picked files as a person would name them: the zip's (or the one file's) name. */
+function pickedLocation(files: readonly File[]): string {
+  return files.length === 1 ? files[0]!.name : 'the picked files';
+}
+
+/**
+ * What picked files are, from their metadata.json alone (the page keeps a model under its name and
+ * never unzips): a Teachable Machine export or a taught model, or an error that names the file.
+ */
+export async function describePickedModel(
+  files: readonly File[],
+): Promise<{ name: string; origin: 'teachable-machine' | 'taught' }> {
+  const location = pickedLocation(files);
+  const bytes = await (await pickedModelReader(files))('metadata.json');
+  if (!bytes)
+    throw new WhyCamError(
+      'model-missing',
+      `${location} has no metadata.json (it holds the class names).`,
+      'A Teachable Machine export is three files: model.json, weights.bin and metadata.json. Pick all three, or the zip they came in.',
+    );
+  const metadata = parseMetadata(bytes, location);
+  return {
+    name: metadata.modelName.trim() || 'Teachable Machine model',
+    origin: taughtMetadata(metadata.raw, location) ? 'taught' : 'teachable-machine',
+  };
+}
+
+/** Answers a `describe-model` message. */
+export async function answerDescribe(m: DescribeModelMessage, post: Post): Promise<void> {
+  try {
+    post({ type: 'model-described', requestId: m.requestId, ok: true, ...(await describePickedModel(m.files)) });
+  } catch (e) {
+    const { code, message, hint } = describeError(e, false);
+    post({ type: 'model-described', requestId: m.requestId, ok: false, code, message, hint });
+  }
 }

@@ -6,6 +6,7 @@ import type { ExplainRequest, StageTimings } from '../../src/explain/methods/typ
 import { chooseBackend } from '../../workers/backend-select.js';
 import { countKernels, gpuTime } from '../frame-probe.js';
 import { fetchExplainer } from '../../workers/model-loader.js';
+import { PictureReader } from '../../workers/picture-reader.js';
 import { BaselineGradCam } from './baseline.js';
 import { type BenchMode, BENCH_MODES, type MicroMessage, type MicroRequest, type MicroResult } from './protocol.js';
 
@@ -53,7 +54,7 @@ async function measure(
   viewLayer: string,
   req: MicroRequest,
 ): Promise<MicroResult[]> {
-  const gpu = req.backend === 'webgpu' || req.backend === 'webgl';
+  const reader = new PictureReader();
   const results = new Map<BenchMode, MicroResult>(
     BENCH_MODES.map((mode) => [mode, { backend: req.backend, model, mode, samplesMs: [] }]),
   );
@@ -76,13 +77,13 @@ async function measure(
         }
         return null;
       }
-      const input = gpu ? await createImageBitmap(frame) : frame;
+      const input = await reader.read(frame, req.backend);
       try {
         const request = requestFor(mode, viewLayer);
         if (request) return (await explainer.explain(input, { ...request, crop: 'center' })).timings;
         return (await explainer.classify(input, { crop: 'center' })).timings;
       } finally {
-        if (input !== frame) input.close();
+        reader.release(input, frame);
       }
     } finally {
       frame.close();

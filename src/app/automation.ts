@@ -43,6 +43,21 @@ export interface WhyCamStatus {
   frameAcks: FrameAckCounts;
   /** Heatmaps painted so far. */
   frames: number;
+  /**
+   * The current request: numbered by the page each time the source, the model or the worker's
+   * settings change. The result fields here (target, predictions, heatmap, layer…) are only ever
+   * those of a result answering it: until the new source's (or model's, or setting's) first result
+   * arrives they are empty, never the previous one's.
+   */
+  request: number;
+  /** Which source, request and model the result shown answers; null while none does. */
+  answers: {
+    source: 'camera' | 'image';
+    /** The camera session (camera) or the still picture's number (image). */
+    id: number;
+    request: number;
+    model: string;
+  } | null;
   /** The last painted heatmaps, oldest first: which frame (count of painted heatmaps) showed what. */
   recent: { frame: number; method: string; layer: string; classIndex: number; width: number }[];
   /** Heatmaps per second. */
@@ -115,6 +130,17 @@ export interface WhyCamStatus {
   };
 }
 
+/** What `window.whycam.openImage()` resolves with: the photo's own first result. */
+export interface WhyCamImageResult {
+  imageId: number;
+  request: number;
+  model: string;
+  method: string;
+  layer: string;
+  target: Prediction;
+  predictions: Prediction[];
+}
+
 /** What `window.whycam.set()` takes: the same as the controls. */
 export type WhyCamSet = Partial<
   Pick<
@@ -172,7 +198,11 @@ export interface WhyCamApi {
   teach(spec: WhyCamTeachSpec): Promise<WhyCamTeachResult>;
   status(): WhyCamStatus;
   set(partial: WhyCamSet): void;
-  openImage(blob: Blob): Promise<void>;
+  /**
+   * Opens a photo (still-image mode) and resolves with its own first result; null when the file is
+   * not a usable picture, or another picture or the camera replaced it before its result came.
+   */
+  openImage(blob: Blob): Promise<WhyCamImageResult | null>;
   useCamera(): Promise<void>;
   save(): Promise<void>;
   drill(failure: DrillMessage['failure']): void;

@@ -1,6 +1,6 @@
 import { COLORMAP_TABLES, type ColormapName } from '../explain/render/colormaps.js';
 import type { Heatmap } from '../explain/methods/types.js';
-import type { Region } from '../explain/runtime/preprocess.js';
+import type { Region } from '../explain/runtime/crop.js';
 
 export interface OverlayStyle {
   colormap: ColormapName;
@@ -8,6 +8,20 @@ export interface OverlayStyle {
   threshold: number;
   /** Darkening of the parts of the frame the network did not see. */
   dimOutside: number;
+}
+
+/** How much the overlay darkens the parts of the frame the network did not see. */
+const DIM_OUTSIDE = 0.45;
+
+/** The overlay style of the settings: the same object while the style is the same (a new one would repaint the overlay). */
+export class OverlayStyles {
+  private last: OverlayStyle | null = null;
+
+  of(s: Pick<OverlayStyle, 'colormap' | 'alpha' | 'threshold'>): OverlayStyle {
+    const o = this.last;
+    if (o?.colormap === s.colormap && o.alpha === s.alpha && o.threshold === s.threshold) return o;
+    return (this.last = { colormap: s.colormap, alpha: s.alpha, threshold: s.threshold, dimOutside: DIM_OUTSIDE });
+  }
 }
 
 /** Draws a heatmap over a picture: upsampled on pixel centres, thresholded, coloured. */

@@ -2,7 +2,7 @@ import { localized, msg } from '@lit/localize';
 import { css, html, LitElement, type PropertyValues } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
 import type { Heatmap } from '../explain/methods/types.js';
-import type { Region } from '../explain/runtime/preprocess.js';
+import type { Region } from '../explain/runtime/crop.js';
 import { wallClock } from '../protocol.js';
 import { createHeatmapRenderer, type HeatmapRenderer, type OverlayStyle } from './heatmap-renderer.js';
 import { RateMeter } from './stats.js';

@@ -1,12 +1,12 @@
 import { localized, msg, str } from '@lit/localize';
 import { css, html, LitElement } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { SEGMENTATIONS } from '../explain/perturbation/lime.js';
 import {
   PERTURBATION_METHOD_NAMES,
   PERTURBATION_METHODS,
   type PerturbationMethod,
-} from '../explain/perturbation/perturbation.js';
+  SEGMENTATIONS,
+} from '../explain/perturbation/names.js';
 import type { PerturbationSettings } from '../protocol.js';
 import type { PerturbationAction, PerturbationView } from './controllers/perturbation.js';
 

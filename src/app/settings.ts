@@ -1,7 +1,7 @@
 import { DEFAULT_MODEL_ID, defaultView, MODELS } from '../../models/registry.js';
 import { COLORMAPS, type ColormapName } from '../explain/render/colormaps.js';
 import { METHODS, REDUCTIONS } from '../explain/methods/names.js';
-import { CROP_POLICIES } from '../explain/runtime/preprocess.js';
+import { CROP_POLICIES } from '../explain/runtime/crop.js';
 import { BACKENDS, type BackendName, type ExplainSettings } from '../protocol.js';
 import { RESOLUTIONS, type Resolution } from './camera.js';
 
@@ -22,6 +22,24 @@ export interface ViewSettings {
 export interface AppSettings extends Omit<ExplainSettings, 'paused'>, ViewSettings {
   model: string;
   resolution: Resolution;
+}
+
+/** The settings the worker explains with; the others are the page's own. */
+export const WORKER_SETTINGS = [
+  'method',
+  'layer',
+  'reduction',
+  'classIndex',
+  'crop',
+  'contrastClass',
+  'compare',
+  'scramble',
+] as const satisfies readonly (keyof ExplainSettings)[];
+
+/** What the worker is told of the settings (`paused`: the page is hidden). */
+export function workerSettingsOf(s: AppSettings, paused: boolean): ExplainSettings {
+  const out = Object.fromEntries(WORKER_SETTINGS.map((k) => [k, s[k]])) as Omit<ExplainSettings, 'paused'>;
+  return { ...out, paused };
 }
 
 /** The model's default view (`defaultView` in the registry, chosen by the README's rule); CAM is one key away. */

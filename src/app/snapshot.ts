@@ -1,14 +1,16 @@
 import type { Heatmap } from '../explain/methods/types.js';
 import { overlayHeatmap } from '../explain/render/overlay.js';
-import type { Region } from '../explain/runtime/preprocess.js';
+import type { Region } from '../explain/runtime/crop.js';
 import type { OverlayStyle } from './heatmap-renderer.js';
 import { withPngText } from './png-text.js';
+import { methodCaption } from './i18n/method-caption.js';
+import type { ResultMessage } from '../protocol.js';
 
 /**
  * The current view as a PNG: the picture at its own resolution with the heatmap blended exactly
  * as the CLI does, under a title band "<label> (<score>) — <method>", which the file's Title text chunk repeats.
  */
-export async function snapshotPng(
+async function snapshotPng(
   source: { image: CanvasImageSource; width: number; height: number },
   heatmap: Heatmap,
   region: Region,
@@ -50,7 +52,7 @@ export async function snapshotPng(
 }
 
 /** Saves the view as "whycam-<label>-<method>.png" through the browser's download. */
-export async function downloadSnapshot(
+async function downloadSnapshot(
   source: { image: CanvasImageSource; width: number; height: number },
   heatmap: Heatmap,
   region: Region,
@@ -66,4 +68,17 @@ export async function downloadSnapshot(
   a.download = `whycam-${target.label.replace(/[^\w-]+/g, '_')}-${method.id.replace('++', 'pp')}.png`;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+/** Downloads the picture with a result's heatmap over it, titled with its class and method. */
+export function saveSnapshot(
+  source: { image: CanvasImageSource; width: number; height: number },
+  r: Pick<ResultMessage, 'heatmap' | 'region' | 'target' | 'method' | 'layer'>,
+  style: OverlayStyle,
+  mirror: boolean,
+): Promise<void> {
+  return downloadSnapshot(source, r.heatmap, r.region, style, mirror, r.target, {
+    id: r.method,
+    name: methodCaption(r.method, r.layer),
+  });
 }

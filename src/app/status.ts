@@ -36,7 +36,8 @@ export interface AppState {
 }
 
 export function statusOf(a: AppState): WhyCamStatus {
-  const r = a.latest;
+  // Only a result answering the current request (source, model, settings) is reported.
+  const r = a.latest && a.latest.request === a.worker.request ? a.latest : null;
   const s = a.settings;
   const ready = a.worker.ready;
   const pageHeap =
@@ -69,6 +70,15 @@ export function statusOf(a: AppState): WhyCamStatus {
     frozen: a.frozen,
     frameAcks: { ...a.camera.acks, dropped: { ...a.camera.acks.dropped } },
     frames: a.measurements.painted,
+    request: a.worker.request,
+    answers: r
+      ? {
+          source: r.source.kind,
+          id: r.source.kind === 'camera' ? r.source.streamId : r.source.imageId,
+          request: r.request,
+          model: r.model,
+        }
+      : null,
     recent: a.measurements.recent,
     fps: a.measurements.heatmapsPerSecond,
     cameraFps: a.mode === 'camera' && a.view ? a.view.cameraFps : null,

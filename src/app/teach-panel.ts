@@ -1,25 +1,15 @@
 import { localized, msg, str } from '@lit/localize';
 import { css, html, LitElement } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { MAX_CLASSES, MIN_CLASSES, type TeachClass, type TeachController } from './controllers/teach.js';
-import type { StoredModel } from './model-store.js';
 import { storedModelId } from './model-store.js';
-
-/** What the panel asks of the teach controller (events up). */
-export type TeachAction =
-  | { op: 'toggle' }
-  | { op: 'add-class' }
-  | { op: 'remove-class'; key: number }
-  | { op: 'rename'; key: number; name: string }
-  | { op: 'record'; key: number; on: boolean }
-  | { op: 'photos'; key: number; files: File[] }
-  | { op: 'remove-example'; key: number; id: number }
-  | { op: 'train'; name: string }
-  | { op: 'reset' }
-  | { op: 'open-files'; files: File[] }
-  | { op: 'use'; name: string }
-  | { op: 'export'; name: string }
-  | { op: 'delete'; name: string };
+import {
+  MAX_CLASSES,
+  MIN_CLASSES,
+  type StoredSummary,
+  type TeachAction,
+  type TeachClass,
+  type TeachView,
+} from './teach-types.js';
 
 /**
  * Teach mode and the models kept on this device: classes with their recorded or added examples,
@@ -55,10 +45,9 @@ export class TeachPanel extends LitElement {
     li[aria-current='true'] .name { font-weight: bold; }
   `;
 
-  @property({ attribute: false }) teach!: Pick<
-    TeachController,
-    'open' | 'classes' | 'recording' | 'progress' | 'result' | 'stored'
-  >;
+  @property({ attribute: false }) teach!: TeachView;
+  /** The models kept on this device. */
+  @property({ attribute: false }) stored: readonly StoredSummary[] = [];
   /** The model in use (its id), to mark it in the list. */
   @property({ attribute: false }) model = '';
   @property({ attribute: false }) methodNotes: string | null = null;
@@ -75,7 +64,7 @@ export class TeachPanel extends LitElement {
       ${this.methodNotes ? html`<p class="note" data-teach="method-notes">${this.methodNotes}</p>` : null}
       <h3>${msg('Models on this device')}</h3>
       <ul>
-        ${t.stored.map((m) => this.renderStored(m))}
+        ${this.stored.map((m) => this.renderStored(m))}
       </ul>
       <div class="row">
         <button type="button" data-teach="open-files" @click=${() => this.pick('model-files')}>${msg('Open model files…')}</button>
@@ -166,7 +155,7 @@ export class TeachPanel extends LitElement {
       </div>`;
   }
 
-  private renderStored(m: Omit<StoredModel, 'zip'>) {
+  private renderStored(m: StoredSummary) {
     const current = this.model === storedModelId(m.name);
     return html`<li aria-current=${String(current)} data-stored=${m.name}>
       <span class="name">${m.name} <span class="count">(${m.origin === 'taught' ? msg('taught') : 'Teachable Machine'}: ${m.labels.join(', ')})</span></span>

@@ -1,12 +1,11 @@
 import { localized, msg } from '@lit/localize';
 import { html, LitElement } from 'lit';
 import { customElement, query, state } from 'lit/decorators.js';
-import { DEFAULT_MODEL_ID, FAST_MODEL_ID, findModel } from '../../models/registry.js';
-import { METHODS } from '../explain/methods/names.js';
-import type { ExplainSettings, ResultMessage, ToWorker } from '../protocol.js';
+import { DEFAULT_MODEL_ID, FAST_MODEL_ID } from '../../models/registry.js';
+import type { ResultMessage, ToWorker } from '../protocol.js';
 import { isSettingsAction, settingsFor } from './actions.js';
-import type { WhyCamSet } from './automation.js';
-import { checkClassroomSet, ComparisonController, type Pairing, pairing } from './controllers/comparison.js';
+import { AutomationController } from './controllers/automation-api.js';
+import { ComparisonController, type Pairing, pairing } from './controllers/comparison.js';
 import { ExplanationController } from './controllers/explanation.js';
 import { MeasurementsController } from './controllers/measurements.js';
 import { NoticesController } from './controllers/notices.js';
@@ -15,35 +14,23 @@ import { type PerturbationAction, PerturbationController } from './controllers/p
 import { PresentationController } from './controllers/presentation.js';
 import { PwaController } from './controllers/pwa.js';
 import { SourceController } from './controllers/source.js';
-import { settingsForModel, TeachController } from './controllers/teach.js';
+import { ModelLibraryController, settingsForModel } from './controllers/model-library.js';
+import { TeachController } from './controllers/teach.js';
 import { TrustController } from './controllers/trust.js';
 import { WorkerConnection } from './controllers/worker-connection.js';
 import './elements.js';
-import type { OverlayStyle } from './heatmap-renderer.js';
-import { isLang, LANGS } from './i18n/choose-lang.js';
+import { OverlayStyles } from './heatmap-renderer.js';
+import { isLang } from './i18n/choose-lang.js';
 import { currentLang, setLang } from './i18n/locale.js';
-import { methodCaption } from './i18n/method-caption.js';
 import type { LiveView } from './live-view.js';
 import { storedModelName } from './model-store.js';
 import { NOTICES } from './notice-texts.js';
-import { type AppSettings, startOptions } from './settings.js';
+import { type AppSettings, startOptions, WORKER_SETTINGS, workerSettingsOf } from './settings.js';
 import type { Action } from './shortcuts.js';
-import type { TeachAction } from './teach-panel.js';
-import { downloadSnapshot } from './snapshot.js';
+import { saveSnapshot } from './snapshot.js';
 import { type AppState, figuresOf, statusOf } from './status.js';
+import { isLibraryAction, type TeachAction } from './teach-types.js';
 import { appStyles } from './whycam-app.styles.js';
-
-const WORKER_SETTINGS = [
-  'method',
-  'layer',
-  'reduction',
-  'classIndex',
-  'crop',
-  'contrastClass',
-  'compare',
-  'scramble',
-] as const;
-const DIM_OUTSIDE = 0.45;
 
 /**
  * The app root: keeps the settings, composes the controllers (worker connection, source, explanation,
@@ -60,7 +47,7 @@ export class WhyCamApp extends LitElement {
   @query('whycam-live-view') private view!: LiveView | null;
   @query('input[type=file]') private fileInput!: HTMLInputElement;
 
-  private overlayStyle: OverlayStyle | null = null;
+  private readonly overlayStyles = new OverlayStyles();
   private readonly startCamera: boolean;
   private readonly notices = new NoticesController(this);
   // On a slow device, suggest the model that keeps up.
@@ -76,6 +63,7 @@ export class WhyCamApp extends LitElement {
   private readonly pwa = new PwaController(this, () => this.notices.show(NOTICES.updateReady()));
   private readonly worker: WorkerConnection;
   private readonly source: SourceController;
+  private readonly library: ModelLibraryController;
   private readonly teach: TeachController;
   private readonly trust = new TrustController(this.notices);
   private readonly perturbation: PerturbationController;
@@ -90,8 +78,8 @@ export class WhyCamApp extends LitElement {
       start.backend,
       {
         init: () => ({
-          model: TeachController.registeredOrDefault(this.settings.model),
-          settings: this.workerSettings(),
+          model: ModelLibraryController.registeredOrDefault(this.settings.model),
+          settings: workerSettingsOf(this.settings, document.hidden),
         }),
         result: (r) => this.onResult(r),
         frameAck: (ack) => this.source.camera.acknowledge(ack),
@@ -102,9 +90,12 @@ export class WhyCamApp extends LitElement {
           this.notices.dropLater('worker', 8000);
           if (this.settings.model !== m.model) this.settings = { ...this.settings, model: m.model };
           this.apply(settingsForModel(m, this.settings));
-          this.teach.onReady(m);
+          this.library.onReady(m);
         },
-        other: (m) => (m.type === 'perturbation' ? this.perturbation.onMessage(m) : this.teach.onMessage(m)),
+        other: (m) =>
+          m.type === 'perturbation'
+            ? this.perturbation.onMessage(m)
+            : this.library.onMessage(m) || this.teach.onMessage(m),
         error: (m) => this.notices.show(NOTICES.workerError(m)),
         recovering: (reason) => this.notices.show(NOTICES.gpuRecovering(reason)),
         restarted: (reason) => {
@@ -112,7 +103,7 @@ export class WhyCamApp extends LitElement {
           this.perturbation.restarted();
           this.source.resend();
           // A restarted worker starts on a registered model; a kept model is opened again.
-          if (storedModelName(this.settings.model)) void this.teach.useStored(this.settings.model);
+          if (storedModelName(this.settings.model)) this.library.use(this.settings.model);
         },
       },
       () => this.measurements.lastFrameMs,
@@ -130,55 +121,43 @@ export class WhyCamApp extends LitElement {
       },
       this.notices,
     );
-    this.teach = new TeachController(
+    const send = (m: ToWorker, transfer?: Transferable[]): void => this.worker.send(m, transfer);
+    this.library = new ModelLibraryController(
       this,
       {
-        send: (m, transfer) => this.worker.send(m, transfer),
-        video: () => this.view?.videoElement,
-        cameraLive: () => this.source.mode === 'camera' && !this.source.frozen,
+        send,
         useModel: (id) => this.apply({ model: id }),
+        loadRegistered: (id, name) => this.worker.loadModel(id, name),
       },
       this.notices,
     );
+    const cameraLive = (): boolean => this.source.mode === 'camera' && !this.source.frozen;
+    const video = (): HTMLVideoElement | undefined => this.view?.videoElement;
+    this.teach = new TeachController(this, { send, video, cameraLive }, this.notices, this.library);
     const classIndex = (): number | null => this.settings.classIndex;
-    const send = (m: ToWorker): void => this.worker.send(m);
     this.perturbation = new PerturbationController(this, { send, source: this.source, classIndex }, this.notices);
     new PageInputController(this, {
       action: (a) => void this.perform(a),
       picture: (file) => void this.source.openPicture(file),
-      modelFiles: (files) => void this.teach.openModel(files).catch(() => undefined),
+      modelFiles: (files) => void this.library.openModel(files).catch(() => undefined),
       dragging: (on) => {
         this.dragging = on;
       },
       visibility: (hidden) => this.worker.send({ type: 'settings', settings: { paused: hidden } }),
+    });
+    const { worker, source, perturbation, library, teach, pwa } = this;
+    new AutomationController(this, {
+      ...{ worker, source, perturbation, library, teach, pwa },
+      status: () => statusOf(this.state()),
+      save: () => this.save(),
+      apply: (partial) => this.apply(partial),
     });
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
     this.presentation.sync(this.settings.presentation);
-    window.whycam = {
-      status: () => statusOf(this.state()),
-      set: (partial) => this.set(partial),
-      openImage: (blob) => this.source.openPicture(blob),
-      useCamera: () => this.source.useCamera(),
-      save: () => this.save(),
-      drill: (failure) => this.worker.send({ type: 'drill', failure }),
-      checkForUpdate: () => this.pwa.checkForUpdate(),
-      perturb: (request) => this.perturbation.run(request),
-      cancelPerturbation: () => this.perturbation.cancel(),
-      openModel: async (files) => {
-        const m = await this.teach.openModel(files);
-        return { model: m.model, labels: m.labels, modelName: m.modelName };
-      },
-      teach: (spec) => this.teach.teach(spec),
-    };
     if (this.startCamera) void this.source.useCamera();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    delete window.whycam;
   }
 
   protected override render() {
@@ -203,13 +182,13 @@ export class WhyCamApp extends LitElement {
       </div>
       <main><div class="stage ${s.compare ? 'pair' : ''}">
         <whycam-live-view class=${this.dragging ? 'drop' : ''} .stream=${this.source.camera.stream} .picture=${this.source.still.picture} ?mirror=${s.mirror}
-          .overlayStyle=${this.styleFor(s)} .frame=${this.perturbation.frame ?? this.explanation.frame} .label=${this.trust.label(this.perturbation.label() ?? this.comparison.firstLabel(r, s.classIndex !== null), r)}
+          .overlayStyle=${this.overlayStyles.of(s)} .frame=${this.perturbation.frame ?? this.explanation.frame} .label=${this.trust.label(this.perturbation.label() ?? this.comparison.firstLabel(r, s.classIndex !== null), r)}
           .emptyText=${this.source.mode === 'none' ? msg('No camera. Open a photo (o), drop one here, or paste one.') : progress}
           @painted=${this.measurements.onPainted}>${s.hud ? html`<whycam-hud-line .figures=${figures} .shown=${this.comparison.shown(r)}></whycam-hud-line>` : null}</whycam-live-view>
         ${
           s.compare
             ? html`<whycam-live-view class="second" .stream=${this.source.camera.stream} .picture=${this.source.still.picture} ?mirror=${s.mirror}
-          .overlayStyle=${this.styleFor(s)} .frame=${this.comparison.frame} .label=${this.comparison.secondLabel()}></whycam-live-view>`
+          .overlayStyle=${this.overlayStyles.of(s)} .frame=${this.comparison.frame} .label=${this.comparison.secondLabel()}></whycam-live-view>`
             : null
         }</div>
         <aside>
@@ -222,7 +201,7 @@ export class WhyCamApp extends LitElement {
           </section>
           <section>
             <h2>${msg('Explanation')}</h2>
-            <whycam-controls .settings=${s} .scrambleBlocks=${ready?.scrambleBlocks ?? NO_LAYERS} .labels=${ready?.labels ?? NO_LAYERS} .stored=${this.teach.stored} .layers=${ready?.layers ?? NO_LAYERS} .camLayer=${ready?.camLayer ?? null}
+            <whycam-controls .settings=${s} .scrambleBlocks=${ready?.scrambleBlocks ?? NO_LAYERS} .labels=${ready?.labels ?? NO_LAYERS} .stored=${this.library.stored} .layers=${ready?.layers ?? NO_LAYERS} .camLayer=${ready?.camLayer ?? null}
               .resolvedLayer=${r?.layer ?? ''} .cameras=${this.source.camera.cameras} .cameraId=${this.source.camera.cameraId} .mode=${this.source.mode} ?frozen=${this.source.frozen}
               @settings-change=${(e: CustomEvent<Partial<AppSettings>>) => this.apply(e.detail)}
               @action=${(e: CustomEvent<{ action: Action }>) => void this.perform(e.detail.action)}
@@ -236,8 +215,8 @@ export class WhyCamApp extends LitElement {
           </section>
           <section>
             <h2>${msg('Teach')}</h2>
-            <whycam-teach-panel .teach=${this.teach} .revision=${this.teach.revision} .model=${s.model} .methodNotes=${ready?.methodNotes ?? null}
-              @teach-action=${(e: CustomEvent<TeachAction>) => this.teach.perform(e.detail, s.model)}></whycam-teach-panel>
+            <whycam-teach-panel .teach=${this.teach} .stored=${this.library.stored} .revision=${this.teach.revision} .model=${s.model} .methodNotes=${ready?.methodNotes ?? null}
+              @teach-action=${(e: CustomEvent<TeachAction>) => this.onTeachAction(e.detail)}></whycam-teach-panel>
           </section>
           <section>
             <h2>${msg('Performance')}</h2>
@@ -253,21 +232,6 @@ export class WhyCamApp extends LitElement {
     `;
   }
 
-  private workerSettings(): ExplainSettings {
-    const s = this.settings;
-    return {
-      method: s.method,
-      layer: s.layer,
-      reduction: s.reduction,
-      classIndex: s.classIndex,
-      crop: s.crop,
-      contrastClass: s.contrastClass,
-      compare: s.compare,
-      scramble: s.scramble,
-      paused: document.hidden,
-    };
-  }
-
   private onResult(r: ResultMessage): void {
     if (!this.source.isCurrent(r)) return;
     this.notices.drop('request');
@@ -276,16 +240,9 @@ export class WhyCamApp extends LitElement {
     this.measurements.received(r);
   }
 
-  /** The same object while the style is the same: a new one would repaint the overlay. */
-  private styleFor(s: AppSettings): OverlayStyle {
-    const o = this.overlayStyle;
-    if (o?.colormap === s.colormap && o.alpha === s.alpha && o.threshold === s.threshold) return o;
-    return (this.overlayStyle = {
-      colormap: s.colormap,
-      alpha: s.alpha,
-      threshold: s.threshold,
-      dimOutside: DIM_OUTSIDE,
-    });
+  private onTeachAction(a: TeachAction): void {
+    if (isLibraryAction(a)) this.library.perform(a, this.settings.model);
+    else this.teach.perform(a);
   }
 
   /** Applies settings on the next frame: worker ones are sent, view ones take effect at once. */
@@ -301,30 +258,9 @@ export class WhyCamApp extends LitElement {
       this.comparison.restart();
       this.worker.send({ type: 'settings', settings: Object.fromEntries(changed.map((k) => [k, next[k]])) });
     }
-    if (next.model !== before.model && storedModelName(next.model)) void this.teach.useStored(next.model);
-    else if (next.model !== before.model)
-      this.worker.loadModel(next.model, findModel(next.model)?.displayName ?? next.model);
+    if (next.model !== before.model) this.library.use(next.model);
     if (next.resolution !== before.resolution && this.source.mode === 'camera') void this.source.useCamera();
     this.presentation.sync(next.presentation);
-  }
-
-  private set(partial: WhyCamSet): void {
-    const { frozen, lang, ...rest } = partial;
-    if (lang !== undefined && !isLang(lang))
-      throw new Error(`Unknown lang ${String(lang)}; valid: ${LANGS.join(', ')}`);
-    if (rest.method !== undefined && !METHODS.includes(rest.method))
-      throw new Error(`Unknown method ${rest.method}; valid: ${METHODS.join(', ')}`);
-    if (
-      rest.classIndex !== undefined &&
-      rest.classIndex !== null &&
-      !(rest.classIndex >= 0 && rest.classIndex < (this.worker.ready?.labels.length || 1000))
-    )
-      throw new Error('classIndex must be 0-999 or null');
-    checkClassroomSet(rest, this.worker.ready?.labels.length || 1000);
-    TrustController.check(rest.scramble, this.worker.ready);
-    this.apply(rest);
-    if (frozen !== undefined) void this.source.freeze(frozen);
-    if (lang !== undefined) void setLang(lang);
   }
 
   private async perform(action: Action): Promise<void> {
@@ -349,15 +285,11 @@ export class WhyCamApp extends LitElement {
     }
   }
 
-  private async save(): Promise<void> {
+  private save(): Promise<void> {
     const r = this.explanation.latest;
     const source = this.view?.source;
-    if (!r || !source) return this.notices.show(NOTICES.nothingToSave());
-    const s = this.settings;
-    await downloadSnapshot(source, r.heatmap, r.region, this.styleFor(s), s.mirror, r.target, {
-      id: r.method,
-      name: methodCaption(r.method, r.layer),
-    });
+    if (!r || !source) return Promise.resolve(this.notices.show(NOTICES.nothingToSave()));
+    return saveSnapshot(source, r, this.overlayStyles.of(this.settings), this.settings.mirror);
   }
 
   private onFileChosen = (e: Event): void => {
@@ -378,23 +310,26 @@ export class WhyCamApp extends LitElement {
   }
 
   private state(): AppState {
-    const { settings, worker, measurements, notices, pwa, source } = this;
+    const { settings, worker, measurements, notices, pwa, source, teach, comparison, presentation, perturbation } =
+      this;
+    const { mode, frozen, camera } = source;
+    const [latest, view, lang] = [this.explanation.latest, this.view, currentLang()];
     return {
       settings,
-      latest: this.explanation.latest,
-      mode: source.mode,
-      frozen: source.frozen,
+      latest,
+      mode,
+      frozen,
       worker,
-      camera: source.camera,
+      camera,
       measurements,
       notices,
       pwa,
-      view: this.view,
-      teach: this.teach,
-      comparison: this.comparison,
-      presentation: this.presentation,
-      perturbation: this.perturbation,
-      lang: currentLang(),
+      view,
+      teach,
+      comparison,
+      presentation,
+      perturbation,
+      lang,
     };
   }
 }

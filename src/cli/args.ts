@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { WhyCamError } from '../explain/errors.js';
+import { type DefaultView, METHOD_NAMES } from '../explain/methods/names.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -48,4 +49,9 @@ export function numberIn(
     throw new WhyCamError('bad-option', `${option} ${value} is not valid.`, `Give a number from ${min} to ${max}.`);
   }
   return n;
+}
+
+/** "LayerCAM at conv_pw_9_relu, logit". */
+export function viewText(view: DefaultView): string {
+  return `${METHOD_NAMES[view.method]} at ${view.layer}, ${view.reduction}`;
 }

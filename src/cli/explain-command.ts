@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_MODEL_ID } from '../../models/registry.js';
+import { DEFAULT_MODEL_ID, defaultView } from '../../models/registry.js';
 import { COLORMAPS } from '../explain/render/colormaps.js';
 import { isWhyCamError, WhyCamError } from '../explain/errors.js';
 import type { Explanation } from '../explain/methods/types.js';
@@ -12,7 +12,7 @@ import { NODE_BACKENDS, useNodeBackend } from '../node/backend.js';
 import { encodePng, readImage } from '../node/image-io.js';
 import { loadModelOption } from '../node/model-path.js';
 import { withTitle } from '../node/title.js';
-import { numberIn, oneOf, parseCommand } from './args.js';
+import { numberIn, oneOf, parseCommand, viewText } from './args.js';
 import { methodWarning } from '../explain/methods/warnings.js';
 import { explainFilesByPerturbation } from './explain-perturbation.js';
 import { collectImages } from './images.js';
@@ -21,6 +21,11 @@ import { PERTURBATION_OPTIONS, PERTURBATION_USAGE, perturbationOptions } from '.
 export const EXPLAIN_USAGE = `Usage: whycam explain <image|folder...> [options]
 
 Classifies each image and shows which part of it drove the decision.
+
+Defaults: Grad-CAM of the logit at the last conv map, as MATLAB's gradCAM and the Grad-CAM
+paper compute it, so that a map can be checked against those references. The app opens on the
+model's default view instead (${DEFAULT_MODEL_ID}: ${viewText(defaultView(DEFAULT_MODEL_ID))}),
+the sharper map to watch; ask for it with --method and --layer. \`whycam eval\` scores that view.
 
   --model ID|DIR      ${DEFAULT_MODEL_ID} (default) or another id from \`whycam models --list\`, or the folder
                       (or .zip) of a Teachable Machine "TensorFlow.js" image export or a taught model
@@ -152,7 +157,8 @@ export async function explainCommand(args: string[]): Promise<number> {
         console.error(`whycam: ${e.message}`);
       }
     }
-    return failures === 0 ? 0 : 1;
+    // Bad input exits 2, as a refused option does; 1 says some pictures were explained and some not.
+    return failures === 0 ? 0 : failures === files.length ? 2 : 1;
   } finally {
     explainer.dispose();
   }

@@ -89,7 +89,8 @@ export async function explainFilesByPerturbation(
       console.error(`whycam: ${e.message}`);
     }
   }
-  return failures === 0 ? 0 : 1;
+  // Bad input exits 2, as a refused option does; 1 says some pictures were explained and some not.
+  return failures === 0 ? 0 : failures === files.length ? 2 : 1;
 }
 
 function describe(r: PerturbationExplanation): string {

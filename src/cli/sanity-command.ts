@@ -8,7 +8,7 @@ import { CROP_POLICIES } from '../explain/runtime/preprocess.js';
 import { sanityCheck } from '../explain/evaluation/sanity.js';
 import { NODE_BACKENDS, useNodeBackend } from '../node/backend.js';
 import { readImage } from '../node/image-io.js';
-import { loadExplainerFromDisk } from '../node/load-model.js';
+import { loadModelOption } from '../node/model-path.js';
 import { ProgressBar } from '../node/progress.js';
 import { listOf, numberIn, oneOf, parseCommand } from './args.js';
 import { collectImages } from './images.js';
@@ -24,6 +24,9 @@ method's map for the same class, and reports the Spearman rank correlation with 
 after each block. A map that survives the randomisation does not explain the network: a method
 passes when its mean correlation has fallen below ${PASS_BELOW} once every block is re-initialised.
 
+Defaults: every gradient method at the last conv map, where all four are defined and CAM is exact,
+so that they are compared on the same layer; name others with --layer.
+
   --images DIR        the pictures (a boxes.json there, or --boxes, gives the classes to explain;
                       otherwise the original network's top-1)
   --boxes FILE        [{file, class_index, ...}, ...] as for whycam eval
@@ -33,8 +36,8 @@ passes when its mean correlation has fallen below ${PASS_BELOW} once every block
   --limit N           only the first N pictures (default 15)
   --depth N           re-initialise only the top N blocks (default: all)
   --seed N            seed of the re-initialisation (default 1)
-  --crop P            center | full (default full)
-  --model ID          default ${DEFAULT_MODEL_ID}
+  --crop P            center | full (default full; center for a Teachable Machine or taught model)
+  --model ID|DIR      default ${DEFAULT_MODEL_ID}; or the folder (or .zip) of a Teachable Machine export or a taught model
   --backend NAME      ${NODE_BACKENDS.join(' | ')} (default wasm)
   --json              print { methods: { <name>: { blocks: [...], spearman: [...] } }, ... }`;
 
@@ -73,16 +76,16 @@ export async function sanityCommand(args: string[]): Promise<number> {
   if (!o.images) throw new WhyCamError('bad-option', 'sanity needs --images.', SANITY_USAGE);
   const methods = listOf(o.method, METHODS, '--method', METHODS);
   const reduction = oneOf(o.reduction, REDUCTIONS, '--reduction', 'logit');
-  const crop = oneOf(o.crop, CROP_POLICIES, '--crop', 'full');
+  const cropOption = oneOf(o.crop, CROP_POLICIES, '--crop', 'full');
   const backend = oneOf(o.backend, NODE_BACKENDS, '--backend', 'wasm');
   const limit = numberIn(o.limit, '--limit', 1, 1e6, 15);
   const seed = numberIn(o.seed, '--seed', 0, 2 ** 31, 1);
-  const modelId = o.model ?? DEFAULT_MODEL_ID;
   const files = (await collectImages([o.images])).slice(0, limit);
   const classes = await groundTruth(o.boxes ?? path.join(o.images, 'boxes.json'), o.boxes !== undefined);
 
   await useNodeBackend(backend);
-  const explainer = await loadExplainerFromDisk(modelId);
+  const { explainer, name: modelId, crop: trainedCrop } = await loadModelOption(o.model);
+  const crop = o.crop === undefined ? (trainedCrop ?? cropOption) : cropOption;
   try {
     const layers = [...new Set((o.layer ?? 'auto').split(',').map((l) => explainer.network.layer(l.trim()).name))];
     const requests: Record<string, ExplainRequest> = {};

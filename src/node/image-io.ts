@@ -1,52 +1,84 @@
 import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { WhyCamError } from '../explain/errors.js';
 import type { RgbaImage } from '../explain/runtime/input.js';
 import { applyExifOrientation, exifOrientation } from './exif.js';
+import { headerSize, type ImageFormat, sniffFormat } from './image-header.js';
 
 /** The largest picture WhyCam decodes; bigger files are refused rather than exhausting memory. */
 export const MAX_MEGAPIXELS = 100;
 export const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
-export function isJpeg(bytes: Uint8Array): boolean {
-  return bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
-}
+const FORMAT_NAMES: Record<ImageFormat, string> = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP' };
+const READS = 'WhyCam reads JPEG, PNG and WebP pictures.';
 
-export function isPng(bytes: Uint8Array): boolean {
-  return bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-}
-
-/** Decodes a JPEG or PNG file's bytes into RGBA, upright according to its EXIF orientation. */
-export function decodeImage(bytes: Uint8Array, name: string): RgbaImage {
-  if (isJpeg(bytes)) {
-    let decoded: { width: number; height: number; data: Uint8Array };
-    try {
-      decoded = jpeg.decode(bytes, {
+/**
+ * Decodes a JPEG, PNG or WebP file's bytes into RGBA (a JPEG upright according to its EXIF
+ * orientation). The format is read from the bytes, not the name; the size from the header,
+ * before any pixels are decoded.
+ */
+export async function decodeImage(bytes: Uint8Array, name: string): Promise<RgbaImage> {
+  if (bytes.byteLength === 0) throw new WhyCamError('bad-image', `${name} is empty (0 bytes).`, READS);
+  const format = sniffFormat(bytes);
+  if (!format) throw new WhyCamError('bad-image', `${name} is not a JPEG, PNG or WebP picture.`, READS);
+  const kind = FORMAT_NAMES[format];
+  const size = headerSize(bytes, format);
+  if (size && size.width * size.height > MAX_MEGAPIXELS * 1e6) {
+    throw new WhyCamError(
+      'bad-image',
+      `${name} is too large: its ${kind} header says ${size.width}×${size.height} pixels ` +
+        `(${Math.round((size.width * size.height) / 1e6)} megapixels); WhyCam decodes up to ${MAX_MEGAPIXELS}.`,
+      'Shrink the picture first.',
+    );
+  }
+  if (size && (size.width === 0 || size.height === 0))
+    throw new WhyCamError('bad-image', `${name}: its ${kind} header says ${size.width}×${size.height} pixels.`);
+  try {
+    if (format === 'jpeg') {
+      const decoded = jpeg.decode(bytes, {
         useTArray: true,
         formatAsRGBA: true,
         maxResolutionInMP: MAX_MEGAPIXELS,
         maxMemoryUsageInMB: 1024,
       });
-    } catch (e) {
-      throw new WhyCamError('bad-image', `${name}: the JPEG cannot be decoded (${(e as Error).message}).`);
+      return applyExifOrientation(decoded, exifOrientation(bytes));
     }
-    return applyExifOrientation(decoded, exifOrientation(bytes));
-  }
-  if (isPng(bytes)) {
-    try {
+    if (format === 'png') {
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-      if (png.width * png.height > MAX_MEGAPIXELS * 1e6) throw new Error(`larger than ${MAX_MEGAPIXELS} megapixels`);
       return {
         width: png.width,
         height: png.height,
         data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength),
       };
-    } catch (e) {
-      throw new WhyCamError('bad-image', `${name}: the PNG cannot be decoded (${(e as Error).message}).`);
     }
+    return await decodeWebp(bytes);
+  } catch (e) {
+    if (e instanceof WhyCamError) throw e;
+    throw new WhyCamError('bad-image', `${name}: the ${kind} cannot be decoded (${(e as Error).message}).`);
   }
-  throw new WhyCamError('bad-image', `${name} is not a JPEG or PNG image.`, 'WhyCam reads .jpg/.jpeg and .png files.');
+}
+
+let webpDecoder: Promise<(buffer: ArrayBuffer) => Promise<{ width: number; height: number; data: Uint8ClampedArray }>>;
+
+/** libwebp compiled to WebAssembly (`@jsquash/webp`), its .wasm read from the package on first use. */
+async function decodeWebp(bytes: Uint8Array): Promise<RgbaImage> {
+  webpDecoder ??= (async () => {
+    const { default: decode, init } = await import('@jsquash/webp/decode.js');
+    const wasm = createRequire(import.meta.url).resolve('@jsquash/webp/codec/dec/webp_dec.wasm');
+    // Handed the bytes, Emscripten compiles them itself and fetches nothing.
+    await init({ wasmBinary: await fs.readFile(wasm) } as never);
+    return decode as never;
+  })();
+  const decode = await webpDecoder;
+  const copy = new Uint8Array(bytes).buffer; // exactly the file's bytes (a Buffer's .buffer may be a shared pool)
+  const image = await decode(copy);
+  return {
+    width: image.width,
+    height: image.height,
+    data: new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength),
+  };
 }
 
 export async function readImage(file: string): Promise<RgbaImage> {

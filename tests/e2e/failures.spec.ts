@@ -102,10 +102,34 @@ test('a hidden page pauses the work; it resumes when visible', async ({ page }) 
       Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
       document.dispatchEvent(new Event('visibilitychange'));
     }, hidden);
+  // The clock is the camera's own: the video goes on presenting frames while the page is hidden.
+  await page.evaluate(() => {
+    const video = document
+      .querySelector('whycam-app')!
+      .shadowRoot!.querySelector('whycam-live-view')!
+      .shadowRoot!.querySelector('video')!;
+    const w = window as Window & { cameraFrames?: number };
+    w.cameraFrames = 0;
+    const tick = (): void => {
+      w.cameraFrames!++;
+      video.requestVideoFrameCallback(tick);
+    };
+    video.requestVideoFrameCallback(tick);
+  });
+  const cameraFrames = (): Promise<number> =>
+    page.evaluate(() => (window as Window & { cameraFrames?: number }).cameraFrames!);
+  // How many camera frames the visible page takes to paint three heatmaps.
+  const start = { camera: await cameraFrames(), frames: (await status(page)).frames };
+  await waitForStatus(page, (x) => x.frames >= start.frames + 3, 30_000, 'three heatmaps');
+  const perThree = (await cameraFrames()) - start.camera;
   await setHidden(true);
-  await page.waitForTimeout(500);
   const paused = (await status(page)).frames;
-  await page.waitForTimeout(2_000);
+  // Three times that long hidden: at most the frame in flight when it hid is painted.
+  const hiddenAt = await cameraFrames();
+  await page.waitForFunction(
+    (until) => (window as Window & { cameraFrames?: number }).cameraFrames! >= until,
+    hiddenAt + 3 * perThree,
+  );
   expect((await status(page)).frames).toBeLessThanOrEqual(paused + 1);
   await setHidden(false);
   await waitForStatus(page, (x) => x.frames > paused + 5, 10_000, 'frames after the page is visible again');

@@ -65,28 +65,23 @@ export async function waitForStatus(
 }
 
 /**
- * Answers the file chooser that `trigger` opens. A chooser opened by a key press needs the page to
- * have taken the key as a user gesture; on a loaded two-core machine the first press can be lost,
- * so the trigger is tried again if no chooser appears.
+ * Answers the file chooser that `trigger` opens: one trigger, one chooser. The chooser is awaited
+ * before the trigger runs, so the event cannot be missed; a trigger that opens none fails here.
  */
 export async function chooseFile(
   page: Page,
   trigger: () => Promise<void>,
   files: Parameters<FileChooser['setFiles']>[0],
 ): Promise<void> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const chooser = page.waitForEvent('filechooser', { timeout: 5_000 }).catch(() => null);
-    await trigger();
-    const opened = await chooser;
-    if (opened) {
-      await opened.setFiles(files);
-      return;
-    }
-  }
-  const focus = await page.evaluate(
-    () => `${document.hasFocus()} ${document.activeElement?.tagName} ${navigator.userActivation?.hasBeenActive}`,
-  );
-  throw new Error(`No file chooser opened (focus: ${focus})`);
+  const chooser = page.waitForEvent('filechooser', { timeout: 30_000 });
+  await trigger();
+  const opened = await chooser.catch(async (e: unknown) => {
+    const focus = await page.evaluate(
+      () => `${document.hasFocus()} ${document.activeElement?.tagName} ${navigator.userActivation?.hasBeenActive}`,
+    );
+    throw new Error(`No file chooser opened (focus: ${focus})`, { cause: e });
+  });
+  await opened.setFiles(files);
 }
 
 /** Opens a photo from ../shared in the app's still-image mode, as a drop or paste would. */

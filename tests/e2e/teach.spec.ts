@@ -129,8 +129,6 @@ test('teaching three classes from photos: accuracy on held-back photos, taught l
   expect(result.accuracy).not.toBeNull();
   expect(result.accuracy!).toBeGreaterThanOrEqual(5 / 6);
   expect(result.labels).toEqual(['dog', 'bird', 'insect']);
-  // The live view went on while the examples were taken and the head was fitted.
-  expect(after.frames).toBeGreaterThan(before.frames);
 
   // The live camera is now explained with the taught classes, by every method; CAM is exact here.
   const live = await waitForStatus(

@@ -31,10 +31,11 @@ export async function referenceInput(
     for (let y = 0; y < h; y++) {
       for (let c = 0; c < outW; c++) {
         const [from, to] = [(c * w) / outW, ((c + 1) * w) / outW];
-        for (let x = 0; x < w; x++) {
+        for (let x = Math.floor(from); x < Math.ceil(to); x++) {
           const inside = Math.min(to, x + 1) - Math.max(from, x);
           if (inside <= 0) continue;
-          for (let k = 0; k < 3; k++) next[(y * outW + c) * 3 + k]! += (rgb[(y * w + x) * 3 + k]! * inside) / (to - from);
+          for (let k = 0; k < 3; k++)
+            next[(y * outW + c) * 3 + k]! += (rgb[(y * w + x) * 3 + k]! * inside) / (to - from);
         }
       }
     }
@@ -55,7 +56,10 @@ export async function referenceInput(
   const [lo, hi] = range;
   const resized = tf.tidy(() =>
     tf.add(
-      tf.mul(tf.image.resizeBilinear(tf.tensor3d(Float32Array.from(rgb), [h, w, 3]), [outH, outW], false, true), (hi - lo) / 255),
+      tf.mul(
+        tf.image.resizeBilinear(tf.tensor3d(Float32Array.from(rgb), [h, w, 3]), [outH, outW], false, true),
+        (hi - lo) / 255,
+      ),
       lo,
     ),
   );

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ExplainRecord } from '../../src/cli/explain-command.js';
+import { readImage } from '../../src/node/image-io.js';
 import { whycam } from '../helpers/cli.js';
+import { encodeWebp } from '../helpers/webp.js';
 import { photo, SHARED_MODELS } from '../helpers/shared.js';
 
 // The CLI end to end, as built by `npm run build:node`, reading the models from the shared mirror.
@@ -128,8 +130,36 @@ describe('bad input: a clear error, exit code ≠ 0, nothing half-written', () =
     await fs.writeFile(broken, 'not a picture');
     const r = await whycam(['explain', broken, SHERLOCK, '--out', out], env);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/broken\.jpg is not a JPEG or PNG image/);
+    expect(r.stderr).toMatch(/broken\.jpg is not a JPEG, PNG or WebP picture/);
     expect(await fs.readdir(out)).toEqual(['sherlock_golden_retriever_gradcam.png']);
+  });
+
+  test('a single picture that cannot be read exits 2, naming what is wrong with it', async () => {
+    const empty = path.join(tmp, 'empty.jpg');
+    await fs.writeFile(empty, '');
+    const text = path.join(tmp, 'notes.png');
+    await fs.writeFile(text, 'not a picture at all');
+    for (const [file, message] of [
+      [empty, /empty\.jpg is empty \(0 bytes\)/],
+      [text, /notes\.png is not a JPEG, PNG or WebP picture/],
+    ] as const) {
+      const r = await whycam(['explain', file], env);
+      expect(r.code, file).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/reads \.jpg\/\.jpeg and \.png/);
+    }
+    const many = await whycam(['explain', empty, text, '--json'], env);
+    expect(many.code).toBe(2); // every picture failed: bad input
+  });
+
+  test('a WebP photo is explained like its JPEG', async () => {
+    const webp = path.join(tmp, 'sherlock.webp');
+    await fs.writeFile(webp, await encodeWebp(await readImage(SHERLOCK), { quality: 90 }));
+    const r = await whycam(['explain', webp, '--json'], env);
+    expect(r.code).toBe(0);
+    const record = JSON.parse(r.stdout) as ExplainRecord;
+    expect(record.target.label).toBe('golden retriever');
+    expect(record.region).toEqual({ x: 0, y: 0, width: 960, height: 640 });
   });
 
   test('a missing image or model is refused before any work', async () => {

@@ -12,8 +12,9 @@ import { photo } from '../helpers/shared.js';
 import { correlation, maxAbsDiff } from '../helpers/stats.js';
 import { headAfter } from '../helpers/toy-models.js';
 
-// "Why A and not B": the contrastive map explains logit_A − logit_B. Checked against tf.grad of
-// that difference through tfjs-layers' own layers, with MobileNet's real weights on the cpu backend.
+// "Why A and not B": the contrastive map explains logit_A − logit_B (with softmax, p_A − p_B).
+// Checked against tf.grad of that difference through tfjs-layers' own layers, with MobileNet's real
+// weights on the cpu backend.
 
 let explainer: Explainer;
 beforeAll(async () => {
@@ -24,24 +25,35 @@ afterAll(() => explainer.dispose());
 const BULL_MASTIFF = 243;
 const TIGER_CAT = 282;
 
-/** The map the method gives when the gradient is tf.grad of (logit_A − logit_B) w.r.t. the layer's activations. */
+/** The layers from the input up to `layer`, run by tfjs-layers itself (not the engine's plan). */
+function bodyUpTo(model: Explainer['network']['model'], layer: string): (x: tf.Tensor) => tf.Tensor {
+  const names = model.layers.map((l) => l.name);
+  const chain = model.layers.slice(1, names.indexOf(layer) + 1);
+  return (x) => chain.reduce((t, l) => l.apply(t) as tf.Tensor, x);
+}
+
+/**
+ * The map the method gives when the gradient is tf.grad, w.r.t. the layer's activations, of
+ * logit_A − logit_B, or with softmax of p_A − p_B: activations and head both run by tfjs-layers.
+ */
 async function referenceMap(
   image: Awaited<ReturnType<typeof readImage>>,
   layer: string,
   method: 'gradcam' | 'layercam',
   a: number,
   b: number,
+  reduction: 'logit' | 'softmax' = 'logit',
 ): Promise<Float32Array> {
   const region = cropRegion(image.width, image.height, explainer.inputSize, 'full');
   const x = await toInputTensor(image, region, explainer.inputSize, explainer.inputRange);
   const network = explainer.network;
   const map = tf.tidy(() => {
-    const plan = network.plan([layer]);
-    const activations = network.forward(plan, x, [layer]).get(layer) as tf.Tensor4D;
+    const activations = bodyUpTo(network.model, layer)(x) as tf.Tensor4D;
     const head = headAfter(network.model, layer, network.logits);
     const difference = (t: tf.Tensor): tf.Scalar => {
       const logits = tf.reshape(head(t), [-1]);
-      return tf.sub(tf.gather(logits, a), tf.gather(logits, b)) as tf.Scalar;
+      const scores = reduction === 'softmax' ? tf.softmax(logits) : logits;
+      return tf.sub(tf.gather(scores, a), tf.gather(scores, b)) as tf.Scalar;
     };
     const g = tf.grad(difference)(activations) as tf.Tensor4D;
     return method === 'gradcam' ? gradCam(activations, g) : layerCam(activations, g);
@@ -103,6 +115,10 @@ describe('contrastive maps (why A and not B)', () => {
       { crop: 'full' },
     );
     expect(softmax!.reduction).toBe('softmax');
+    // The softmax contrast seed is d(p_A − p_B)/dz: the map equals that of tf.grad(p_A − p_B).
+    const reference = await referenceMap(image, softmax!.layer, 'gradcam', BULL_MASTIFF, TIGER_CAT, 'softmax');
+    expect(Math.max(...reference)).toBe(1);
+    expect(maxAbsDiff(softmax!.heatmap.data, reference)).toBeLessThan(1e-4);
     expect(heatmapPeak(softmax!.heatmap, softmax!.region).y).toBeLessThan(image.height * 0.45);
     expect(maxAbsDiff(logit!.heatmap.data, softmax!.heatmap.data)).toBeGreaterThan(0.01);
     expect(Math.max(...self!.heatmap.data)).toBe(0);

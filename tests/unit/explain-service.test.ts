@@ -45,16 +45,21 @@ class FakeExplainer implements FrameExplainer {
   readonly lastConvLayer = LAYER.name;
   readonly camLayer = LAYER.name;
   readonly explained: FakeBitmap[] = [];
+  /** Every request, as the explainer was given it. */
+  readonly requests: ExplainRequest[] = [];
   hold: Promise<void> | null = null;
   failWith: Error | null = null;
   disposed = false;
 
   async explain(input: unknown, request: ExplainRequest): Promise<Explanation> {
     this.explained.push(input as FakeBitmap);
+    this.requests.push(request);
     if (this.hold) await this.hold;
     if (this.failWith) throw this.failWith;
     const target = { classIndex: 259, label: 'Pomeranian', score: 0.8, logit: 9 };
+    const b = request.contrastClass ?? null;
     return {
+      ...(b === null ? {} : { contrast: { classIndex: b, label: `class ${b}`, score: 0.1, logit: 2 } }),
       predictions: [{ classIndex: 259, label: 'Pomeranian', score: 0.8 }],
       target,
       method: request.method,
@@ -71,12 +76,17 @@ class FakeExplainer implements FrameExplainer {
   async explainMany(input: unknown, requests: readonly ExplainRequest[]): Promise<Explanation[]> {
     const [first, ...rest] = requests;
     const results = [await this.explain(input, first!)];
-    for (const r of rest)
+    for (const r of rest) {
+      this.requests.push(r);
+      const b = r.contrastClass ?? null;
       results.push({
         ...results[0]!,
+        contrast: null,
+        ...(b === null ? {} : { contrast: { classIndex: b, label: `class ${b}`, score: 0.1, logit: 2 } }),
         method: r.method,
         heatmap: { width: 2, height: 2, data: new Float32Array([1, 0.5, 0.25, 0]) },
       });
+    }
     return results;
   }
 
@@ -378,17 +388,32 @@ describe('ExplainService frame acknowledgements', () => {
     const first = harness.frame();
     expect(await harness.ack(first)).toMatchObject({ outcome: 'done' });
     expect(explainer.explained).toHaveLength(1);
+    // "Why A and not 151": both views are asked for against class 151, and both results say so.
+    expect(explainer.requests.map((r) => [r.method, r.contrastClass])).toEqual([
+      ['layercam', 151],
+      ['cam', 151],
+    ]);
     const [result] = harness.results();
     expect(result).toMatchObject({
       method: 'layercam',
-      compared: { method: 'cam', layer: 'conv', classIndex: null, target: { classIndex: 259 } },
+      contrast: { classIndex: 151, label: 'class 151' },
+      compared: {
+        method: 'cam',
+        layer: 'conv',
+        classIndex: null,
+        target: { classIndex: 259 },
+        contrast: { classIndex: 151, label: 'class 151' },
+      },
     });
     expect(Array.from(result!.compared!.heatmap.data)).toEqual([1, 0.5, 0.25, 0]);
     const call = harness.post.mock.calls.find(([m]) => m.type === 'result')! as unknown as [FromWorker, Transferable[]];
     expect(call[1]).toEqual([result!.heatmap.data.buffer, result!.compared!.heatmap.data.buffer]);
-    await harness.send({ type: 'settings', settings: { compare: null } });
+    await harness.send({ type: 'settings', settings: { compare: null, contrastClass: null } });
     await harness.ack(harness.frame());
     expect(harness.results()[1]!.compared).toBeNull();
+    // Without the contrast the map explains the class alone, and the result names no B.
+    expect(explainer.requests.at(-1)!.contrastClass).toBeNull();
+    expect(harness.results()[1]!.contrast).toBeNull();
     harness.expectAllAnswered();
   });
 });

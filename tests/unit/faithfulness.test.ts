@@ -6,9 +6,9 @@ import {
   areaUnderCurve,
   FaithfulnessProbe,
   gaussianBlur,
-  mulberry32,
   pixelRanks,
 } from '../../src/explain/evaluation/faithfulness.js';
+import { mulberry32 } from '../../src/explain/random.js';
 import { upsampleHeatmap } from '../../src/explain/methods/heatmap.js';
 import { networkInput } from '../../src/explain/perturbation/perturbation.js';
 import { readImage } from '../../src/node/image-io.js';

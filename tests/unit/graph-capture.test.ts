@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { DEFAULT_MODEL_ID, defaultView } from '../../models/registry.js';
 import type { Explainer } from '../../src/explain/methods/explainer.js';
 import type { ExplainRequest } from '../../src/explain/methods/types.js';
 import type { RgbaImage } from '../../src/explain/runtime/input.js';
@@ -15,7 +16,10 @@ import { maxAbsDiff } from '../helpers/stats.js';
 // next frames with only the input rewritten: every replayed result must equal the op-by-op result.
 process.env['VK_DRIVER_FILES'] ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
 
+// The shipped default view (the app's first picture), besides other layers, methods and reductions.
+const DEFAULT_VIEW = defaultView(DEFAULT_MODEL_ID);
 const REQUESTS: ExplainRequest[] = [
+  DEFAULT_VIEW,
   { method: 'layercam', layer: 'conv_pw_11_relu' },
   { method: 'cam' },
   { method: 'gradcam', reduction: 'softmax', classIndex: 207, contrastClass: 208 },
@@ -74,6 +78,10 @@ test('a replayed frame equals the op-by-op frame, for RGBA bytes and for a frame
     expect(maxAbsDiff(again[i]!.heatmap.data, first[i]!.heatmap.data)).toBeLessThan(1e-6);
   }
   expect(replayed[0]!.predictions[0]!.label).toBe('golden retriever');
+  // The default view was replayed at its own layer (the same names in both MobileNets), not at another.
+  expect(explainer.featureLayers.map((l) => l.name)).toContain(DEFAULT_VIEW.layer);
+  expect(replayed[0]).toMatchObject({ method: DEFAULT_VIEW.method, layer: DEFAULT_VIEW.layer });
+  expect(replayed[1]!.layer).toBe('conv_pw_11_relu');
 
   // A frame already on the device (the browser's path: RGBA int32 from fromPixels), copied in on the GPU.
   const onDevice = tf.tensor3d(new Int32Array(mirrored.data), [mirrored.height, mirrored.width, 4], 'int32');

@@ -21,25 +21,29 @@ import { maxAbsDiff } from '../helpers/stats.js';
 // WhyCam's own kernels (src/explain/runtime/kernels) against the tfjs ops they replace, on real data.
 // The WebGPU and WebGL programs are checked against the cpu backend in tests/e2e/backends.spec.ts.
 
-let sherlock: RgbaImage;
+let medium: RgbaImage;
 let small: RgbaImage;
 beforeAll(async () => {
   await useNodeBackend('cpu');
-  sherlock = await readImage(photo('sherlock_golden_retriever.jpg'));
-  // A picture smaller than the input, so that the resize enlarges (samples clamp at the crop's edges).
+  const sherlock = await readImage(photo('sherlock_golden_retriever.jpg'));
   const image = tf.tensor3d(new Uint8Array(sherlock.data), [sherlock.height, sherlock.width, 4], 'int32');
+  // Pictures that shrink by at most 2× (bilinear; larger shrinks are area-averaged: antialias.test.ts)…
+  const shrunk = tf.cast(tf.image.resizeNearestNeighbor(image, [300, 420]), 'int32');
+  medium = { width: 420, height: 300, data: new Uint8Array(await shrunk.data()) };
+  // …and one smaller than the input, so that the resize enlarges (samples clamp at the crop's edges).
   const resized = tf.cast(
     tf.image.resizeNearestNeighbor(tf.slice(image, [100, 200, 0], [300, 300, 4]), [150, 170]),
     'int32',
   );
   small = { width: 170, height: 150, data: new Uint8Array(await resized.data()) };
-  tf.dispose([image, resized]);
+  tf.dispose([image, shrunk, resized]);
 });
 
+/** What the input was before the kernel: the crop, tfjs's resizeBilinear with half-pixel centres, scaled. */
 async function oldInput(image: RgbaImage, crop: 'center' | 'full'): Promise<Float32Array> {
   const region = cropRegion(image.width, image.height, [224, 224], crop);
   const rgb = await toRgbTensor(image, region);
-  const x = preprocess(rgb, [224, 224], [-1, 1]);
+  const x = tf.tidy(() => tf.sub(tf.div(tf.image.resizeBilinear(rgb, [224, 224], false, true), 127.5), 1));
   const data = (await x.data()) as Float32Array;
   tf.dispose([rgb, x]);
   return data;
@@ -51,14 +55,14 @@ describe.each<NodeBackend>(['cpu', 'wasm'])('on %s', (backend) => {
   });
 
   test.each([
-    ['sherlock', 'center'],
-    ['sherlock', 'full'],
+    ['medium', 'center'],
+    ['medium', 'full'],
     ['small', 'center'],
     ['small', 'full'],
   ] as const)(
     'the frame → input kernel gives what crop, resizeBilinear and scaling gave (%s, %s)',
     async (which, crop) => {
-      const image = which === 'sherlock' ? sherlock : small;
+      const image = which === 'medium' ? medium : small;
       const expected = await oldInput(image, crop);
       const region = cropRegion(image.width, image.height, [224, 224], crop);
       // From pixels in memory (resampled in JavaScript), from an RGBA tensor, an RGB tensor and packed words (one kernel each).
@@ -73,22 +77,24 @@ describe.each<NodeBackend>(['cpu', 'wasm'])('on %s', (backend) => {
         'int32',
       );
       const sampling = inputSampling(region, [224, 224], [-1, 1]);
+      const cropped = await toRgbTensor(image, region);
       const outputs = [
         fromPixels,
+        preprocess(cropped, [224, 224], [-1, 1]),
         sampleFrame(rgba, sampling),
         sampleFrame(rgb, sampling),
         sampleFrame(words, sampling, true),
       ];
       for (const x of outputs) {
         expect(x.shape).toEqual([1, 224, 224, 3]);
-        // Within 1e-4 (1/80 of a grey level): the old path rounded to float32 after each of its three ops.
+        // Within 1e-4 (1/80 of a grey level): the old path rounded to float32 after each of its ops.
         expect(maxAbsDiff((await x.data()) as Float32Array, expected)).toBeLessThan(1e-4);
       }
       // A real picture, scaled to [-1, 1]: the comparison above is not between two blank inputs.
       expect(expected.reduce((a, b) => Math.max(a, b)) - expected.reduce((a, b) => Math.min(a, b))).toBeGreaterThan(
         1.2,
       );
-      tf.dispose([...outputs, rgba, rgb, words]);
+      tf.dispose([...outputs, cropped, rgba, rgb, words]);
     },
   );
 

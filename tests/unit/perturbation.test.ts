@@ -62,7 +62,14 @@ describe('LIME building blocks', () => {
 describe('occlusion and LIME on MobileNet V1 0.75', () => {
   let explainer: Explainer;
   let image: RgbaImage;
-  let occlusion: PerturbationExplanation;
+  /** Occlusion with one 56-pixel patch per cell of a 4×4 grid: each test runs its own. */
+  const occlusionOn4x4 = (onProgress?: (done: number, total: number) => void): Promise<PerturbationExplanation> =>
+    explainByPerturbation(explainer, image, {
+      method: 'occlusion',
+      crop: 'full',
+      occlusion: { maskSize: 56, stride: 56 },
+      ...(onProgress ? { onProgress } : {}),
+    });
   beforeAll(async () => {
     explainer = await mirrorExplainer('wasm');
     image = await readImage(photo('sherlock_golden_retriever.jpg'));
@@ -74,12 +81,7 @@ describe('occlusion and LIME on MobileNet V1 0.75', () => {
     tf.dispose(batchProbabilities(explainer.network, tf.zeros([1, 224, 224, 3])));
     const numBefore = tf.memory().numTensors;
     const progress: [number, number][] = [];
-    occlusion = await explainByPerturbation(explainer, image, {
-      method: 'occlusion',
-      crop: 'full',
-      occlusion: { maskSize: 56, stride: 56 },
-      onProgress: (d, t) => progress.push([d, t]),
-    });
+    const occlusion = await occlusionOn4x4((d, t) => progress.push([d, t]));
     expect(occlusion.target.label).toBe('golden retriever');
     expect(occlusion.heatmap).toMatchObject({ width: 4, height: 4 });
     expect(progress.at(-1)).toEqual([16, 16]);
@@ -104,7 +106,7 @@ describe('occlusion and LIME on MobileNet V1 0.75', () => {
     expect(details.features).toBe(16);
     expect(details.numSamples).toBe(160);
     expect(lime.heatmap).toMatchObject({ width: 224, height: 224 });
-    const drops = (occlusion.details as { drops: Float32Array }).drops;
+    const drops = ((await occlusionOn4x4()).details as { drops: Float32Array }).drops;
     expect(spearman(details.coefficients, drops)).toBeGreaterThan(0.5);
   });
 

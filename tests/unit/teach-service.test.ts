@@ -179,12 +179,16 @@ describe('models from files in the worker', () => {
   }, 120_000);
 
   test('a partial export is refused naming the missing file, and the model in use stays', async () => {
+    // Its own model in use first (whatever other tests left in use), so that "stays" means this one.
+    await send({ type: 'open-model', model: 'stored:in-use', files: await tmFiles('day-night') });
+    await until(() => of('ready').find((r) => r.model === 'stored:in-use'));
+    const failedBefore = of('model-failed').length;
     await send({
       type: 'open-model',
       model: 'stored:partial',
       files: await tmFiles('day-night', ['model.json', 'metadata.json']),
     });
-    const failed = (await until(() => of('model-failed')[0])) as ModelFailedMessage;
+    const failed = (await until(() => of('model-failed')[failedBefore])) as ModelFailedMessage;
     expect(failed).toMatchObject({ model: 'stored:partial', during: 'open', code: 'model-missing' });
     expect(failed.message).toMatch(/weights\.bin/);
     expect(of('ready').some((r) => r.model === 'stored:partial')).toBe(false);

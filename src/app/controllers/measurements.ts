@@ -7,6 +7,9 @@ import { RateMeter, RollingSamples } from '../stats.js';
 
 type Stages = NonNullable<HudFigures['stages']>;
 
+/** Live heatmaps are judged slow only after this long of one camera session (the rate's whole window). */
+const SLOW_AFTER_MS = 2000;
+
 /**
  * What the performance panel and the automation API report, all measured on painted heatmaps:
  * heatmaps per second, latency from capture to paint, the worker's stage times, and which settings
@@ -28,10 +31,15 @@ export class MeasurementsController implements ReactiveController {
   private figuresTick = -1;
   private cachedFigures: HudFigures | null = null;
   private slowReported = false;
+  /** Camera heatmaps painted since the last restart, and when the first of them was. */
+  private livePaints = 0;
+  private liveSince: number | null = null;
 
   /**
    * `slow` hears the rate once a few seconds of live heatmaps have come slower than a camera needs
    * (under 8 per second); it answers whether it acted on it, and is not asked again once it did.
+   * Only the current camera session counts: not photos, frozen frames or an earlier session (after
+   * a photo the rate starts again, and its first frames are no measure of the device).
    */
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -64,6 +72,8 @@ export class MeasurementsController implements ReactiveController {
   restart(): void {
     this.latency.clear();
     this.rate.clear();
+    this.livePaints = 0;
+    this.liveSince = null;
   }
 
   received(r: ResultMessage): void {
@@ -88,10 +98,15 @@ export class MeasurementsController implements ReactiveController {
       });
       if (this.recentPaints.length > 30) this.recentPaints.shift();
     }
-    this.rate.tick(performance.now());
-    if (e.detail.captureTime !== null) this.latency.add(e.detail.paintedAt - e.detail.captureTime);
+    const now = performance.now();
+    this.rate.tick(now);
+    if (e.detail.captureTime === null) return; // a still picture: no measure of live speed
+    this.latency.add(e.detail.paintedAt - e.detail.captureTime);
+    this.livePaints++;
+    this.liveSince ??= now;
+    if (this.slowReported || this.livePaints < 20 || now - this.liveSince < SLOW_AFTER_MS) return;
     const rate = this.heatmapsPerSecond;
-    if (!this.slowReported && this.painted >= 20 && rate < 8) this.slowReported = this.slow(rate);
+    if (rate < 8) this.slowReported = this.slow(rate);
   };
 
   get heatmapsPerSecond(): number {

@@ -1,6 +1,6 @@
 import { msg } from '@lit/localize';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { PERTURBATION_METHOD_NAMES, type PerturbationMethod } from '../../explain/perturbation/perturbation.js';
+import { PERTURBATION_METHOD_NAMES, type PerturbationMethod } from '../../explain/perturbation/names.js';
 import type {
   PerturbationMessage,
   PerturbationResult,

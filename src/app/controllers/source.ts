@@ -1,5 +1,6 @@
 import type { ReactiveControllerHost } from 'lit';
 import type { ResultMessage, ToWorker } from '../../protocol.js';
+import type { WhyCamImageResult } from '../automation.js';
 import type { Resolution } from '../camera.js';
 import { NOTICES } from '../notice-texts.js';
 import { CameraController } from './camera.js';
@@ -22,6 +23,8 @@ export class SourceController {
   mode: 'camera' | 'image' | 'none' = 'none';
   readonly camera: CameraController;
   readonly still: StillPictureController;
+  /** `openPicture` calls waiting for their picture's first result. */
+  private awaited: { picture: ImageBitmap; settle: (r: WhyCamImageResult | null) => void }[] = [];
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -60,26 +63,43 @@ export class SourceController {
     return this.still.frozen;
   }
 
-  /** Whether a result belongs to what is on screen now (not to an earlier photo or camera session). */
+  /**
+   * Whether a result belongs to what is on screen now (not to an earlier photo or camera session).
+   * The first result of an opened photo also settles the `openPicture` that opened it (once the page
+   * has taken it: the promise's continuation runs after the caller's synchronous handling).
+   */
   isCurrent(r: ResultMessage): boolean {
-    return r.source.kind === 'camera'
-      ? this.mode === 'camera' && !this.still.frozen && r.source.streamId === this.camera.currentStreamId
-      : this.still.isCurrent(r.source.imageId);
+    const current =
+      r.source.kind === 'camera'
+        ? this.mode === 'camera' && !this.still.frozen && r.source.streamId === this.camera.currentStreamId
+        : this.still.isCurrent(r.source.imageId);
+    if (current && r.source.kind === 'image') this.settle(r);
+    return current;
   }
 
   async useCamera(choice?: string): Promise<void> {
     await this.camera.open(choice);
   }
 
-  async openPicture(blob: Blob): Promise<void> {
+  /**
+   * Opens a photo in still-image mode; resolves with the photo's own first result (never an earlier
+   * picture's or the camera's), or null when the file is not a usable picture or another picture or
+   * the camera replaced it first.
+   */
+  async openPicture(blob: Blob): Promise<WhyCamImageResult | null> {
     try {
       await this.still.open(blob);
-      this.camera.stop();
-      this.setMode('image');
-      this.notices.drop('image');
     } catch (e) {
       this.notices.show(NOTICES.pictureFailed(e));
+      return null;
     }
+    const picture = this.still.picture!;
+    this.settle(null); // an earlier photo's wait ends: it was replaced
+    const result = new Promise<WhyCamImageResult | null>((settle) => this.awaited.push({ picture, settle }));
+    this.camera.stop();
+    this.setMode('image');
+    this.notices.drop('image');
+    return result;
   }
 
   async freeze(on: boolean): Promise<void> {
@@ -111,6 +131,36 @@ export class SourceController {
 
   private setMode(mode: SourceController['mode']): void {
     this.mode = mode;
+    if (mode !== 'image') this.settle(null);
     this.host.requestUpdate();
   }
+
+  /**
+   * Settles the waits: those for the picture on screen with its result `r` (a re-sent copy's too,
+   * after a worker restart); those for a picture no longer shown, or every one when `r` is null, with null.
+   */
+  private settle(r: ResultMessage | null): void {
+    if (this.awaited.length === 0) return;
+    const waits = this.awaited;
+    this.awaited = [];
+    for (const w of waits) {
+      const shown = w.picture === this.still.picture;
+      if (r && shown && r.source.kind === 'image') w.settle(imageResult(r, r.source.imageId));
+      else if (r && shown) this.awaited.push(w);
+      else w.settle(null);
+    }
+  }
+}
+
+/** What `openImage` resolves with: the photo's own result. */
+function imageResult(r: ResultMessage, imageId: number): WhyCamImageResult {
+  return {
+    imageId,
+    request: r.request,
+    model: r.model,
+    method: r.method,
+    layer: r.layer,
+    target: r.target,
+    predictions: r.predictions,
+  };
 }

@@ -13,9 +13,23 @@ import {
 } from '../../protocol.js';
 import { WorkerClient } from '../worker-client.js';
 
+/** The messages that start a new request (`NewRequest`): a new source, model or settings. */
+const NEW_REQUEST = new Set<ToWorker['type']>([
+  'init',
+  'stream',
+  'image',
+  'camera',
+  'stop-stream',
+  'settings',
+  'model',
+  'open-model',
+  'teach-train',
+]);
+
 export interface WorkerConnectionEvents {
   /** What to tell a new (or restarted) worker. */
   init(): { model: string; settings: ExplainSettings };
+  /** A result of the current request and model (those of earlier ones are dropped here). */
   result(result: ResultMessage): void;
   frameAck(ack: FrameAckMessage): void;
   streamEnded(streamId: number): void;
@@ -39,6 +53,10 @@ export class WorkerConnection implements ReactiveController {
   ready: ReadyMessage | null = null;
   progress = msg('Starting…');
   starts = 0;
+  /** The current request: the number of the latest message that changed the source, model or settings. */
+  request = 0;
+  /** Results dropped because they answered an earlier request or model. */
+  staleResults = 0;
   private client: WorkerClient | null = null;
   /** No heartbeat is expected while a model loads and compiles. */
   private loading = true;
@@ -78,8 +96,15 @@ export class WorkerConnection implements ReactiveController {
     this.client = null;
   }
 
+  /** Sends a message; one that changes the source, model or settings is numbered as the new request. */
   send(message: ToWorker, transfer: Transferable[] = []): void {
-    this.client?.send(message, transfer);
+    const numbered = NEW_REQUEST.has(message.type) ? { ...message, request: ++this.request } : message;
+    this.client?.send(numbered, transfer);
+  }
+
+  /** Whether a result answers the current request with the model in use (not an earlier source, model or setting). */
+  isCurrent(r: ResultMessage): boolean {
+    return r.request === this.request && !!this.ready && r.model === this.ready.model;
   }
 
   /** Asks for another model; the worker answers with `ready` once it is loaded. */
@@ -110,7 +135,9 @@ export class WorkerConnection implements ReactiveController {
       case 'alive':
         return;
       case 'result':
-        return this.events.result(m);
+        if (this.isCurrent(m)) this.events.result(m);
+        else this.staleResults++;
+        return;
       case 'frame-ack':
         return this.events.frameAck(m);
       case 'stream-ended':

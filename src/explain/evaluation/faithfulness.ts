@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { batchProbabilities } from '../network/batch.js';
 import type { Network } from '../network/network.js';
 import { type ProgressOptions, throwIfAborted } from '../progress.js';
+import { mulberry32 } from '../random.js';
 
 /**
  * Deletion and insertion (Petsiuk et al., "RISE", 2018): how fast the target's probability falls
@@ -60,18 +61,6 @@ export function pixelRanks(saliency: ArrayLike<number>, seed = 1): Int32Array {
     ranks[pixel] = rank;
   });
   return ranks;
-}
-
-/** A small seeded generator (mulberry32): reproducible random maps and tie-breaks. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { Explainer } from '../methods/explainer.js';
 import type { ExplainRequest } from '../methods/types.js';
-import { mulberry32 } from './faithfulness.js';
+import { mulberry32 } from '../random.js';
 import type { ImageSource } from '../runtime/input.js';
 import type { Network } from '../network/network.js';
 import type { CropPolicy } from '../runtime/preprocess.js';

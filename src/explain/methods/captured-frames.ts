@@ -4,7 +4,15 @@
  * recently used dropped past `MAX_GRAPHS`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { CapturedGraph, type FrameInput, webGpuInternals, writeInput } from '../runtime/graph-capture.js';
+import {
+  CapturedGraph,
+  copiesExternalImages,
+  externalInputShape,
+  type FrameInput,
+  isExternalFrame,
+  webGpuInternals,
+  writeInput,
+} from '../runtime/graph-capture.js';
 import { type ImageSource, isRgbaImage, isVideoFrameLike, type PixelScratch } from '../runtime/input.js';
 import { sampleFrame } from '../runtime/kernels/index.js';
 import { inputSampling, type Region } from '../runtime/preprocess.js';
@@ -31,6 +39,8 @@ export class CapturedFrames {
   enabled = true;
   /** Why graph capture was turned off, if it failed (null while it works). */
   error: string | null = null;
+  /** Whether VideoFrames and bitmaps are copied on the GPU (graph-capture.ts ExternalFrame); off once the device refuses one. */
+  externalCopy = true;
   private readonly graphs = new Map<string, CapturedGraph>();
 
   constructor(
@@ -59,6 +69,9 @@ export class CapturedFrames {
         frame = image;
       } else if (isRgbaImage(image)) {
         frame = image.data;
+      } else if (this.externalCopy && copiesExternalImages(backend)) {
+        // A VideoFrame or bitmap: copied on the GPU into the graph's input, within its replay.
+        frame = { external: image, width: source.width, height: source.height };
       } else if (isVideoFrameLike(image)) {
         const length = image.displayWidth * image.displayHeight * 4;
         frame = lent.scratch ? lent.scratch.rgba(length) : new Uint8Array(length);
@@ -68,29 +81,39 @@ export class CapturedFrames {
         frame = temporary;
       }
       const packed = !(frame instanceof tf.Tensor);
-      const shape = frame instanceof tf.Tensor ? frame.shape : [source.height, source.width];
+      const external = isExternalFrame(frame);
+      const shape =
+        frame instanceof tf.Tensor
+          ? frame.shape
+          : external
+            ? externalInputShape(source.width, source.height)
+            : [source.height, source.width];
       const dtype = frame instanceof tf.Tensor ? frame.dtype : 'int32';
-      const key = `${planKey}|${packed ? 'rgba' : 'tensor'}:${shape.join('x')}:${dtype}|${region.x},${region.y},${region.width},${region.height}`;
+      const kind = external ? 'external' : packed ? 'rgba' : 'tensor';
+      const key = `${planKey}|${kind}:${shape.join('x')}:${dtype}|${region.x},${region.y},${region.width},${region.height}`;
       let graph = this.graphs.get(key);
       if (graph) {
         if (graph.inUse) return null;
         // Most recently used last, so that the first key is the one to drop.
         this.graphs.delete(key);
         this.graphs.set(key, graph);
-        graph.write(frame);
+        if (!this.wrote(graph, frame)) return this.run(image, source, region, planKey, work);
         const t1 = performance.now();
         const { data, encodeMs } = await graph.run();
         return { data, timings: timingsOf(t0, t1, t1 + encodeMs, performance.now()) };
       }
       const input = tf.zeros(shape, dtype);
+      let refused = false;
       try {
-        writeInput(backend, input, frame);
+        refused = !this.wrote(input, frame);
+        if (refused) throw new Error('graph capture: the device refused the external picture');
         const sampling = inputSampling(region, this.model.inputSize, this.model.inputRange);
         graph = CapturedGraph.capture(backend, input, (own) =>
           tf.tidy(() => work(sampleFrame(own, sampling, packed), () => {})),
         );
       } catch (e) {
         input.dispose();
+        if (refused) return this.run(image, source, region, planKey, work);
         this.enabled = false;
         this.error = (e as Error).message;
         return null;
@@ -107,6 +130,22 @@ export class CapturedFrames {
     } finally {
       temporary?.dispose();
       lent.release();
+    }
+  }
+
+  /**
+   * Writes the frame into a graph's (or a new graph's) input. An external picture the device
+   * refuses (Dawn under Node takes none) turns the external copy off: false, to go round again.
+   */
+  private wrote(target: CapturedGraph | tf.Tensor, frame: FrameInput): boolean {
+    try {
+      if (target instanceof CapturedGraph) target.write(frame);
+      else writeInput(webGpuInternals()!, target, frame);
+      return true;
+    } catch (e) {
+      if (!isExternalFrame(frame)) throw e;
+      this.externalCopy = false;
+      return false;
     }
   }
 

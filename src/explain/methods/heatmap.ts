@@ -1,5 +1,5 @@
 import type { Heatmap } from './types.js';
-import type { Region } from '../runtime/preprocess.js';
+import type { Region } from '../runtime/crop.js';
 
 /**
  * A raw class-activation map → what is shown: ReLU, then min–max to [0, 1]; a flat map becomes

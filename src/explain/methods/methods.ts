@@ -32,6 +32,16 @@ export function layerCam(activations: tf.Tensor4D, gradients: tf.Tensor4D): tf.T
   return layerCamMap(gradients, activations);
 }
 
+/**
+ * HiResCAM (Draelos & Carin 2020): ReLU(Σ_k g · A) per position, the element-wise product of
+ * gradient and activation summed over channels (no averaging of g, as Grad-CAM does, and no ReLU
+ * on g, as LayerCAM does). The raw map is the signed sum; its ReLU is normalizeMap's, as for Grad-CAM.
+ */
+export function hiResCam(activations: tf.Tensor4D, gradients: tf.Tensor4D): tf.Tensor2D {
+  // LayerCAM's channel-sum kernel without its ReLU on g (kernels/index.ts).
+  return layerCamMap(gradients, activations, false);
+}
+
 /** ReLU, then min–max to [0, 1]; a flat map becomes all zeros. */
 export function normalizeMap(map: tf.Tensor2D): tf.Tensor2D {
   const positive = tf.relu(map);

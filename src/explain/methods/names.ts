@@ -3,14 +3,15 @@
  * engine the same ones.
  */
 
-export type Method = 'cam' | 'gradcam' | 'gradcam++' | 'layercam';
-export const METHODS: readonly Method[] = ['cam', 'gradcam', 'gradcam++', 'layercam'];
+export type Method = 'cam' | 'gradcam' | 'gradcam++' | 'layercam' | 'hirescam';
+export const METHODS: readonly Method[] = ['cam', 'gradcam', 'gradcam++', 'layercam', 'hirescam'];
 
 export const METHOD_NAMES: Readonly<Record<Method, string>> = {
   cam: 'CAM',
   gradcam: 'Grad-CAM',
   'gradcam++': 'Grad-CAM++',
   layercam: 'LayerCAM',
+  hirescam: 'HiResCAM',
 };
 
 /** What Grad-CAM differentiates: the class logit (the paper's choice) or its softmax probability (MATLAB's default). */

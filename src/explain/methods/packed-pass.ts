@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Network } from '../network/network.js';
 import { topOneHot } from '../runtime/kernels/index.js';
-import { cam, gradCam, gradCamPlusPlus, layerCam } from './methods.js';
+import { cam, gradCam, gradCamPlusPlus, hiResCam, layerCam } from './methods.js';
 import type { ResolvedRequest } from './types.js';
 
 /** One-hot targets of pinned classes, uploaded once and kept (constants, not per-frame uploads). */
@@ -95,7 +95,9 @@ export function packedPass(
             ? gradCam(activations, g)
             : r.method === 'gradcam++'
               ? gradCamPlusPlus(activations, g)
-              : layerCam(activations, g);
+              : r.method === 'hirescam'
+                ? hiResCam(activations, g)
+                : layerCam(activations, g);
       }
       parts.push(tf.reshape(map, [-1]));
     }

@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchProbabilities } from '../network/batch.js';
 import type { Heatmap } from '../methods/types.js';
-import { mulberry32 } from '../evaluation/faithfulness.js';
+import { mulberry32 } from '../random.js';
 import type { Network } from '../network/network.js';
-import { meanColour, probabilitiesOf, scaleToUnit } from './occlusion.js';
+import { meanColour, probabilitiesOf, scaleToUnit } from './masking.js';
 import { checkpoint, type ProgressOptions, throwIfAborted } from '../progress.js';
+import { type Segmentation, SEGMENTATIONS } from './names.js';
+
+export { type Segmentation, SEGMENTATIONS } from './names.js';
 
 /**
  * LIME for images (Ribeiro et al. 2016; MATLAB's `imageLIME` with `Model` 'linear'): cut the
@@ -12,8 +15,6 @@ import { checkpoint, type ProgressOptions, throwIfAborted } from '../progress.js
  * picture's mean colour), and fit a weighted linear model from "which features were on" to the
  * target's probability. A feature's coefficient is its importance.
  */
-export type Segmentation = 'grid' | 'superpixels';
-export const SEGMENTATIONS: readonly Segmentation[] = ['grid', 'superpixels'];
 
 export interface LimeOptions extends ProgressOptions {
   /** How many features to cut the picture into (MATLAB's NumFeatures, default 49: a 7×7 grid). */

@@ -3,6 +3,7 @@ import { batchProbabilities } from '../network/batch.js';
 import type { Heatmap } from '../methods/types.js';
 import type { Network } from '../network/network.js';
 import { checkpoint, type ProgressOptions, throwIfAborted } from '../progress.js';
+import { meanColour, probabilitiesOf, scaleToUnit } from './masking.js';
 
 /**
  * Occlusion sensitivity (Zeiler & Fergus 2014; MATLAB's `occlusionSensitivity`): slide a square
@@ -50,16 +51,6 @@ export function defaultOcclusionGeometry(height: number, width: number): { maskS
 function centres(size: number, stride: number): number[] {
   const count = Math.max(1, Math.ceil(size / stride));
   return Array.from({ length: count }, (_, k) => ((k + 0.5) * size) / count);
-}
-
-/** Per-channel mean of an [1, H, W, C] input. */
-export async function meanColour(input: tf.Tensor4D): Promise<number[]> {
-  const mean = tf.mean(input, [0, 1, 2]);
-  try {
-    return Array.from(await mean.data());
-  } finally {
-    mean.dispose();
-  }
 }
 
 /** Occlusion sensitivity of `classIndex` on a preprocessed [1, H, W, C] input (the caller keeps it). */
@@ -135,28 +126,4 @@ export async function occlusionSensitivity(
     maskValue,
     forwardPasses: positions.length + 1,
   };
-}
-
-/** The target's probability for one input. */
-export async function probabilitiesOf(network: Network, input: tf.Tensor4D, classIndex: number): Promise<number> {
-  const p = tf.tidy(() => tf.slice(batchProbabilities(network, input), [0, classIndex], [1, 1]));
-  try {
-    return (await p.data())[0]!;
-  } finally {
-    p.dispose();
-  }
-}
-
-/** ReLU, then min–max to [0, 1] (as the gradient methods' maps); a flat map becomes zeros. */
-export function scaleToUnit(values: ArrayLike<number>): Float32Array {
-  const out = Float32Array.from(values, (v) => Math.max(v, 0));
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of out) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  const span = hi - lo;
-  for (let i = 0; i < out.length; i++) out[i] = span > 0 ? (out[i]! - lo) / span : 0;
-  return out;
 }

@@ -9,18 +9,15 @@ import { occlusionSensitivity, type OcclusionOptions, type OcclusionResult } fro
 import { type CropPolicy, cropRegion, preprocess, type Region } from '../runtime/preprocess.js';
 import type { ProgressOptions } from '../progress.js';
 import { checkClassIndex, checkCrop, checkTopK } from '../methods/request.js';
+import { isPerturbationMethod, PERTURBATION_METHODS, type PerturbationMethod } from './names.js';
 
-/** The model-agnostic methods: many forward passes per picture, so for still pictures and frozen frames. */
-export type PerturbationMethod = 'occlusion' | 'lime';
-export const PERTURBATION_METHODS: readonly PerturbationMethod[] = ['occlusion', 'lime'];
-export const PERTURBATION_METHOD_NAMES: Readonly<Record<PerturbationMethod, string>> = {
-  occlusion: 'Occlusion',
-  lime: 'LIME',
-};
-
-export function isPerturbationMethod(s: string): s is PerturbationMethod {
-  return (PERTURBATION_METHODS as readonly string[]).includes(s);
-}
+// The names live in names.ts, without tfjs (the page imports them there).
+export {
+  isPerturbationMethod,
+  PERTURBATION_METHOD_NAMES,
+  PERTURBATION_METHODS,
+  type PerturbationMethod,
+} from './names.js';
 
 export interface PerturbationRequest extends ProgressOptions {
   method: PerturbationMethod;

@@ -2,7 +2,7 @@ import { COLORMAP_TABLES, type ColormapName } from './colormaps.js';
 import type { Heatmap } from '../methods/types.js';
 import { thresholdHeatmap, upsampleHeatmap } from '../methods/heatmap.js';
 import type { RgbaImage } from '../runtime/input.js';
-import type { Region } from '../runtime/preprocess.js';
+import type { Region } from '../runtime/crop.js';
 
 export interface OverlayOptions {
   colormap?: ColormapName;

@@ -35,17 +35,32 @@ interface GpuComputePass {
   dispatchWorkgroups(x: number, y?: number, z?: number): void;
   end(): void;
 }
+interface GpuTexture {
+  destroy(): void;
+}
 interface GpuCommandEncoder {
   beginComputePass(descriptor?: object): GpuComputePass;
   copyBufferToBuffer(src: GpuBuffer, srcOffset: number, dst: GpuBuffer, dstOffset: number, size: number): void;
+  copyTextureToBuffer(
+    source: { texture: GpuTexture },
+    destination: { buffer: GpuBuffer; bytesPerRow: number },
+    size: [number, number],
+  ): void;
   finish(): unknown;
 }
 interface GpuDevice {
   createCommandEncoder(): GpuCommandEncoder;
   createBuffer(descriptor: { size: number; usage: number }): GpuBuffer;
+  createTexture(descriptor: { size: [number, number]; format: string; usage: number }): GpuTexture;
   readonly queue: {
     submit(buffers: unknown[]): void;
     writeBuffer(buffer: GpuBuffer, offset: number, data: ArrayBufferView): void;
+    /** Browsers only: Dawn under Node has the method but no source type it accepts. */
+    copyExternalImageToTexture?(
+      source: { source: unknown },
+      destination: { texture: GpuTexture },
+      size: [number, number],
+    ): void;
   };
 }
 
@@ -63,8 +78,79 @@ export interface WebGpuBackendInternals {
   readSync(dataId: tf.DataId): unknown;
 }
 
-/** A frame for a captured graph's input: its RGBA bytes (input [h, w] int32 words), or a tensor of the input's shape. */
-export type FrameInput = Uint8Array | Uint8ClampedArray | tf.Tensor;
+// GPUTextureUsage: COPY_SRC | COPY_DST | RENDER_ATTACHMENT (what copyExternalImageToTexture's destination needs).
+const TEXTURE_USAGE = 0x01 | 0x02 | 0x10;
+/** copyTextureToBuffer's rows start at multiples of this many bytes. */
+const ROW_ALIGNMENT = 256;
+
+/**
+ * A picture the GPU copies from itself (a VideoFrame, an ImageBitmap, an OffscreenCanvas): its
+ * pixels go texture → the graph's input buffer without a read-back to the CPU, a temporary tensor
+ * or a submit of their own. The input is [height, paddedWidth] RGBA words (rows padded to 256
+ * bytes, as copyTextureToBuffer lays them out); the input kernel reads only the frame's columns.
+ */
+export interface ExternalFrame {
+  readonly external: unknown;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * A frame for a captured graph's input: its RGBA bytes (input [h, w] int32 words), a tensor of the
+ * input's shape, or an external picture (input `externalInputShape`).
+ */
+export type FrameInput = Uint8Array | Uint8ClampedArray | tf.Tensor | ExternalFrame;
+
+export function isExternalFrame(source: FrameInput): source is ExternalFrame {
+  return !(source instanceof tf.Tensor) && 'external' in source;
+}
+
+/** The input an external frame is copied into: [height, row words], rows padded to 256 bytes. */
+export function externalInputShape(width: number, height: number): [number, number] {
+  return [height, (Math.ceil((width * 4) / ROW_ALIGNMENT) * ROW_ALIGNMENT) / 4];
+}
+
+/** Whether the device can copy external pictures at all (a given source may still be refused). */
+export function copiesExternalImages(backend: WebGpuBackendInternals): boolean {
+  return typeof backend.device.queue.copyExternalImageToTexture === 'function';
+}
+
+/** An rgba8unorm texture of a frame's size, that each external frame is copied into and from there into an input buffer. */
+class FrameTexture {
+  private readonly texture: GpuTexture;
+  constructor(
+    private readonly backend: WebGpuBackendInternals,
+    readonly width: number,
+    readonly height: number,
+  ) {
+    this.texture = backend.device.createTexture({ size: [width, height], format: 'rgba8unorm', usage: TEXTURE_USAGE });
+  }
+
+  /** Queues the copy of the picture into the texture (after what tfjs recorded). Throws if the source is refused. */
+  upload(frame: ExternalFrame): void {
+    if (frame.width !== this.width || frame.height !== this.height) {
+      throw new Error(`graph capture: a ${frame.width}×${frame.height} frame for a ${this.width}×${this.height} input`);
+    }
+    flushBackend(this.backend);
+    this.backend.device.queue.copyExternalImageToTexture!({ source: frame.external }, { texture: this.texture }, [
+      this.width,
+      this.height,
+    ]);
+  }
+
+  /** Records the texture → input copy (RGBA bytes = the packed words). */
+  copyInto(encoder: GpuCommandEncoder, input: GpuBuffer): void {
+    const [, rowWords] = externalInputShape(this.width, this.height);
+    encoder.copyTextureToBuffer({ texture: this.texture }, { buffer: input, bytesPerRow: rowWords * 4 }, [
+      this.width,
+      this.height,
+    ]);
+  }
+
+  destroy(): void {
+    this.texture.destroy();
+  }
+}
 
 type Command =
   | { kind: 'dispatch'; pipeline: unknown; bindGroup: unknown; x: number; y: number; z: number }
@@ -109,6 +195,9 @@ export function bufferOf(backend: WebGpuBackendInternals, tensor: tf.Tensor): Gp
 export class CapturedGraph {
   private busy = false;
   private disposed = false;
+  /** External frames are copied through it (made on the first), the copy into the input recorded with the replay. */
+  private texture: FrameTexture | null = null;
+  private textureWritten = false;
   private readonly staging: GpuBuffer;
   private readonly outputBytes: number;
 
@@ -178,10 +267,20 @@ export class CapturedGraph {
     return new CapturedGraph(backend, input, output, commands, held);
   }
 
-  /** Puts the next frame into the input (RGBA bytes or a tensor of the captured shape). */
+  /**
+   * Puts the next frame into the input (RGBA bytes or a tensor of the captured shape), or, for an
+   * external picture, into the graph's texture, copied into the input by the replay's own commands.
+   */
   write(source: FrameInput): void {
     if (this.disposed) throw new Error('graph capture: the graph was disposed');
     if (this.busy) throw new Error('graph capture: a replay is already in flight');
+    if (isExternalFrame(source)) {
+      this.texture ??= new FrameTexture(this.backend, source.width, source.height);
+      this.texture.upload(source);
+      this.textureWritten = true;
+      return;
+    }
+    this.textureWritten = false;
     writeInput(this.backend, this.input, source);
   }
 
@@ -194,6 +293,8 @@ export class CapturedGraph {
       const t0 = performance.now();
       const { device } = this.backend;
       const encoder = device.createCommandEncoder();
+      if (this.textureWritten) this.texture!.copyInto(encoder, bufferOf(this.backend, this.input));
+      this.textureWritten = false;
       let pass: GpuComputePass | null = null;
       let pipeline: unknown = null;
       for (const c of this.commands) {
@@ -255,12 +356,26 @@ export class CapturedGraph {
     const manager = this.backend.bufferManager;
     for (const [buffer, reuse] of this.held) manager.releaseBuffer(buffer, reuse);
     if (!this.busy) this.staging.destroy();
+    this.texture?.destroy();
   }
 }
 
 /** Puts a frame into `target`'s buffer, after everything tfjs has recorded so far. */
 export function writeInput(backend: WebGpuBackendInternals, target: tf.Tensor, source: FrameInput): void {
   const to = bufferOf(backend, target);
+  if (isExternalFrame(source)) {
+    // Once per captured graph (its first frame), through a texture of its own.
+    const texture = new FrameTexture(backend, source.width, source.height);
+    try {
+      texture.upload(source);
+      const encoder = backend.device.createCommandEncoder();
+      texture.copyInto(encoder, to);
+      backend.device.queue.submit([encoder.finish()]);
+    } finally {
+      texture.destroy();
+    }
+    return;
+  }
   if (source instanceof tf.Tensor) {
     if (!tf.util.arraysEqual(source.shape, target.shape) || source.dtype !== target.dtype) {
       throw new Error(`graph capture: input [${source.shape.join(', ')}] does not match [${target.shape.join(', ')}]`);
@@ -314,6 +429,9 @@ function recordingEncoder(device: GpuDevice, commands: Command[]): GpuCommandEnc
         commands.push({ kind: 'copy', src, srcOffset, dst, dstOffset, size });
       }
       real.copyBufferToBuffer(src, srcOffset, dst, dstOffset, size);
+    },
+    copyTextureToBuffer() {
+      throw new Error('graph capture: texture copies are not recorded');
     },
     finish() {
       return real.finish();

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { WhyCamError } from '../errors.js';
+import { mulberry32 } from '../random.js';
 import type { ClassReport } from '../models/taught-format.js';
 import type { Explainer } from '../methods/explainer.js';
 import { type ImageSource, sourceSize, toRgbTensor } from '../runtime/input.js';
@@ -245,15 +246,4 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
     [a[i], a[j]] = [a[j]!, a[i]!];
   }
   return a;
-}
-
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -31,9 +31,12 @@ export function relu6Backward(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
   return tf.engine().runKernel(RELU6_BACKWARD, { dy, y }) as tf.Tensor;
 }
 
-/** LayerCAM's map from [1, h, w, C] gradients and activations: Σ_k relu(g) · a, as [h, w]. */
-export function layerCamMap(gradients: tf.Tensor4D, activations: tf.Tensor4D): tf.Tensor2D {
-  return tf.engine().runKernel(LAYER_CAM, { gradients, activations }) as tf.Tensor2D;
+/**
+ * LayerCAM's map from [1, h, w, C] gradients and activations: Σ_k relu(g) · a, as [h, w]; with
+ * `rectify` false, HiResCAM's Σ_k g · a (the same kernel without the ReLU on g).
+ */
+export function layerCamMap(gradients: tf.Tensor4D, activations: tf.Tensor4D, rectify = true): tf.Tensor2D {
+  return tf.engine().runKernel(LAYER_CAM, { gradients, activations }, { rectify }) as tf.Tensor2D;
 }
 
 /** Grad-CAM++'s channel weights [C] from [1, h, w, C] gradients and activations: one kernel instead of a dozen. */
@@ -120,11 +123,12 @@ for (const backendName of ['cpu', 'wasm']) {
     const b = backend as unknown as CpuBackendLike;
     return output(b, [...dy.shape], relu6BackwardJs(values(b, dy), values(b, y)));
   });
-  register(LAYER_CAM, backendName, ({ inputs, backend }) => {
+  register(LAYER_CAM, backendName, ({ inputs, backend, attrs }) => {
     const { gradients, activations } = inputs as { gradients: tf.TensorInfo; activations: tf.TensorInfo };
     const b = backend as unknown as CpuBackendLike;
     const [, h, w, c] = gradients.shape as [number, number, number, number];
-    return output(b, [h, w], layerCamReduce(values(b, gradients), values(b, activations), c));
+    const rectify = attrs?.['rectify'] !== false;
+    return output(b, [h, w], layerCamReduce(values(b, gradients), values(b, activations), c, rectify));
   });
   register(GRAD_CAM_PP_WEIGHTS, backendName, ({ inputs, backend }) => {
     const { gradients, activations } = inputs as { gradients: tf.TensorInfo; activations: tf.TensorInfo };
@@ -160,11 +164,11 @@ register(RELU6_BACKWARD, 'webgpu', ({ inputs, backend }) => {
     'float32',
   );
 });
-register(LAYER_CAM, 'webgpu', ({ inputs, backend }) => {
+register(LAYER_CAM, 'webgpu', ({ inputs, backend, attrs }) => {
   const { gradients, activations } = inputs as { gradients: tf.TensorInfo; activations: tf.TensorInfo };
   const [, h, w] = gradients.shape as [number, number, number, number];
   return (backend as unknown as webgpu.WebGpuBackendLike).runWebGPUProgram(
-    new webgpu.LayerCamProgram([h, w]),
+    new webgpu.LayerCamProgram([h, w], attrs?.['rectify'] !== false),
     [gradients, activations],
     'float32',
   );
@@ -208,11 +212,11 @@ register(RELU6_BACKWARD, 'webgl', ({ inputs, backend }) => {
     'float32',
   );
 });
-register(LAYER_CAM, 'webgl', ({ inputs, backend }) => {
+register(LAYER_CAM, 'webgl', ({ inputs, backend, attrs }) => {
   const { gradients, activations } = inputs as { gradients: tf.TensorInfo; activations: tf.TensorInfo };
   const [, h, w, c] = gradients.shape as [number, number, number, number];
   return (backend as unknown as webgl.WebGlBackendLike).runWebGLProgram(
-    webgl.layerCamProgram(h, w, c),
+    webgl.layerCamProgram(h, w, c, attrs?.['rectify'] !== false),
     [gradients, activations],
     'float32',
   );

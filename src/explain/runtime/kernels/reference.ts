@@ -39,11 +39,7 @@ export function axisTapCount(span: number, out: number): number {
  * - area: output pixel p covers [p·r, (p+1)·r) of the region (r = span / out), and each source pixel
  *   weighs the length of its overlap with that interval, / r.
  */
-function axisTaps(
-  start: number,
-  span: number,
-  out: number,
-): { taps: number; index: Int32Array; weight: Float32Array } {
+function axisTaps(start: number, span: number, out: number): { taps: number; index: Int32Array; weight: Float32Array } {
   const taps = axisTapCount(span, out);
   const index = new Int32Array(out * taps);
   const weight = new Float32Array(out * taps);
@@ -129,18 +125,22 @@ export function relu6Backward(dy: ArrayLike<number>, y: ArrayLike<number>): Floa
   return out;
 }
 
-/** LayerCAM's channel reduction of [positions, channels] maps: Σ_k relu(g) · a per position. */
+/**
+ * LayerCAM's channel reduction of [positions, channels] maps: Σ_k relu(g) · a per position; with
+ * `rectify` false, HiResCAM's Σ_k g · a (its ReLU comes after the sum, in normalisation).
+ */
 export function layerCamReduce(
   gradients: ArrayLike<number>,
   activations: ArrayLike<number>,
   channels: number,
+  rectify = true,
 ): Float32Array {
   const out = new Float32Array(gradients.length / channels);
   for (let p = 0, i = 0; p < out.length; p++) {
     let sum = 0;
     for (let k = 0; k < channels; k++, i++) {
       const g = gradients[i]!;
-      if (g > 0) sum += g * activations[i]!;
+      if (g > 0 || !rectify) sum += g * activations[i]!;
     }
     out[p] = sum;
   }

@@ -31,7 +31,8 @@ export function relu6BackwardProgram(shape: number[]): object {
   };
 }
 
-export function layerCamProgram(height: number, width: number, channels: number): object {
+/** LayerCAM's Σ_k relu(g) · a, or with `rectify` false HiResCAM's Σ_k g · a. */
+export function layerCamProgram(height: number, width: number, channels: number, rectify = true): object {
   return {
     variableNames: ['G', 'A'],
     outputShape: [height, width],
@@ -40,7 +41,8 @@ export function layerCamProgram(height: number, width: number, channels: number)
         ivec2 rc = getOutputCoords();
         float sum = 0.0;
         for (int k = 0; k < ${channels}; k++) {
-          sum += max(getG(0, rc.x, rc.y, k), 0.0) * getA(0, rc.x, rc.y, k);
+          float g = getG(0, rc.x, rc.y, k);
+          sum += ${rectify ? 'max(g, 0.0)' : 'g'} * getA(0, rc.x, rc.y, k);
         }
         setOutput(sum);
       }`,

@@ -55,11 +55,16 @@ const LAYER_CAM_WORKGROUP = 64;
  */
 export class LayerCamProgram extends FlatProgram {
   readonly variableNames = ['G', 'A'];
-  readonly shaderKey = 'whycamLayerCamReduce';
+  readonly shaderKey: string;
   override readonly workgroupSize: [number, number, number] = [LAYER_CAM_WORKGROUP, 1, 1];
   override readonly dispatch: [number, number, number];
-  constructor(outputShape: number[]) {
+  /** `rectify` false: HiResCAM's Σ_k g · a (the same reduction without the ReLU on g). */
+  constructor(
+    outputShape: number[],
+    private readonly rectify = true,
+  ) {
     super(outputShape);
+    this.shaderKey = rectify ? 'whycamLayerCamReduce' : 'whycamHiResCamReduce';
     this.dispatch = [outputShape.reduce((a, b) => a * b, 1), 1, 1];
   }
   getUserCode(): string {
@@ -72,7 +77,7 @@ export class LayerCamProgram extends FlatProgram {
         let base = cell * channels;
         var sum = 0.0;
         for (var k = t; k < channels; k = k + ${LAYER_CAM_WORKGROUP}) {
-          sum += max(G[base + k], 0.0) * A[base + k];
+          sum += ${this.rectify ? 'max(G[base + k], 0.0)' : 'G[base + k]'} * A[base + k];
         }
         partial[t] = sum;
         workgroupBarrier();

@@ -1,0 +1,85 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { METHODS } from '../../explain/methods/names.js';
+import type { ReadyMessage } from '../../protocol.js';
+import type { WhyCamApi, WhyCamSet, WhyCamStatus } from '../automation.js';
+import { isLang, LANGS } from '../i18n/choose-lang.js';
+import { setLang } from '../i18n/locale.js';
+import type { AppSettings } from '../settings.js';
+import { checkClassroomSet } from './comparison.js';
+import type { ModelLibraryController } from './model-library.js';
+import type { PerturbationController } from './perturbation.js';
+import type { PwaController } from './pwa.js';
+import type { SourceController } from './source.js';
+import type { TeachController } from './teach.js';
+import { TrustController } from './trust.js';
+import type { WorkerConnection } from './worker-connection.js';
+
+/** The app's parts that the API drives. */
+export interface AutomationHost {
+  status(): WhyCamStatus;
+  save(): Promise<void>;
+  apply(partial: Partial<AppSettings>): void;
+  worker: WorkerConnection;
+  source: SourceController;
+  perturbation: PerturbationController;
+  library: ModelLibraryController;
+  teach: TeachController;
+  pwa: PwaController;
+}
+
+/** `window.whycam`, the automation API: present while the app is on the page, and `set` checked before it applies. */
+export class AutomationController implements ReactiveController {
+  constructor(
+    host: ReactiveControllerHost,
+    private readonly page: AutomationHost,
+  ) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    const { worker, source, perturbation, library, teach, pwa } = this.page;
+    const api: WhyCamApi = {
+      status: () => this.page.status(),
+      set: (partial) => this.set(partial),
+      openImage: (blob) => source.openPicture(blob),
+      useCamera: () => source.useCamera(),
+      save: () => this.page.save(),
+      drill: (failure) => worker.send({ type: 'drill', failure }),
+      checkForUpdate: () => pwa.checkForUpdate(),
+      perturb: (request) => perturbation.run(request),
+      cancelPerturbation: () => perturbation.cancel(),
+      openModel: async (files) => {
+        const m = await library.openModel(files);
+        return { model: m.model, labels: m.labels, modelName: m.modelName };
+      },
+      teach: (spec) => teach.teach(spec),
+    };
+    window.whycam = api;
+  }
+
+  hostDisconnected(): void {
+    delete window.whycam;
+  }
+
+  /** Applies settings from a script; throws, changing nothing, on one the app cannot take. */
+  set(partial: WhyCamSet): void {
+    const { frozen, lang, ...rest } = partial;
+    const ready = this.page.worker.ready;
+    const classes = ready?.labels.length || 1000;
+    if (lang !== undefined && !isLang(lang))
+      throw new Error(`Unknown lang ${String(lang)}; valid: ${LANGS.join(', ')}`);
+    if (rest.method !== undefined && !METHODS.includes(rest.method))
+      throw new Error(`Unknown method ${rest.method}; valid: ${METHODS.join(', ')}`);
+    if (
+      rest.classIndex !== undefined &&
+      rest.classIndex !== null &&
+      !(rest.classIndex >= 0 && rest.classIndex < classes)
+    )
+      throw new Error('classIndex must be 0-999 or null');
+    checkClassroomSet(rest, classes);
+    TrustController.check(rest.scramble, ready);
+    this.page.apply(rest);
+    if (frozen !== undefined) void this.page.source.freeze(frozen);
+    if (lang !== undefined) void setLang(lang);
+  }
+}
