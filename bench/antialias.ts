@@ -5,7 +5,8 @@
  * class, before (plain bilinear sampling: tfjs's resizeBilinear with half-pixel centres on the
  * crop, the old input) and after (the engine's input kernel), on the 300 dev photos
  * (../shared/images/imagenet-val-bbox-300, labels.tsv) and the big photos (../shared/images/photos,
- * labels.tsv), each with the centre-square crop and the whole picture squashed.
+ * labels.tsv), each with the centre-square crop and the whole picture squashed. `--photos`: the
+ * photos only; `--verbose`: each photo's top-1 and true-class probability.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,6 +26,8 @@ const { values: o } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     model: { type: 'string' },
     json: { type: 'string' },
+    verbose: { type: 'boolean' },
+    photos: { type: 'boolean' },
   },
 });
 
@@ -96,25 +99,28 @@ async function score(explainer: Explainer, items: Item[], crop: CropPolicy): Pro
       );
     }
     if (a.predictions[0]!.classIndex !== b.predictions[0]!.classIndex) after.changed++;
+    if (o.verbose) {
+      const p = (r: typeof a) =>
+        `${r.predictions[0]!.label} ${r.predictions[0]!.score.toFixed(3)}, p(true) ${Math.max(...r.predictions.filter((q) => item.classes.includes(q.classIndex)).map((q) => q.score)).toFixed(3)}`;
+      console.error(`  ${path.basename(item.file)} ${crop}: before ${p(a)}; after ${p(b)}`);
+    }
   }
   return { before, after };
 }
 
 const described = await useNodeBackend(o.backend as NodeBackend);
 const sets: [string, Item[]][] = [
-  ['dev photos (300, 227×227)', readLabels(path.join(IMAGES, 'imagenet-val-bbox-300'), 'class_index')],
+  ['dev photos (300, 227×227)', o.photos ? [] : readLabels(path.join(IMAGES, 'imagenet-val-bbox-300'), 'class_index')],
   ['photos (all labelled)', readLabels(path.join(IMAGES, 'photos'), 'expected_class_indices')],
 ];
 // The photos whose crop shrinks by more than 2× (where the kernel now area-averages).
-sets.push([
-  'photos shrunk > 2×',
-  sets[1]![1].filter((item) => Math.min(item.width, item.height) / 224 > 2),
-]);
+sets.push(['photos shrunk > 2×', sets[1]![1].filter((item) => Math.min(item.width, item.height) / 224 > 2)]);
 const rows: string[] = [];
 const json: object[] = [];
 for (const model of (o.model ?? `${DEFAULT_MODEL_ID},${FAST_MODEL_ID}`).split(',')) {
   const explainer = await loadExplainerFromDisk(model);
   for (const [name, items] of sets) {
+    if (items.length === 0 || (o.verbose && name.startsWith('photos shrunk'))) continue;
     for (const crop of ['center', 'full'] as const) {
       const { before, after } = await score(explainer, items, crop);
       const pct = (s: Score) => `${((100 * s.top1) / s.n).toFixed(1)}% (${s.top1}/${s.n})`;

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:node -- [--backend wasm|cpu|webgpu] [--source pixels|device] [--capture on|off] [--model ID] [--iterations N] [--json FILE]`:
+ * `npm run bench:node -- [--backend wasm|cpu|webgpu] [--source pixels|device|bitmap|videoframe] [--capture on|off] [--model ID] [--iterations N] [--json FILE]`:
  * the engine's per-frame figures under Node, so that they can be taken on a GPU machine too: wall
  * time, stage times, and the kernels each frame runs. `--source pixels` (default) hands the engine
  * the decoded RGBA bytes, as a file or a camera read into memory gives them; `--source device`
@@ -8,6 +8,10 @@
  * (a devDependency; on a machine without a GPU, VK_DRIVER_FILES can name a software Vulkan driver such
  * as Chromium's SwiftShader). `--capture off` turns graph capture off (webgpu only; see
  * src/explain/runtime/graph-capture.ts), for before/after figures.
+ * `--source bitmap` makes a new RGBA tensor each frame (what the worker's createImageBitmap →
+ * fromPixels gave on WebGPU); `--source videoframe` hands over a VideoFrame-like object (copyTo),
+ * as the worker can pass a camera's VideoFrame. Each run ends with what one frame allocates and
+ * copies ("Allocations and copies per frame"): before/after for the frame path.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,7 +21,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_MODEL_ID, FAST_MODEL_ID, defaultView } from '../models/registry.js';
 import type { Explainer } from '../src/explain/methods/explainer.js';
 import type { ExplainRequest, StageTimings } from '../src/explain/methods/types.js';
-import type { RgbaImage } from '../src/explain/runtime/input.js';
+import type { RgbaImage, VideoFrameLike } from '../src/explain/runtime/input.js';
 import { type NodeBackend, useNodeBackend } from '../src/node/backend.js';
 import { readImage } from '../src/node/image-io.js';
 import { loadExplainerFromDisk } from '../src/node/load-model.js';
@@ -48,7 +52,83 @@ const MODES: [string, ExplainRequest | null][] = [
   ['layercam', { method: 'layercam', layer: 'view' }],
 ];
 
-type Source = RgbaImage | tf.Tensor3D;
+type Source = RgbaImage | tf.Tensor3D | VideoFrameLike | (() => tf.Tensor3D);
+
+/** A camera frame as a worker holds it: pixels that `copyTo` reads out (counted). */
+class FakeVideoFrame implements VideoFrameLike {
+  copies = 0;
+  constructor(private readonly pixels: RgbaImage) {}
+  get displayWidth(): number {
+    return this.pixels.width;
+  }
+  get displayHeight(): number {
+    return this.pixels.height;
+  }
+  copyTo(destination: Uint8Array): Promise<unknown> {
+    destination.set(this.pixels.data);
+    this.copies++;
+    return Promise.resolve([]);
+  }
+}
+
+/** The frame to hand over: `bitmap` makes a new device tensor each time, as fromPixels did. */
+async function withFrame<T>(
+  source: Source,
+  run: (image: RgbaImage | tf.Tensor3D | VideoFrameLike) => Promise<T>,
+): Promise<T> {
+  if (typeof source !== 'function') return run(source);
+  const image = source();
+  try {
+    return await run(image);
+  } finally {
+    image.dispose();
+  }
+}
+
+/**
+ * What the frame after two warm ones allocates and copies: tensors made, and on webgpu the
+ * buffers and textures created, the CPU → GPU writes, the external-picture copies and the submits.
+ */
+async function perFrame(
+  explainer: Explainer,
+  source: Source,
+  request: ExplainRequest,
+): Promise<Record<string, number>> {
+  const frame = () => withFrame(source, (image) => explainer.explain(image, { ...request, crop: 'center' }));
+  await frame();
+  await frame();
+  const device = (tf.backend() as unknown as { device?: { queue: object } }).device;
+  const targets: [object, string][] = device
+    ? [
+        [Object.getPrototypeOf(device) as object, 'createBuffer'],
+        [Object.getPrototypeOf(device) as object, 'createTexture'],
+        [Object.getPrototypeOf(device.queue) as object, 'writeBuffer'],
+        [Object.getPrototypeOf(device.queue) as object, 'copyExternalImageToTexture'],
+        [Object.getPrototypeOf(device.queue) as object, 'submit'],
+      ]
+    : [];
+  const counts: Record<string, number> = {};
+  const saved = targets.map(([owner, name]) => (owner as Record<string, (...a: unknown[]) => unknown>)[name]!);
+  targets.forEach(([owner, name], i) => {
+    counts[name] = 0;
+    (owner as Record<string, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
+      counts[name]!++;
+      return saved[i]!.apply(this, args);
+    };
+  });
+  const copiesBefore = source instanceof FakeVideoFrame ? source.copies : 0;
+  const first = tf.scalar(0);
+  try {
+    await frame();
+  } finally {
+    targets.forEach(([owner, name], i) => ((owner as Record<string, unknown>)[name] = saved[i]));
+  }
+  const last = tf.scalar(0);
+  counts['tensors made'] = last.id - first.id - 1;
+  counts['frame read to the CPU'] = source instanceof FakeVideoFrame ? source.copies - copiesBefore : 0;
+  tf.dispose([first, last]);
+  return counts;
+}
 
 async function measure(
   explainer: Explainer,
@@ -67,17 +147,18 @@ async function measure(
     gpuSamplesMs: [] as number[],
     kernels: 0,
   }));
-  const frame = async (request: ExplainRequest | null): Promise<StageTimings> => {
-    if (request)
-      return (
-        await explainer.explain(image, {
-          ...request,
-          ...(request.layer === 'view' ? { layer: view } : {}),
-          crop: 'center',
-        })
-      ).timings;
-    return (await explainer.classify(image, { crop: 'center' })).timings;
-  };
+  const frame = (request: ExplainRequest | null): Promise<StageTimings> =>
+    withFrame(image, async (picture) => {
+      if (request)
+        return (
+          await explainer.explain(picture, {
+            ...request,
+            ...(request.layer === 'view' ? { layer: view } : {}),
+            crop: 'center',
+          })
+        ).timings;
+      return (await explainer.classify(picture, { crop: 'center' })).timings;
+    });
   for (let round = -warmup; round < iterations; round++) {
     for (const [i, [, request]] of MODES.entries()) {
       const t0 = performance.now();
@@ -134,29 +215,44 @@ if (o.capture !== 'on' && o.capture !== 'off') {
   console.error(`bench:node: --capture must be on or off; got "${o.capture}"`);
   process.exit(2);
 }
-if (o.source !== 'pixels' && o.source !== 'device') {
-  console.error(`bench:node: --source must be pixels or device; got "${o.source}"`);
+if (!['pixels', 'device', 'bitmap', 'videoframe'].includes(o.source!)) {
+  console.error(`bench:node: --source must be pixels, device, bitmap or videoframe; got "${o.source}"`);
   process.exit(2);
 }
 const pixels = await readImage(
   o.image ?? path.join(PROJECT_ROOT, '..', 'shared', 'images', 'photos', 'sherlock_golden_retriever.jpg'),
 );
 // On the device: the RGBA bytes as they are (int32, as tf.browser.fromPixels gives them), uploaded once.
+const rgbaTensor = () => tf.tensor3d(new Int32Array(pixels.data), [pixels.height, pixels.width, 4], 'int32');
 const image: Source =
-  o.source === 'device' ? tf.tensor3d(new Int32Array(pixels.data), [pixels.height, pixels.width, 4], 'int32') : pixels;
+  o.source === 'device'
+    ? rgbaTensor()
+    : o.source === 'bitmap'
+      ? rgbaTensor
+      : o.source === 'videoframe'
+        ? new FakeVideoFrame(pixels)
+        : pixels;
+const frameCounts: string[] = [];
 const iterations = Number(o.iterations ?? (o.backend === 'cpu' ? 5 : 50));
 const all = [];
 for (const model of (o.model ?? `${DEFAULT_MODEL_ID},${FAST_MODEL_ID}`).split(',')) {
   const explainer = await loadExplainerFromDisk(model);
   explainer.useGraphCapture = o.capture === 'on';
   all.push(...(await measure(explainer, model, image, iterations, o.backend === 'cpu' ? 1 : 10)));
+  const counts = await perFrame(explainer, image, { method: 'gradcam' });
+  frameCounts.push(
+    `| ${model} | ${o.source} | ${Object.entries(counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} |`,
+  );
   if (explainer.graphCaptureError) console.error(`bench:node: graph capture failed: ${explainer.graphCaptureError}`);
   explainer.dispose();
 }
 const rows = toRows(all);
 const machine = `${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, Node ${process.version}, backend ${described}, source ${o.source}${o.backend === 'webgpu' ? `, graph capture ${o.capture}` : ''}`;
 console.log(
-  `# WhyCam engine under Node — ${machine}\n\n${markdownTable(rows)}\n\n## Kernels and stages per frame (medians)\n\n${stageTable(rows)}`,
+  `# WhyCam engine under Node — ${machine}\n\n${markdownTable(rows)}\n\n## Kernels and stages per frame (medians)\n\n${stageTable(rows)}` +
+    `\n\n## Allocations and copies per frame (Grad-CAM, after two frames)\n\n| model | source | counts |\n|---|---|---|\n${frameCounts.join('\n')}`,
 );
 if (o.json)
   fs.writeFileSync(o.json, `${JSON.stringify({ date: new Date().toISOString(), machine, results: rows }, null, 2)}\n`);

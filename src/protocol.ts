@@ -385,7 +385,7 @@ export interface TaughtMessage {
 /** The name and kind in picked model files' metadata.json, or why they are not a model (naming the file). */
 export type ModelDescribedMessage = { type: 'model-described'; requestId: number } & (
   | { ok: true; name: string; origin: 'teachable-machine' | 'taught' }
-  | { ok: false; code: WhyCamErrorCode | 'internal'; message: string; hint: string | null }
+  | { ok: false; code: ErrorMessage['code']; message: string; hint: string | null }
 );
 
 export interface ModelFailedMessage {

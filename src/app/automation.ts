@@ -4,6 +4,7 @@ import type { PerturbationMethod } from '../explain/perturbation/perturbation.js
 import type { BackendName, DrillMessage, PerturbationSettings, ReadyMessage, ResultMessage } from '../protocol.js';
 import type { PerturbationState } from './controllers/perturbation.js';
 import type { FrameAckCounts } from './controllers/camera.js';
+import type { PictureResult } from './controllers/source.js';
 import type { HudFigures } from './hud.js';
 import type { Lang } from './i18n/choose-lang.js';
 import type { AppSettings } from './settings.js';
@@ -131,15 +132,7 @@ export interface WhyCamStatus {
 }
 
 /** What `window.whycam.openImage()` resolves with: the photo's own first result. */
-export interface WhyCamImageResult {
-  imageId: number;
-  request: number;
-  model: string;
-  method: string;
-  layer: string;
-  target: Prediction;
-  predictions: Prediction[];
-}
+export type WhyCamImageResult = PictureResult;
 
 /** What `window.whycam.set()` takes: the same as the controls. */
 export type WhyCamSet = Partial<

@@ -39,3 +39,21 @@ declare global {
     'whycam-notice': Notice;
   }
 }
+
+/** The notices shown, one element each; `onAction` gets the action of a button pressed in one. */
+export function noticeList(
+  notices: readonly {
+    topic: string;
+    kind: 'error' | 'info';
+    message: string;
+    hint: string;
+    actions: readonly NoticeAction[];
+  }[],
+  onAction: (action: string) => void,
+) {
+  return notices.map(
+    (n) =>
+      html`<whycam-notice data-topic=${n.topic} kind=${n.kind} .message=${n.message} .hint=${n.hint} .actions=${n.actions}
+        @notice-action=${(e: CustomEvent<{ action: string }>) => onAction(e.detail.action)}></whycam-notice>`,
+  );
+}

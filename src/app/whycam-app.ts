@@ -4,13 +4,14 @@ import { customElement, query, state } from 'lit/decorators.js';
 import { DEFAULT_MODEL_ID, FAST_MODEL_ID } from '../../models/registry.js';
 import type { ResultMessage, ToWorker } from '../protocol.js';
 import { isSettingsAction, settingsFor } from './actions.js';
+import { appAside } from './app-aside.js';
 import { AutomationController } from './controllers/automation-api.js';
-import { ComparisonController, type Pairing, pairing } from './controllers/comparison.js';
+import { ComparisonController } from './controllers/comparison.js';
 import { ExplanationController } from './controllers/explanation.js';
 import { MeasurementsController } from './controllers/measurements.js';
 import { NoticesController } from './controllers/notices.js';
 import { PageInputController } from './controllers/page-input.js';
-import { type PerturbationAction, PerturbationController } from './controllers/perturbation.js';
+import { PerturbationController } from './controllers/perturbation.js';
 import { PresentationController } from './controllers/presentation.js';
 import { PwaController } from './controllers/pwa.js';
 import { SourceController } from './controllers/source.js';
@@ -25,6 +26,7 @@ import { currentLang, setLang } from './i18n/locale.js';
 import type { LiveView } from './live-view.js';
 import { storedModelName } from './model-store.js';
 import { NOTICES } from './notice-texts.js';
+import { noticeList } from './notice.js';
 import { type AppSettings, startOptions, WORKER_SETTINGS, workerSettingsOf } from './settings.js';
 import type { Action } from './shortcuts.js';
 import { saveSnapshot } from './snapshot.js';
@@ -108,20 +110,11 @@ export class WhyCamApp extends LitElement {
       },
       () => this.measurements.lastFrameMs,
     );
-    this.source = new SourceController(
-      this,
-      {
-        send: (m, transfer) => this.worker.send(m, transfer),
-        video: () => this.view?.videoElement,
-        resolution: () => this.settings.resolution,
-        restarted: () => {
-          this.explanation.restart();
-          this.measurements.restart();
-        },
-      },
-      this.notices,
-    );
     const send = (m: ToWorker, transfer?: Transferable[]): void => this.worker.send(m, transfer);
+    const video = (): HTMLVideoElement | undefined => this.view?.videoElement;
+    const resolution = (): AppSettings['resolution'] => this.settings.resolution;
+    const restarted = (): void => [this.explanation, this.measurements].forEach((c) => c.restart());
+    this.source = new SourceController(this, { send, video, resolution, restarted }, this.notices);
     this.library = new ModelLibraryController(
       this,
       {
@@ -132,7 +125,6 @@ export class WhyCamApp extends LitElement {
       this.notices,
     );
     const cameraLive = (): boolean => this.source.mode === 'camera' && !this.source.frozen;
-    const video = (): HTMLVideoElement | undefined => this.view?.videoElement;
     this.teach = new TeachController(this, { send, video, cameraLive }, this.notices, this.library);
     const classIndex = (): number | null => this.settings.classIndex;
     this.perturbation = new PerturbationController(this, { send, source: this.source, classIndex }, this.notices);
@@ -166,6 +158,7 @@ export class WhyCamApp extends LitElement {
     const r = this.explanation.latest;
     const progress = this.worker.progress;
     const figures = this.measurements.figures(() => figuresOf(this.state()));
+    const { perturbation, teach } = this;
     return html`
       <whycam-header .status=${ready ? `${ready.backend} · ${ready.modelName}` : progress} .online=${this.pwa.online}
         .offlineReady=${this.pwa.offlineReady} .installable=${this.pwa.installable} @install=${() => void this.pwa.install()}
@@ -173,12 +166,7 @@ export class WhyCamApp extends LitElement {
           if (isLang(e.detail.lang)) void setLang(e.detail.lang);
         }}></whycam-header>
       <div class="notices">
-        ${this.notices.all.map(
-          (
-            n,
-          ) => html`<whycam-notice data-topic=${n.topic} kind=${n.kind} .message=${n.message} .hint=${n.hint} .actions=${n.actions}
-          @notice-action=${(e: CustomEvent<{ action: string }>) => this.onNoticeAction(e.detail.action)}></whycam-notice>`,
-        )}
+        ${noticeList(this.notices.all, (action) => this.onNoticeAction(action))}
       </div>
       <main><div class="stage ${s.compare ? 'pair' : ''}">
         <whycam-live-view class=${this.dragging ? 'drop' : ''} .stream=${this.source.camera.stream} .picture=${this.source.still.picture} ?mirror=${s.mirror}
@@ -191,38 +179,14 @@ export class WhyCamApp extends LitElement {
           .overlayStyle=${this.overlayStyles.of(s)} .frame=${this.comparison.frame} .label=${this.comparison.secondLabel()}></whycam-live-view>`
             : null
         }</div>
-        <aside>
-          <section>
-            <h2>${msg('Prediction')}</h2>
-            <whycam-predictions .predictions=${r?.predictions ?? []} .pinned=${s.classIndex}
-              .pinnedLabel=${s.classIndex === null ? '' : (ready?.labels[s.classIndex] ?? '')}
-              @pin=${(e: CustomEvent<{ classIndex: number | null }>) => this.apply({ classIndex: e.detail.classIndex })} .contrast=${s.contrastClass}
-              @contrast=${(e: CustomEvent<{ classIndex: number | null }>) => this.apply({ contrastClass: e.detail.classIndex })}></whycam-predictions>
-          </section>
-          <section>
-            <h2>${msg('Explanation')}</h2>
-            <whycam-controls .settings=${s} .scrambleBlocks=${ready?.scrambleBlocks ?? NO_LAYERS} .labels=${ready?.labels ?? NO_LAYERS} .stored=${this.library.stored} .layers=${ready?.layers ?? NO_LAYERS} .camLayer=${ready?.camLayer ?? null}
-              .resolvedLayer=${r?.layer ?? ''} .cameras=${this.source.camera.cameras} .cameraId=${this.source.camera.cameraId} .mode=${this.source.mode} ?frozen=${this.source.frozen}
-              @settings-change=${(e: CustomEvent<Partial<AppSettings>>) => this.apply(e.detail)}
-              @action=${(e: CustomEvent<{ action: Action }>) => void this.perform(e.detail.action)}
-              @camera-change=${(e: CustomEvent<{ camera: string }>) => void this.source.useCamera(e.detail.camera)}
-              @compare-pairing=${(e: CustomEvent<{ pairing: Pairing }>) => this.apply({ compare: pairing(e.detail.pairing, s, ready, r?.predictions ?? []) })}></whycam-controls>
-          </section>
-          <section>
-            <h2>${msg('Occlusion and LIME')}</h2>
-            <whycam-perturbation-panel .view=${this.perturbation.view} ?live=${this.source.mode === 'camera' && !this.source.frozen}
-              @perturbation-action=${(e: CustomEvent<PerturbationAction>) => void this.perturbation.perform(e.detail)}></whycam-perturbation-panel>
-          </section>
-          <section>
-            <h2>${msg('Teach')}</h2>
-            <whycam-teach-panel .teach=${this.teach} .stored=${this.library.stored} .revision=${this.teach.revision} .model=${s.model} .methodNotes=${ready?.methodNotes ?? null}
-              @teach-action=${(e: CustomEvent<TeachAction>) => this.onTeachAction(e.detail)}></whycam-teach-panel>
-          </section>
-          <section>
-            <h2>${msg('Performance')}</h2>
-            <whycam-hud .figures=${figures}></whycam-hud>
-          </section>
-        </aside>
+        ${appAside(
+          { settings: s, ready, latest: r, figures, source: this.source, perturbation, teach, library: this.library },
+          {
+            apply: (p) => this.apply(p),
+            perform: (a) => void this.perform(a),
+            teachAction: (a) => this.onTeachAction(a),
+          },
+        )}
       </main>
       <whycam-help ?open=${this.helpOpen} @close=${() => {
         this.helpOpen = false;
@@ -265,7 +229,7 @@ export class WhyCamApp extends LitElement {
 
   private async perform(action: Action): Promise<void> {
     if (isSettingsAction(action))
-      return this.apply(settingsFor(action, this.settings, this.worker.ready?.layers ?? NO_LAYERS));
+      return this.apply(settingsFor(action, this.settings, this.worker.ready?.layers ?? []));
     switch (action) {
       case 'freeze':
         return this.source.freeze(!this.source.frozen);
@@ -310,31 +274,12 @@ export class WhyCamApp extends LitElement {
   }
 
   private state(): AppState {
-    const { settings, worker, measurements, notices, pwa, source, teach, comparison, presentation, perturbation } =
-      this;
-    const { mode, frozen, camera } = source;
-    const [latest, view, lang] = [this.explanation.latest, this.view, currentLang()];
-    return {
-      settings,
-      latest,
-      mode,
-      frozen,
-      worker,
-      camera,
-      measurements,
-      notices,
-      pwa,
-      view,
-      teach,
-      comparison,
-      presentation,
-      perturbation,
-      lang,
-    };
+    const { settings, worker, measurements, notices, pwa, teach, comparison, presentation, perturbation } = this;
+    const { mode, frozen, camera } = this.source;
+    const parts = { settings, worker, measurements, notices, pwa, teach, comparison, presentation, perturbation };
+    return { ...parts, mode, frozen, camera, latest: this.explanation.latest, view: this.view, lang: currentLang() };
   }
 }
-
-const NO_LAYERS: readonly never[] = [];
 
 declare global {
   interface HTMLElementTagNameMap {

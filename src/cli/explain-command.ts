@@ -110,7 +110,7 @@ export async function explainCommand(args: string[]): Promise<number> {
     const contrastClass = o.contrast === undefined ? null : explainer.labels.resolve(o.contrast);
     if (isPerturbationMethod(method)) {
       if (contrastClass !== null)
-        throw new WhyCamError('bad-option', '--contrast works with cam, gradcam, gradcam++ and layercam only.');
+        throw new WhyCamError('bad-option', `--contrast works with ${METHODS.join(', ')} only.`);
       return await explainFilesByPerturbation(explainer, files, {
         method,
         modelId,

@@ -4,7 +4,7 @@ import { SANITY_USAGE, sanityCommand } from './sanity-command.js';
 import { EXPLAIN_USAGE, explainCommand } from './explain-command.js';
 import { MODELS_USAGE, modelsCommand } from './models-command.js';
 
-const USAGE = `WhyCam — see why an ImageNet CNN decides what it decides (CAM, Grad-CAM, Grad-CAM++, LayerCAM).
+const USAGE = `WhyCam — see why an ImageNet CNN decides what it decides (CAM, Grad-CAM, Grad-CAM++, LayerCAM, HiResCAM).
 
 Commands:
   whycam explain <image|folder...> [options]   classify and explain still images

@@ -65,8 +65,12 @@ export async function waitForStatus(
 }
 
 /**
- * Answers the file chooser that `trigger` opens: one trigger, one chooser. The chooser is awaited
- * before the trigger runs, so the event cannot be missed; a trigger that opens none fails here.
+ * Answers the file chooser that `trigger` opens: one trigger, one chooser, no retry. A 'filechooser'
+ * listener turns on Playwright's interception of choosers with a message it does not wait for (its
+ * client's `updateSubscription(...).catch()`); a trigger that acts at once (a key press) could open
+ * the chooser before the browser has taken that message, and no event would come. So the trigger
+ * waits for a round trip to the page, answered after that message; a trigger that opens no chooser
+ * fails here.
  */
 export async function chooseFile(
   page: Page,
@@ -74,6 +78,7 @@ export async function chooseFile(
   files: Parameters<FileChooser['setFiles']>[0],
 ): Promise<void> {
   const chooser = page.waitForEvent('filechooser', { timeout: 30_000 });
+  await page.evaluate(() => undefined);
   await trigger();
   const opened = await chooser.catch(async (e: unknown) => {
     const focus = await page.evaluate(

@@ -43,7 +43,8 @@ describe('settingsFor', () => {
   });
 
   it('cycles method, colormap, smoothing and model', () => {
-    expect(settingsFor('next-method', { ...s, method: 'layercam' }, LAYERS)).toEqual({ method: 'cam' });
+    expect(settingsFor('next-method', { ...s, method: 'layercam' }, LAYERS)).toEqual({ method: 'hirescam' });
+    expect(settingsFor('next-method', { ...s, method: 'hirescam' }, LAYERS)).toEqual({ method: 'cam' });
     expect(settingsFor('next-colormap', { ...s, colormap: 'jet' }, LAYERS)).toEqual({ colormap: 'turbo' });
     expect(settingsFor('next-smoothing', { ...s, smoothing: 0.8 }, LAYERS)).toEqual({ smoothing: 0 });
     expect(settingsFor('next-model', s, LAYERS)).toEqual({ model: 'mobilenet_v1_0.25_224' });

@@ -1,7 +1,14 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { type EvalReport, evalCommand } from '../../src/cli/eval-command.js';
 import { main } from '../../src/cli/main.js';
+import { FaithfulnessProbe } from '../../src/explain/evaluation/faithfulness.js';
+import { centreGaussian } from '../../src/explain/evaluation/metrics.js';
+import { networkInput } from '../../src/explain/perturbation/perturbation.js';
+import { useNodeBackend } from '../../src/node/backend.js';
+import { readImage } from '../../src/node/image-io.js';
+import { loadModelOption } from '../../src/node/model-path.js';
 import type { SanityCommandReport } from '../../src/cli/sanity-command.js';
 import { SHARED_MODELS, VAL_BBOX } from '../helpers/shared.js';
 
@@ -28,6 +35,7 @@ async function run(
 }
 
 const BOXES = path.join(VAL_BBOX, 'boxes.json');
+const TM_EXPORT = path.join(SHARED_MODELS, 'teachable-machine', 'day-night');
 
 beforeAll(() => {
   process.env['WHYCAM_MODELS_DIR'] = SHARED_MODELS;
@@ -64,10 +72,39 @@ describe('whycam eval: faithfulness', () => {
       inputSize: [224, 224],
     });
     const view = report.methods['layercam@conv_pw_9_relu']!;
-    for (const s of [view, report.baseline, report.randomBaseline]) {
-      expect(s.deletionAuc).toBeGreaterThanOrEqual(0);
-      expect(s.insertionAuc).toBeLessThanOrEqual(1);
+    // The centre prior's AUCs, recomputed here: its map is known (a centred Gaussian), so the
+    // curves come straight from the probe and the areas from trapezoids written out below.
+    const trapezoid = (c: ArrayLike<number>): number => {
+      let sum = 0;
+      for (let k = 0; k + 1 < c.length; k++) sum += (c[k]! + c[k + 1]!) / 2;
+      return sum / (c.length - 1);
+    };
+    await useNodeBackend('wasm');
+    const { explainer } = await loadModelOption(undefined, SHARED_MODELS);
+    const entries = (JSON.parse(await fs.readFile(BOXES, 'utf8')) as { file: string; class_index: number }[]).slice(
+      0,
+      4,
+    );
+    let deletion = 0;
+    let insertion = 0;
+    try {
+      for (const e of entries) {
+        const { x } = await networkInput(explainer, await readImage(path.join(VAL_BBOX, e.file)), 'full');
+        const probe = new FaithfulnessProbe(explainer.network, x, e.class_index, { steps: 4, blurSigma: 5 });
+        const curves = await probe.curves(centreGaussian(224, 224));
+        expect(curves.deletion).toHaveLength(5);
+        deletion += trapezoid(curves.deletion) / entries.length;
+        insertion += trapezoid(curves.insertion) / entries.length;
+        probe.dispose();
+        x.dispose();
+      }
+    } finally {
+      explainer.dispose();
     }
+    expect(report.baseline.deletionAuc).toBeCloseTo(deletion, 5);
+    expect(report.baseline.insertionAuc).toBeCloseTo(insertion, 5);
+    // Deleting the centre first hurts: what is left scores less than what the centre alone restores.
+    expect(report.baseline.deletionAuc!).toBeLessThan(report.baseline.insertionAuc!);
     expect(report.randomBaseline).toMatchObject({ seeds: 2, grid: [14, 14] });
     // The network's own map removes the evidence faster than noise does.
     expect(view.deletionAuc!).toBeLessThan(report.randomBaseline.deletionAuc!);
@@ -144,6 +181,32 @@ describe('whycam sanity', () => {
     expect(report.methods['cam']!.spearman).toHaveLength(2);
     // CAM with random classifier weights is unrelated to CAM with the real ones.
     expect(Math.abs(report.methods['cam']!.spearman[0]!)).toBeLessThan(0.6);
+  });
+
+  test('--model takes a Teachable Machine export folder, as explain and eval do', async () => {
+    const { code, out } = await run(main, [
+      'sanity',
+      '--images',
+      VAL_BBOX,
+      '--model',
+      TM_EXPORT,
+      '--limit',
+      '1',
+      '--depth',
+      '1',
+      '--method',
+      'gradcam',
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const report = JSON.parse(out) as SanityCommandReport;
+    expect(report.model).toMatch(/\(.+\)$/); // "<name> (<folder>)", not the registry's default
+    expect(report.model).not.toMatch(/^mobilenet_v1_0\.75_224$/);
+    expect(report.crop).toBe('center'); // as the export was trained
+    expect(report.methods['gradcam']!.blocks).toHaveLength(1);
+    const missing = await run(main, ['sanity', '--images', VAL_BBOX, '--model', '/nonexistent/model']);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/Unknown model "\/nonexistent\/model"/);
   });
 
   test('a bad option names the problem and exits with 2', async () => {

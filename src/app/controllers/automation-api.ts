@@ -1,6 +1,5 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { METHODS } from '../../explain/methods/names.js';
-import type { ReadyMessage } from '../../protocol.js';
 import type { WhyCamApi, WhyCamSet, WhyCamStatus } from '../automation.js';
 import { isLang, LANGS } from '../i18n/choose-lang.js';
 import { setLang } from '../i18n/locale.js';

@@ -1,11 +1,23 @@
 import type { ReactiveControllerHost } from 'lit';
+import type { Prediction } from '../../explain/methods/types.js';
 import type { ResultMessage, ToWorker } from '../../protocol.js';
-import type { WhyCamImageResult } from '../automation.js';
 import type { Resolution } from '../camera.js';
 import { NOTICES } from '../notice-texts.js';
 import { CameraController } from './camera.js';
 import type { NoticesController } from './notices.js';
 import { StillPictureController } from './still-picture.js';
+
+/** A photo's own first result, as `openPicture` (and `window.whycam.openImage`) resolve with it. */
+export interface PictureResult {
+  imageId: number;
+  /** The request it answers (see `NewRequest` in the protocol), and the model that explained it. */
+  request: number;
+  model: string;
+  method: string;
+  layer: string;
+  target: Prediction;
+  predictions: Prediction[];
+}
 
 export interface SourceHost {
   send(message: ToWorker, transfer?: Transferable[]): void;
@@ -24,7 +36,7 @@ export class SourceController {
   readonly camera: CameraController;
   readonly still: StillPictureController;
   /** `openPicture` calls waiting for their picture's first result. */
-  private awaited: { picture: ImageBitmap; settle: (r: WhyCamImageResult | null) => void }[] = [];
+  private awaited: { picture: ImageBitmap; settle: (r: PictureResult | null) => void }[] = [];
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -86,7 +98,7 @@ export class SourceController {
    * picture's or the camera's), or null when the file is not a usable picture or another picture or
    * the camera replaced it first.
    */
-  async openPicture(blob: Blob): Promise<WhyCamImageResult | null> {
+  async openPicture(blob: Blob): Promise<PictureResult | null> {
     try {
       await this.still.open(blob);
     } catch (e) {
@@ -95,7 +107,7 @@ export class SourceController {
     }
     const picture = this.still.picture!;
     this.settle(null); // an earlier photo's wait ends: it was replaced
-    const result = new Promise<WhyCamImageResult | null>((settle) => this.awaited.push({ picture, settle }));
+    const result = new Promise<PictureResult | null>((settle) => this.awaited.push({ picture, settle }));
     this.camera.stop();
     this.setMode('image');
     this.notices.drop('image');
@@ -153,7 +165,7 @@ export class SourceController {
 }
 
 /** What `openImage` resolves with: the photo's own result. */
-function imageResult(r: ResultMessage, imageId: number): WhyCamImageResult {
+function imageResult(r: ResultMessage, imageId: number): PictureResult {
   return {
     imageId,
     request: r.request,
