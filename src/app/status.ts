@@ -37,7 +37,7 @@ export interface AppState {
 
 export function statusOf(a: AppState): WhyCamStatus {
   // Only a result answering the current request (source, model, settings) is reported.
-  const r = a.latest;
+  const r = a.latest && a.latest.request === a.worker.request ? a.latest : null;
   const s = a.settings;
   const ready = a.worker.ready;
   const pageHeap =

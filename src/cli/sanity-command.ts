@@ -28,7 +28,7 @@ Defaults: every gradient method at the last conv map, where all four are defined
 so that they are compared on the same layer; name others with --layer.
 
   --images DIR        the pictures (a boxes.json there, or --boxes, gives the classes to explain;
-                      otherwise the original network's top-1)
+                      otherwise, and for a model given as a folder or zip, the original network's top-1)
   --boxes FILE        [{file, class_index, ...}, ...] as for whycam eval
   --method LIST       comma-separated: ${METHODS.join(', ')} (default: all)
   --layer LIST        comma-separated feature layers, or auto (default auto)
@@ -81,11 +81,16 @@ export async function sanityCommand(args: string[]): Promise<number> {
   const limit = numberIn(o.limit, '--limit', 1, 1e6, 15);
   const seed = numberIn(o.seed, '--seed', 0, 2 ** 31, 1);
   const files = (await collectImages([o.images])).slice(0, limit);
-  const classes = await groundTruth(o.boxes ?? path.join(o.images, 'boxes.json'), o.boxes !== undefined);
 
   await useNodeBackend(backend);
   const { explainer, name: modelId, crop: trainedCrop } = await loadModelOption(o.model);
   const crop = o.crop === undefined ? (trainedCrop ?? cropOption) : cropOption;
+  // A boxes.json beside ImageNet photos names ImageNet classes: a Teachable Machine or taught model
+  // (one with a trained crop) has its own classes, so it is read only when named with --boxes.
+  const classes =
+    o.boxes !== undefined || trainedCrop === null
+      ? await groundTruth(o.boxes ?? path.join(o.images, 'boxes.json'), o.boxes !== undefined)
+      : new Map<string, number>();
   try {
     const layers = [...new Set((o.layer ?? 'auto').split(',').map((l) => explainer.network.layer(l.trim()).name))];
     const requests: Record<string, ExplainRequest> = {};

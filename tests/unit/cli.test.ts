@@ -114,7 +114,7 @@ describe('bad input: a clear error, exit code ≠ 0, nothing half-written', () =
     [['--contrast', 'golden retreiver'], /Unknown class label "golden retreiver"/],
     [
       ['--method', 'occlusion', '--contrast', '208'],
-      /--contrast works with cam, gradcam, gradcam\+\+ and layercam only/,
+      /--contrast works with cam, gradcam, gradcam\+\+, layercam, hirescam only/,
     ],
   ])('%s', async (options, message) => {
     const out = await fs.mkdtemp(path.join(tmp, 'refused-'));
