@@ -1,8 +1,8 @@
 /**
  * The messages between the page and the explanation worker. Both sides import this file (with
- * its settings part, protocol-settings.ts) and
- * nothing else of each other; `PROTOCOL_VERSION` changes whenever a message changes shape, and a
- * worker answers a page of another version with an error instead of misreading it.
+ * its settings part, protocol-settings.ts) and nothing else of each other; `PROTOCOL_VERSION`
+ * changes whenever a message changes shape, and a worker answers a page of another version with
+ * an error instead of misreading it.
  */
 import type { Method, Reduction } from './explain/methods/names.js';
 import type { Region } from './explain/runtime/preprocess.js';

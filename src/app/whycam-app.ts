@@ -24,7 +24,6 @@ import { OverlayStyles } from './heatmap-renderer.js';
 import { isLang } from './i18n/choose-lang.js';
 import { currentLang, setLang } from './i18n/locale.js';
 import type { LiveView } from './live-view.js';
-import { storedModelName } from './model-store.js';
 import { NOTICES } from './notice-texts.js';
 import { noticeList } from './notice.js';
 import { type AppSettings, startOptions, WORKER_SETTINGS, workerSettingsOf } from './settings.js';
@@ -105,7 +104,7 @@ export class WhyCamApp extends LitElement {
           this.perturbation.restarted();
           this.source.resend();
           // A restarted worker starts on a registered model; a kept model is opened again.
-          if (storedModelName(this.settings.model)) this.library.use(this.settings.model);
+          this.library.restarted(this.settings.model);
         },
       },
       () => this.measurements.lastFrameMs,

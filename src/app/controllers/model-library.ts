@@ -64,6 +64,13 @@ export class ModelLibraryController implements ReactiveController {
     else this.page.loadRegistered(id, findModel(id)?.displayName ?? id);
   }
 
+  /** A restarted worker forgot the files it was reading, and starts on a registered model: a kept one is opened again. */
+  restarted(inUse: string): void {
+    for (const w of this.describing.values()) w.reject(new Error('the worker was restarted'));
+    this.describing.clear();
+    if (storedModelName(inUse) !== null) void this.useStored(inUse);
+  }
+
   /** Opens a Teachable Machine export or an exported taught model; it is kept on this device once it works. */
   async openModel(files: readonly File[]): Promise<ReadyMessage> {
     const { name, origin } = await this.describe(files);
