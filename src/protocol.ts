@@ -22,7 +22,7 @@ import type { ExplainSettings, PerturbationSettings } from './protocol-settings.
 export type { CompareSettings, ExplainSettings, PerturbationSettings } from './protocol-settings.js';
 
 /** The second view of a side-by-side result: the same frame, forward pass and read-back as the first. */
-export interface ComparedView {
+interface ComparedView {
   method: Method;
   reduction: Reduction;
   layer: string;
@@ -56,7 +56,7 @@ export interface InitMessage extends NewRequest {
 }
 
 /** The camera's frames, once: a transferred `MediaStreamTrackProcessor.readable`. */
-export interface StreamMessage extends NewRequest {
+interface StreamMessage extends NewRequest {
   type: 'stream';
   readable: ReadableStream<VideoFrame>;
   /** Identifies the camera session, echoed in results. */
@@ -75,18 +75,18 @@ export interface FrameMessage {
 }
 
 /** A still picture to explain and keep explaining as settings change (still-image mode). */
-export interface ImageMessage extends NewRequest {
+interface ImageMessage extends NewRequest {
   type: 'image';
   bitmap: ImageBitmap;
   imageId: number;
 }
 
-export interface SettingsMessage extends NewRequest {
+interface SettingsMessage extends NewRequest {
   type: 'settings';
   settings: Partial<ExplainSettings>;
 }
 
-export interface ModelMessage extends NewRequest {
+interface ModelMessage extends NewRequest {
   type: 'model';
   model: string;
 }
@@ -102,12 +102,12 @@ export interface DrillMessage {
 }
 
 /** Go back to explaining camera frames after a still picture (or a frozen frame). */
-export interface CameraMessage extends NewRequest {
+interface CameraMessage extends NewRequest {
   type: 'camera';
 }
 
 /** Stop reading the camera stream (the camera was stopped or replaced). */
-export interface StopStreamMessage extends NewRequest {
+interface StopStreamMessage extends NewRequest {
   type: 'stop-stream';
 }
 
@@ -115,7 +115,7 @@ export interface StopStreamMessage extends NewRequest {
  * Use a model from files: a Teachable Machine export (model.json + weights.bin + metadata.json, or
  * its zip) or a taught model's zip. `model` is the page's name for it, echoed in `ready`.
  */
-export interface OpenModelMessage extends NewRequest {
+interface OpenModelMessage extends NewRequest {
   type: 'open-model';
   model: string;
   files: File[];
@@ -129,14 +129,14 @@ export interface DescribeModelMessage {
 }
 
 /** One teaching example (a camera frame or a photo), transferred; the worker keeps only its pooled features. */
-export interface TeachExampleMessage {
+interface TeachExampleMessage {
   type: 'teach-example';
   exampleId: number;
   bitmap: ImageBitmap;
 }
 
 /** Forget teaching examples (removed thumbnails), or all of them (a new teaching session). */
-export interface TeachForgetMessage {
+interface TeachForgetMessage {
   type: 'teach-forget';
   exampleIds: number[] | 'all';
 }
@@ -163,7 +163,7 @@ export interface PerturbMessage {
 }
 
 /** Stop a running occlusion or LIME job (answered with its `cancelled` state). */
-export interface PerturbCancelMessage {
+interface PerturbCancelMessage {
   type: 'perturb-cancel';
   jobId: number;
 }
@@ -213,7 +213,7 @@ export interface ReadyMessage {
   scrambleBlocks: string[];
 }
 
-export interface ProgressMessage {
+interface ProgressMessage {
   type: 'progress';
   text: string;
 }
@@ -269,18 +269,18 @@ export interface ErrorMessage {
 }
 
 /** Sent twice a second while the worker's event loop runs: silence means it died. */
-export interface AliveMessage {
+interface AliveMessage {
   type: 'alive';
 }
 
 /** The camera stream the worker was reading ended (the track stopped or was unplugged). */
-export interface StreamEndedMessage {
+interface StreamEndedMessage {
   type: 'stream-ended';
   streamId: number;
 }
 
 /** The GPU device was lost; the worker is re-creating the backend and reloading the model. */
-export interface RecoveringMessage {
+interface RecoveringMessage {
   type: 'recovering';
   reason: string;
 }

@@ -3,7 +3,7 @@ import { CaptureClock, LatestFrame } from './latest-frame.js';
 import type { CameraFrame, FrameOutcome, Post } from './service-types.js';
 
 /** A camera frame waiting for the processing loop. */
-export interface CameraInput {
+interface CameraInput {
   picture: CameraFrame;
   captureTime: number;
   streamId: number;

@@ -14,11 +14,11 @@ import { Scrambler } from './scrambler.js';
 import type { FrameExplainer, Post, ServiceRuntime } from './service-types.js';
 
 /** Where the model in use came from: a registered id, or files (kept, to reopen it after a lost GPU device). */
-export type ModelOrigin =
+type ModelOrigin =
   { kind: 'registered' } | { kind: 'files'; files: File[]; opened: Pick<OpenedModel, 'kind' | 'name' | 'methodNotes'> };
 
 /** What the model's life means for the rest of the service. */
-export interface ModelHooks {
+interface ModelHooks {
   /** The model in use is going (a switch; `lost`: its GPU device is gone): nothing may be explained with it now. */
   detached(lost: boolean): void;
   /** The views to compile before a model is used. */

@@ -32,7 +32,7 @@ export async function fetchExplainer(
 }
 
 /** A registered model's checked files (a taught model's base network comes from here too). */
-export async function fetchArtifacts(
+async function fetchArtifacts(
   entry: ModelEntry,
   baseUrl: string,
   onProgress: (text: string) => void,

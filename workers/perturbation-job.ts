@@ -7,7 +7,7 @@ import type { PerturbationMessage, PerturbationSettings, PerturbMessage } from '
 type Post = (message: PerturbationMessage, transfer?: Transferable[]) => void;
 
 /** The engine's options from the page's (the CLI's names and defaults; a grey level becomes input units as in the CLI). */
-export function perturbationRequestOptions(
+function perturbationRequestOptions(
   o: PerturbationSettings,
   inputRange: readonly [number, number],
 ): Pick<PerturbationRequest, 'occlusion' | 'lime'> {
@@ -34,7 +34,7 @@ function withBatchSize(
 }
 
 /** What a job explains: the still picture, with the explainer in use (maybe scrambled). */
-export interface PerturbationInput {
+interface PerturbationInput {
   explainer: Explainer;
   picture: ImageSource;
   imageId: number;

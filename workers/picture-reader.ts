@@ -15,7 +15,8 @@ export class PictureReader {
   /** What to hand the engine; `release` it once the engine is done with it. */
   async read(picture: CameraFrame, backend: BackendName | null): Promise<ImageSource> {
     const gpu = backend === 'webgpu' || backend === 'webgl';
-    if (isVideoFrame(picture)) return gpu ? await createImageBitmap(picture) : picture;
+    // WebGPU takes a VideoFrame straight into the captured graph's input (a GPU copy); WebGL reads bitmaps.
+    if (isVideoFrame(picture)) return backend === 'webgl' ? await createImageBitmap(picture) : picture;
     if (gpu) return picture;
     return (await this.pixels.read(picture)) ?? picture;
   }
@@ -28,6 +29,6 @@ export class PictureReader {
 }
 
 /** VideoFrame exists only where WebCodecs does (not in Node, where the tests run). */
-export function isVideoFrame(picture: unknown): picture is VideoFrame {
+function isVideoFrame(picture: unknown): picture is VideoFrame {
   return typeof VideoFrame !== 'undefined' && picture instanceof VideoFrame;
 }

@@ -2,7 +2,7 @@ import { Explainer } from '../src/explain/methods/explainer.js';
 import { cascadeBlocks, randomizedExplainer } from '../src/explain/evaluation/sanity.js';
 
 /** The seed of the re-initialisation: the same number of blocks always gives the same scrambled network. */
-export const SCRAMBLE_SEED = 1;
+const SCRAMBLE_SEED = 1;
 
 /** An explainer the worker can scramble: a whole engine explainer (with its network), not a test's stand-in. */
 export function isEngineExplainer(e: unknown): e is Explainer {

@@ -4,12 +4,12 @@ import { type EpochProgress, PooledFeatures, type TaughtHead, trainHead } from '
 import { taughtModelFiles, zipModelFiles } from '../src/explain/teach/taught-model-files.js';
 
 /** A base model to teach on: a registered model's explainer, loaded for the teaching session. */
-export interface TeachBase {
+interface TeachBase {
   id: string;
   explainer: Explainer;
 }
 
-export interface TaughtModel {
+interface TaughtModel {
   head: TaughtHead;
   /** The portable form (model.json, weights.bin, metadata.json) in one zip. */
   zip: Uint8Array;

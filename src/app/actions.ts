@@ -6,7 +6,7 @@ import type { AppSettings } from './settings.js';
 import type { Action } from './shortcuts.js';
 
 /** The actions that change settings, and only those (the others act on the camera, files or dialogs). */
-export type SettingsAction = Exclude<Action, 'freeze' | 'open-image' | 'use-camera' | 'save' | 'help' | 'close'>;
+type SettingsAction = Exclude<Action, 'freeze' | 'open-image' | 'use-camera' | 'save' | 'help' | 'close'>;
 
 export function isSettingsAction(action: Action): action is SettingsAction {
   return !['freeze', 'open-image', 'use-camera', 'save', 'help', 'close'].includes(action);

@@ -12,7 +12,7 @@ import type { HudFigures } from './hud.js';
 import type { TeachAction } from './teach-types.js';
 
 /** What the side panels show (properties down). */
-export interface AsideState {
+interface AsideState {
   settings: AppSettings;
   ready: ReadyMessage | null;
   latest: ResultMessage | null;
@@ -24,7 +24,7 @@ export interface AsideState {
 }
 
 /** What the side panels ask for (events up). */
-export interface AsideEvents {
+interface AsideEvents {
   apply(partial: Partial<AppSettings>): void;
   perform(action: Action): void;
   teachAction(action: TeachAction): void;

@@ -8,7 +8,7 @@ export const RESOLUTIONS: Readonly<Record<Resolution, { width: number; height: n
   '1080p': { width: 1920, height: 1080 },
 };
 
-export interface CameraChoice {
+interface CameraChoice {
   /** A device id from `listCameras`, or a facing mode for phones. */
   device: { deviceId: string } | { facingMode: 'user' | 'environment' } | null;
   resolution: Resolution;
@@ -20,7 +20,7 @@ export interface CameraInfo {
 }
 
 /** Why the camera could not be opened, as a message for a person. */
-export function cameraError(e: unknown): WhyCamError {
+function cameraError(e: unknown): WhyCamError {
   const name = (e as DOMException)?.name;
   if (name === 'NotAllowedError' || name === 'SecurityError') {
     return new WhyCamError(

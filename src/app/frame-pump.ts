@@ -8,7 +8,7 @@ export interface FrameSource {
   cancelVideoFrameCallback(handle: number): void;
 }
 
-export interface FramePumpOptions {
+interface FramePumpOptions {
   /** Grabs the frame on screen (createImageBitmap of the video). */
   grab(): Promise<ImageBitmap>;
   /** Hands a frame to the worker, which answers every one with a `frame-ack`. */

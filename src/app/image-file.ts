@@ -1,8 +1,8 @@
 import { msg, str } from '@lit/localize';
 import { WhyCamError } from '../explain/errors.js';
 
-export const MAX_IMAGE_BYTES = 50 * 1024 * 1024;
-export const MAX_IMAGE_PIXELS = 50e6;
+const MAX_IMAGE_BYTES = 50 * 1024 * 1024;
+const MAX_IMAGE_PIXELS = 50e6;
 const DECODE_TIMEOUT_MS = 10_000;
 
 /**

@@ -152,6 +152,11 @@ export class LiveView extends LitElement {
       if (this.video.paused && this.stream) void this.video.play().catch(() => undefined);
     }
     if (changed.has('frame') && this.frame) this.show(this.frame);
+    // No result for the picture on screen yet (a new photo or camera): no map from the previous one over it.
+    if (changed.has('frame') && !this.frame && changed.get('frame')) {
+      this.pending = null;
+      this.clearOverlay();
+    }
     if (changed.has('overlayStyle') || changed.has('mirror')) {
       if (this.last && !this.pending) this.show(this.last);
     }

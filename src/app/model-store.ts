@@ -48,7 +48,7 @@ export const modelStore = {
 };
 
 /** The model select's value for a stored model (registered models use their id). */
-export const STORED_PREFIX = 'stored:';
+const STORED_PREFIX = 'stored:';
 export const storedModelId = (name: string): string => `${STORED_PREFIX}${name}`;
 export const storedModelName = (id: string): string | null =>
   id.startsWith(STORED_PREFIX) ? id.slice(STORED_PREFIX.length) : null;

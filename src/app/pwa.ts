@@ -5,7 +5,7 @@ interface InstallPromptEvent extends Event {
   userChoice: Promise<{ outcome: 'accepted' | 'dismissed' }>;
 }
 
-export interface PwaEvents {
+interface PwaEvents {
   /** A new version has been downloaded and waits for the user's go-ahead. */
   updateReady(): void;
   /** The browser offers (or no longer offers) to install the app. */

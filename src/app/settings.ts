@@ -6,7 +6,7 @@ import { BACKENDS, type BackendName, type ExplainSettings } from '../protocol.js
 import { RESOLUTIONS, type Resolution } from './camera.js';
 
 /** How the heatmap is shown; the page applies these without involving the worker. */
-export interface ViewSettings {
+interface ViewSettings {
   colormap: ColormapName;
   alpha: number;
   threshold: number;
@@ -63,7 +63,7 @@ export function defaultSettings(model = DEFAULT_MODEL_ID): AppSettings {
   };
 }
 
-export interface StartOptions {
+interface StartOptions {
   settings: AppSettings;
   backend: BackendName | null;
   /** `?camera=off`: start with the still-image view instead of asking for the camera. */

@@ -112,7 +112,11 @@ export class WhyCamApp extends LitElement {
     const send = (m: ToWorker, transfer?: Transferable[]): void => this.worker.send(m, transfer);
     const video = (): HTMLVideoElement | undefined => this.view?.videoElement;
     const resolution = (): AppSettings['resolution'] => this.settings.resolution;
-    const restarted = (): void => [this.explanation, this.measurements].forEach((c) => c.restart());
+    const restarted = (): void => {
+      this.explanation.clear();
+      this.comparison.restart();
+      this.measurements.restart();
+    };
     this.source = new SourceController(this, { send, video, resolution, restarted }, this.notices);
     this.library = new ModelLibraryController(
       this,

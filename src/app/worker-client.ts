@@ -1,7 +1,7 @@
 import { msg, str } from '@lit/localize';
 import type { FromWorker, ToWorker } from '../protocol.js';
 
-export interface WorkerClientEvents {
+interface WorkerClientEvents {
   message(message: FromWorker): void;
   /** The worker died (uncaught error, out of memory, terminated) and a fresh one was started. */
   restarted(reason: string): void;

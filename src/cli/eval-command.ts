@@ -21,7 +21,7 @@ import { ProgressBar } from '../node/progress.js';
 import { listOf, numberIn, oneOf, parseCommand, viewText } from './args.js';
 import { perturbationOptions, PERTURBATION_OPTIONS, PERTURBATION_USAGE } from './perturbation-options.js';
 
-export type { EvalReport, Scores } from '../explain/evaluation/dev-set.js';
+export type { EvalReport } from '../explain/evaluation/dev-set.js';
 
 export const EVAL_USAGE = `Usage: whycam eval --images DIR --boxes boxes.json [options]
 
@@ -160,7 +160,7 @@ async function readBoxes(boxesFile: string, imagesDir: string): Promise<BoxedIma
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
-export function formatReport(r: EvalReport, backend: string): string {
+function formatReport(r: EvalReport, backend: string): string {
   const frac = (x: number, of: number): string => `${Math.round(x * of)}/${of} (${pct(x)})`;
   const auc = (x: number | null): string => (x === null ? '–' : x.toFixed(3));
   const header = [

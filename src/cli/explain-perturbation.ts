@@ -16,7 +16,7 @@ import { encodePng, readImage } from '../node/image-io.js';
 import { ProgressBar } from '../node/progress.js';
 import { withTitle } from '../node/title.js';
 
-export interface PerturbationRun {
+interface PerturbationRun {
   method: PerturbationMethod;
   modelId: string;
   classIndex: number | null;

@@ -14,7 +14,7 @@ import { listOf, numberIn, oneOf, parseCommand } from './args.js';
 import { collectImages } from './images.js';
 
 /** A method passes when, with every block re-initialised, its map keeps less than this rank correlation with the original. */
-export const PASS_BELOW = 0.3;
+const PASS_BELOW = 0.3;
 
 export const SANITY_USAGE = `Usage: whycam sanity --images DIR [options]
 
@@ -166,11 +166,11 @@ async function groundTruth(file: string, required: boolean): Promise<Map<string,
 const SPARKS = '▁▂▃▄▅▆▇█';
 
 /** ρ from −1…1 as one of eight bar heights (ρ ≤ 0 is the lowest). */
-export function sparkline(values: readonly number[]): string {
+function sparkline(values: readonly number[]): string {
   return values.map((v) => SPARKS[Math.min(7, Math.max(0, Math.round(Math.max(0, v) * 7)))]!).join('');
 }
 
-export function formatSanity(r: SanityCommandReport): string {
+function formatSanity(r: SanityCommandReport): string {
   const names = Object.keys(r.methods);
   const blocks = r.methods[names[0]!]?.blocks ?? [];
   const header = ['re-initialised down to', ...names];

@@ -9,7 +9,7 @@ import { headerSize, type ImageFormat, sniffFormat } from './image-header.js';
 
 /** The largest picture WhyCam decodes; bigger files are refused rather than exhausting memory. */
 export const MAX_MEGAPIXELS = 100;
-export const MAX_FILE_BYTES = 64 * 1024 * 1024;
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
 
 const FORMAT_NAMES: Record<ImageFormat, string> = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP' };
 const READS = 'WhyCam reads JPEG, PNG and WebP pictures.';

@@ -43,7 +43,7 @@ export async function openModelAt(location: string, baseDir = modelsDir()): Prom
   });
 }
 
-export interface LoadedModel {
+interface LoadedModel {
   explainer: Explainer;
   name: string;
   /** Which methods are exact for the model's head (null for registered ImageNet models). */

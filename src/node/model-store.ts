@@ -6,9 +6,9 @@ import { parseModelJson, readVerifiedModel, weightFiles } from '../explain/model
 import { fileReader } from './load-model.js';
 import { formatBytes, ProgressBar } from './progress.js';
 
-export type ModelStatus = 'valid' | 'downloaded' | 'copied';
+type ModelStatus = 'valid' | 'downloaded' | 'copied';
 
-export interface InstallOptions {
+interface InstallOptions {
   /** The folder holding `<id>/model.json` etc. (normally `models/`). */
   dir: string;
   /**

@@ -17,7 +17,7 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
-export interface StaticServerOptions {
+interface StaticServerOptions {
   /**
    * Send WhyCam's security headers, cross-origin isolation included (the default), or none, as a
    * host that cannot set headers would: then the service worker adds isolation after the first visit.

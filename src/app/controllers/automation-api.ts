@@ -14,7 +14,7 @@ import { TrustController } from './trust.js';
 import type { WorkerConnection } from './worker-connection.js';
 
 /** The app's parts that the API drives. */
-export interface AutomationHost {
+interface AutomationHost {
   status(): WhyCamStatus;
   save(): Promise<void>;
   apply(partial: Partial<AppSettings>): void;

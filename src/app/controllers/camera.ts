@@ -9,7 +9,7 @@ export interface FrameAckCounts {
   dropped: Partial<Record<FrameDropReason, number>>;
 }
 
-export interface CameraHost {
+interface CameraHost {
   send(message: ToWorker, transfer?: Transferable[]): void;
   /** The `<video>` showing the stream, once it is rendered. */
   video(): HTMLVideoElement | undefined;

@@ -31,6 +31,14 @@ export class ExplanationController implements ReactiveController {
     this.host.requestUpdate();
   }
 
+  /** A new source: what was shown answered the previous picture, so it is dropped until the new one's result arrives. */
+  clear(): void {
+    this.latest = null;
+    this.frame = null;
+    this.smoother.reset();
+    this.host.requestUpdate();
+  }
+
   /** The next heatmap starts a new smoothing run (new settings, source or camera). */
   restart(): void {
     this.smoother.reset();

@@ -8,7 +8,7 @@ import { modelStore, type StoredModel, storedModelId, storedModelName } from '..
 import type { LibraryAction, StoredSummary } from '../teach-types.js';
 import type { NoticesController } from './notices.js';
 
-export interface LibraryHost {
+interface LibraryHost {
   send(message: ToWorker, transfer?: Transferable[]): void;
   /** The model to use from now on (its id: a registered id, or a stored model's). */
   useModel(id: string): void;

@@ -1,7 +1,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { type Action, actionFor } from '../shortcuts.js';
 
-export interface PageInputEvents {
+interface PageInputEvents {
   action(action: Action): void;
   /** A picture pasted or dropped anywhere on the page. */
   picture(file: File): void;

@@ -36,7 +36,7 @@ export type PerturbationAction =
   | { op: 'change'; method?: PerturbationMethod; options?: Partial<PerturbationSettings> };
 
 /** Every option at the CLI's default (`whycam explain --method occlusion|lime`). */
-export const DEFAULT_PERTURBATION_SETTINGS: PerturbationSettings = {
+const DEFAULT_PERTURBATION_SETTINGS: PerturbationSettings = {
   maskSize: null,
   stride: null,
   maskValue: null,
@@ -45,7 +45,7 @@ export const DEFAULT_PERTURBATION_SETTINGS: PerturbationSettings = {
   segmentation: null,
 };
 
-export interface PerturbationHost {
+interface PerturbationHost {
   send(message: ToWorker): void;
   /** What is explained: the still picture is held (the live camera frame frozen) before a run. */
   source: Pick<SourceController, 'holdPicture' | 'showsPicture'>;

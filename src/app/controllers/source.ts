@@ -19,7 +19,7 @@ export interface PictureResult {
   predictions: Prediction[];
 }
 
-export interface SourceHost {
+interface SourceHost {
   send(message: ToWorker, transfer?: Transferable[]): void;
   video(): HTMLVideoElement | undefined;
   resolution(): Resolution;

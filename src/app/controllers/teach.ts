@@ -20,7 +20,7 @@ import type { NoticesController } from './notices.js';
 /** Camera examples per second while the record button is held. */
 const RECORD_PER_SECOND = 4;
 
-export interface TeachHost {
+interface TeachHost {
   send(message: ToWorker, transfer?: Transferable[]): void;
   video(): HTMLVideoElement | undefined;
   /** Whether the live view shows the camera (recording needs it). */

@@ -43,7 +43,7 @@ export interface BoxedImage {
 export type EvalMethod = Method | PerturbationMethod;
 export const EVAL_METHODS: readonly EvalMethod[] = [...METHODS, ...PERTURBATION_METHODS];
 
-export interface Scores {
+interface Scores {
   pointingGame: number;
   pointingGameSmall: number;
   energyInBox: number;
@@ -87,7 +87,7 @@ export interface EvalReport {
 }
 
 /** One map's scores on one picture. */
-export interface MapScore {
+interface MapScore {
   hit: boolean;
   energy: number;
   located: boolean;
@@ -111,7 +111,7 @@ export interface ImageRow {
   maps: Record<string, MapScore>;
 }
 
-export interface DevSetOptions {
+interface DevSetOptions {
   /** Methods to score; default the model's default view alone (or, with `layers`, every gradient method). */
   methods?: readonly EvalMethod[];
   /** Comma-separated feature layers or `auto`; default the default view's layer. */
@@ -141,7 +141,7 @@ interface Row {
 }
 
 /** The method/layer pairs to score, those a method cannot serve, and the default view's key. */
-export function planRows(
+function planRows(
   explainer: Explainer,
   options: Pick<DevSetOptions, 'methods' | 'layers' | 'reduction' | 'view'>,
 ): { rows: Row[]; skipped: EvalReport['skipped']; defaultView: string | null; warnings: string[] } {
@@ -213,7 +213,7 @@ function located(values: Float32Array, width: number, height: number, boxes: rea
 }
 
 /** Boxes are given for the size in the entry; rescale them if the decoded picture differs. */
-export function scaleBoxes(entry: BoxedImage, width: number, height: number): Box[] {
+function scaleBoxes(entry: BoxedImage, width: number, height: number): Box[] {
   if (entry.width === width && entry.height === height) return entry.boxes;
   const sx = width / entry.width;
   const sy = height / entry.height;

@@ -10,7 +10,7 @@ import { mulberry32 } from '../random.js';
  * back first into a blurred copy. A map that shows what the network uses gives a low deletion and
  * a high insertion area under the curve.
  */
-export interface FaithfulnessOptions extends ProgressOptions {
+interface FaithfulnessOptions extends ProgressOptions {
   /** Points on each curve after the start: step k removes (or restores) round(k/steps) of the pixels. Default 16. */
   steps?: number;
   /** σ of the Gaussian blur of the insertion start image, in input pixels; the kernel spans ±⌈σ⌉. Default 5: RISE's 11×11 kernel, σ = 5. */

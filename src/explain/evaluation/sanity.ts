@@ -18,7 +18,7 @@ import { type ProgressOptions, throwIfAborted } from '../progress.js';
  * top blocks get fresh weights and whose other layers share the original's (read-only) weights.
  * Dropping the copy is all it takes to get the real network back.
  */
-export interface CascadeBlock {
+interface CascadeBlock {
   /** `logits` for the classifier layer, otherwise the block's name (`block 13`, `conv1`). */
   name: string;
   /** The layers with weights in this block, output side first. */
@@ -138,7 +138,7 @@ function averageRanks(values: ArrayLike<number>): Float64Array {
   return ranks;
 }
 
-export interface SanityOptions extends ProgressOptions {
+interface SanityOptions extends ProgressOptions {
   crop?: CropPolicy;
   /** The class to explain per image (e.g. its ground truth); default the original network's top-1. */
   classIndices?: readonly (number | null)[];
@@ -148,7 +148,7 @@ export interface SanityOptions extends ProgressOptions {
   depth?: number;
 }
 
-export interface SanityReport {
+interface SanityReport {
   /** Cumulative: entry k is "the top k + 1 blocks re-initialised". */
   blocks: string[];
   /** Per method key: the mean Spearman correlation with the original map after each block, and the per-image values. */

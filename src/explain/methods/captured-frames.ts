@@ -25,11 +25,11 @@ const MAX_GRAPHS = 8;
 export type FrameWork = (x: tf.Tensor4D, forwardDone: () => void) => tf.Tensor;
 
 /** A pixel buffer lent for one frame: the explainer's shared one when free, else a new one. */
-export interface ScratchLender {
+interface ScratchLender {
   borrow(): { scratch: PixelScratch | null; release: () => void };
 }
 
-export interface CapturedFrameOptions {
+interface CapturedFrameOptions {
   inputSize: readonly [number, number];
   inputRange: readonly [number, number];
 }

@@ -14,7 +14,7 @@ interface ModelJson {
   weightsManifest: WeightGroup[];
 }
 
-export interface VerifyOptions {
+interface VerifyOptions {
   /** Where the files are, as a person would name it ("models/mobilenet_v1_0.75_224"). */
   location: string;
   /** Known sha256 (hex) of files; others are checked for presence and byte length only. */
@@ -147,7 +147,7 @@ export interface PickedFile {
 }
 
 /** The most a picked model file may weigh: bigger is not a MobileNet-sized classifier, and would exhaust memory. */
-export const MAX_MODEL_FILE_BYTES = 256 * 1024 * 1024;
+const MAX_MODEL_FILE_BYTES = 256 * 1024 * 1024;
 
 /**
  * Reads a model from files the user picked (model.json and its weight files, e.g. from a folder

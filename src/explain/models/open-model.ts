@@ -35,7 +35,7 @@ export interface OpenedModel {
   methodNotes: string;
 }
 
-export interface OpenOptions {
+interface OpenOptions {
   /** Where the files are, as a person would name it ("the picked files", a folder path). */
   location: string;
   /** The verified files of a registered model: a taught model names its base model instead of copying it. */
@@ -154,7 +154,7 @@ interface TopologyLayer {
  * The base network cut at `pool` with the head's layers after it, and the weights of both (the
  * base's classifier and its weights are left out).
  */
-export function appendHead(
+function appendHead(
   base: tf.io.ModelArtifacts,
   pool: string,
   head: tf.io.ModelArtifacts,
@@ -232,7 +232,7 @@ function sliceWeights(
 }
 
 /** One line: which methods are exact for the model's head, or why CAM does not apply. */
-export function methodNotes(explainer: Explainer): string {
+function methodNotes(explainer: Explainer): string {
   const network = explainer.network;
   if (network.camLayer) {
     return `The head is linear after global average pooling: CAM at ${network.camLayer} is exact (the class's head weights), and so is Grad-CAM there with the logit reduction; LayerCAM, Grad-CAM++ and other layers weigh the map by gradients.`;

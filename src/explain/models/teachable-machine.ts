@@ -79,7 +79,7 @@ interface LayerJson {
 const STRUCTURAL = ['InputLayer', 'Sequential', 'Model', 'Functional', 'Softmax'];
 
 /** The layer classes WhyCam runs and back-propagates through itself, for error messages. */
-export function supportedLayerClasses(): string {
+function supportedLayerClasses(): string {
   return [...Object.keys(LAYER_KINDS), ...STRUCTURAL].sort().join(', ');
 }
 

@@ -5,7 +5,7 @@ import { relu6Backward } from '../runtime/kernels/index.js';
 export type Activation = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'tanh' | 'elu';
 
 /** The subset tfjs can fuse into conv / matMul kernels on every backend. */
-export type FusedActivation = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'elu';
+type FusedActivation = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'elu';
 
 const KNOWN = new Set<string>(['linear', 'relu', 'relu6', 'sigmoid', 'tanh', 'elu']);
 const FUSABLE = new Set<string>(['linear', 'relu', 'relu6', 'sigmoid', 'elu']);

@@ -19,7 +19,7 @@ export function batchProbabilities(network: Network, batch: tf.Tensor4D): tf.Ten
 }
 
 /** The logits [n, classes] for a batch of preprocessed inputs; see `batchProbabilities`. */
-export function batchLogits(network: Network, batch: tf.Tensor4D): tf.Tensor2D {
+function batchLogits(network: Network, batch: tf.Tensor4D): tf.Tensor2D {
   return tf.tidy(() => {
     const plan = network.plan([]);
     const n = batch.shape[0];

@@ -1,7 +1,7 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { WhyCamError } from '../errors.js';
 
-export type Layer = LayersModel['layers'][number];
+type Layer = LayersModel['layers'][number];
 
 /** One Keras layer as a node of the network's graph. */
 export interface GraphNode {

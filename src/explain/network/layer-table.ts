@@ -18,7 +18,7 @@ import type { StepContext, StepOps } from './step.js';
  * only changes the shape. Planning, feature-layer search, CAM and head detection all read this
  * table, so they agree by construction. A class not listed runs through tfjs-layers, forward only.
  */
-export interface LayerKind {
+interface LayerKind {
   /**
    * Whether the engine runs this node with its own ops (`ops`); when false, tfjs-layers runs it
    * forward only, and nothing before it can serve as a feature layer.

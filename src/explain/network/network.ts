@@ -14,7 +14,7 @@ export interface FeatureLayer {
   channels: number;
 }
 
-export interface HeadHints {
+interface HeadHints {
   /** The layer giving pre-softmax scores, if known (checked against the model). */
   logitLayer?: string;
   softmaxLayer?: string;

@@ -4,7 +4,7 @@ export type ColormapName = 'jet' | 'turbo' | 'viridis' | 'inferno' | 'gray';
 export const COLORMAPS: readonly ColormapName[] = ['jet', 'turbo', 'viridis', 'inferno', 'gray'];
 
 /** 256 RGB entries, `table[3 * i + channel]`, for values i / 255. */
-export type ColormapTable = Uint8Array;
+type ColormapTable = Uint8Array;
 
 /** MATLAB's `jet(256)`, built exactly as MATLAB builds it. */
 function jet(m = 256): ColormapTable {

@@ -4,7 +4,7 @@ import { thresholdHeatmap, upsampleHeatmap } from '../methods/heatmap.js';
 import type { RgbaImage } from '../runtime/input.js';
 import type { Region } from '../runtime/crop.js';
 
-export interface OverlayOptions {
+interface OverlayOptions {
   colormap?: ColormapName;
   /** Opacity of the heatmap over the picture (default 0.5, as in MATLAB's example). */
   alpha?: number;

@@ -61,7 +61,7 @@ export interface TeachClass {
   examples: readonly Float32Array[];
 }
 
-export interface TeachOptions {
+interface TeachOptions {
   /** Passes over the training examples (default 40). */
   epochs?: number;
   /** Adam's step size (default 0.005). */
