@@ -15,8 +15,7 @@ export class PictureReader {
   /** What to hand the engine; `release` it once the engine is done with it. */
   async read(picture: CameraFrame, backend: BackendName | null): Promise<ImageSource> {
     const gpu = backend === 'webgpu' || backend === 'webgl';
-    // WebGPU takes a VideoFrame straight into the captured graph's input (a GPU copy); WebGL reads bitmaps.
-    if (isVideoFrame(picture)) return backend === 'webgl' ? await createImageBitmap(picture) : picture;
+    if (isVideoFrame(picture)) return gpu ? await createImageBitmap(picture) : picture;
     if (gpu) return picture;
     return (await this.pixels.read(picture)) ?? picture;
   }

@@ -30,7 +30,8 @@ export interface WhyCamStatus {
   methodNotes: string | null;
   /** Teach mode: its classes with their example counts, and the training run's stage. */
   teach: { open: boolean; classes: { name: string; examples: number }[]; training: string | null };
-  method: string;
+  /** The method of the heatmap shown; null until the current request (source, model, settings) has its first result. */
+  method: string | null;
   reduction: string;
   /** The layer the latest heatmap came from. */
   layer: string | null;

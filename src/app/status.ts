@@ -60,7 +60,7 @@ export function statusOf(a: AppState): WhyCamStatus {
       })),
       training: a.teach.progress?.stage ?? null,
     },
-    method: r?.method ?? s.method,
+    method: r?.method ?? null,
     reduction: r?.reduction ?? s.reduction,
     layer: r?.layer ?? null,
     layers: (ready?.layers ?? []).map((l) => ({ name: l.name, width: l.width, height: l.height })),

@@ -134,7 +134,11 @@ test('scrambling the top blocks changes prediction and map, says so, and 0 bring
     .locator('whycam-notice[data-topic=scramble]')
     .getByRole('button', { name: 'Restore the real network' })
     .click();
-  const back = await waitForStatus(page, (x) => x.scramble.scrambled === 0 && x.settings.scramble === 0, 30_000);
+  const back = await waitForStatus(
+    page,
+    (x) => x.scramble.scrambled === 0 && x.settings.scramble === 0 && x.predictions.length > 0,
+    30_000,
+  );
   expect(back.predictions).toEqual(real.predictions);
   expect(back.heatmap!.data).toEqual(real.heatmap!.data);
   await expect(page.locator('whycam-notice[data-topic=scramble]')).toHaveCount(0);

@@ -29,7 +29,7 @@ export function resolveRequest(network: Network, request: ExplainRequest): Resol
       throw new WhyCamError(
         'method-unavailable',
         network.camUnavailable!,
-        'Use gradcam, gradcam++ or layercam instead.',
+        'Use gradcam, gradcam++, layercam or hirescam instead.',
       );
     }
     if (request.layer === undefined || request.layer === 'auto') layer = network.layer(camLayer);
@@ -37,7 +37,7 @@ export function resolveRequest(network: Network, request: ExplainRequest): Resol
       throw new WhyCamError(
         'method-unavailable',
         `CAM is defined only at "${camLayer}", the layer global average pooling reads; "${layer.name}" was asked for.`,
-        `Use --layer auto (or ${camLayer}) with CAM, or gradcam / gradcam++ / layercam at ${layer.name}.`,
+        `Use --layer auto (or ${camLayer}) with CAM, or gradcam / gradcam++ / layercam / hirescam at ${layer.name}.`,
       );
     }
   }
