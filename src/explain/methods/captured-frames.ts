@@ -39,8 +39,11 @@ export class CapturedFrames {
   enabled = true;
   /** Why graph capture was turned off, if it failed (null while it works). */
   error: string | null = null;
-  /** Whether VideoFrames and bitmaps are copied on the GPU (graph-capture.ts ExternalFrame); off once the device refuses one. */
-  externalCopy = true;
+  /** Whether VideoFrames and bitmaps are copied on the GPU (graph-capture.ts ExternalFrame); also off once the device refuses one. */
+  // Off by default: in Chromium (SwiftShader) a photo copied this way gave maps 0.008 away from the
+  // cpu backend's on the same picture (tests/e2e/backends.spec.ts), where the pixels read through a
+  // canvas agree within 1e-4. Off until that copy is shown to give the canvas's pixels.
+  externalCopy = false;
   private readonly graphs = new Map<string, CapturedGraph>();
 
   constructor(
