@@ -12,10 +12,14 @@ const modelsDir = path.resolve(process.env['WHYCAM_MODELS_DIR'] ?? 'models');
 const port = Number(process.env['PORT'] ?? 4173);
 const { version } = JSON.parse(fs.readFileSync('package.json', 'utf8')) as { version: string };
 
-/** A fingerprint of the model files this build ships: names the service worker's model cache. */
+/**
+ * A fingerprint of the model files this build serves (every registered model: the on-request ones
+ * are cached by the service worker too): names the service worker's model cache.
+ */
 function modelsVersion(): string {
   const hash = crypto.createHash('sha256');
-  for (const entry of MODELS.filter((m) => m.fetch === 'default')) {
+  for (const entry of MODELS) {
+    // A caffe model has no model.json: its sha256 list is all of its files.
     const file = path.join(modelsDir, entry.id, 'model.json');
     hash
       .update(entry.id)

@@ -2,30 +2,61 @@
  * The models WhyCam knows. Weights are never committed: `npm run models` fetches them from their
  * public home (or copies them from a mirror folder with the same layout) into `models/<id>/`.
  *
- * All four are the Keras Applications MobileNet V1 ImageNet weights converted to TF.js LayersModels
- * by Google and hosted with the tfjs-models; upstream the TensorFlow-Slim checkpoints are Apache-2.0.
+ * Four are the Keras Applications MobileNet V1 ImageNet weights converted to TF.js LayersModels by
+ * Google and hosted with the tfjs-models (upstream the TensorFlow-Slim checkpoints are Apache-2.0).
+ * The zoo models beside them (GoogLeNet, SqueezeNet 1.1, DenseNet-121) come from public GitHub
+ * repositories pinned to a commit; their provenance is in ../shared/models/SOURCES.md.
  */
 import type { DefaultView, Method } from '../src/explain/methods/names.js';
+import { inputRangeOf, type Normalization } from '../src/explain/network/normalization.js';
+import { GOOGLENET_SHA256, SQUEEZENET_1_1_SHA256 } from './registry-checksums-caffe.js';
+import { DENSENET121_SHA256 } from './registry-checksums-densenet121.js';
+
+/** How a model's files are laid out, which decides how they are listed, verified and imported. */
+export type ModelFormat = 'tfjs-layers' | 'caffe';
 
 export interface ModelEntry {
   /** Folder name under `models/` and the value of `--model`. */
   id: string;
   displayName: string;
-  /** Canonical URL of `model.json`; the weight shards sit beside it. */
+  format: ModelFormat;
+  /**
+   * tfjs-layers: canonical URL of `model.json` (the weight shards sit beside it). caffe: the base
+   * URL of the model folder, ending in `/`; its files are exactly the keys of `sha256`.
+   */
   url: string;
   /**
-   * sha256 of each file, where a byte-identical copy was available to hash. Files not listed are
-   * verified structurally (present, and the byte length `model.json` declares).
+   * The folder name in a mirror when it is not the id (the mirror keeps its exports' own names).
+   * A mirror is tried at `<mirror>/<id>/` first, then at `<mirror>/<mirrorFolder>/`.
+   */
+  mirrorFolder?: string;
+  /**
+   * sha256 of each file (paths relative to the model folder), where a byte-identical copy was
+   * available to hash. tfjs-layers files not listed are verified structurally (present, and the
+   * byte length `model.json` declares); a caffe model lists every file it has.
    */
   sha256: Readonly<Record<string, string>>;
+  /** Total size of the model's files in bytes, for the menu and the progress bars. */
+  bytes: number;
   /** Network input height and width. */
   inputSize: readonly [number, number];
-  /** Pixel values 0..255 are mapped linearly onto this range. */
+  /** How the network wants its pixels (range, per-channel statistics, channel order). */
+  normalize: Normalization;
+  /**
+   * The range 0..255 is mapped onto: always `inputRangeOf(normalize)`, derived here so that the
+   * callers which scale pixels themselves (preprocess, perturbations, teaching) keep working.
+   */
   inputRange: readonly [number, number];
   /** The layer whose output is the pre-softmax class scores. */
   logitLayer: string;
   /** The softmax layer that turns logits into probabilities. */
   softmaxLayer: string;
+  /**
+   * Documentation of what the engine finds: the last feature map (what `auto` means) and the map
+   * CAM weights with the classifier (null where no global-pool-then-linear head makes CAM exact).
+   */
+  featureLayer: string;
+  camLayer: string | null;
   /**
    * The live app's default view, chosen by the rule in the README from `whycam eval` on the 300
    * boxed validation photos. The one place it is defined: `defaultView()` below serves every caller.
@@ -38,20 +69,38 @@ export interface ModelEntry {
   licence: string;
 }
 
+/** An entry with `inputRange` derived from `normalize`, so that the two can never disagree. */
+function withInputRange(e: Omit<ModelEntry, 'inputRange'>): ModelEntry {
+  return { ...e, inputRange: inputRangeOf(e.normalize) };
+}
+
 const KERAS_MOBILENET = {
+  format: 'tfjs-layers',
   inputSize: [224, 224],
-  inputRange: [-1, 1],
+  normalize: 'minus-one-to-one',
   logitLayer: 'conv_preds',
   softmaxLayer: 'act_softmax',
+  featureLayer: 'conv_pw_13_relu',
+  camLayer: 'conv_pw_13_relu',
   // Not measured for these widths (0.50, 1.0); the measured models below say their own.
   defaultView: { method: 'layercam', layer: 'conv_pw_11_relu' },
   licence: 'Apache-2.0 (Keras Applications MobileNet weights, from the TensorFlow-Slim checkpoints)',
 } as const;
 
+/**
+ * Sizes of the MobileNets: the weights follow exactly from the architecture (checked against the
+ * 0.75 and 0.25 files); `model.json` is about 49.4 kB at every width (the 0.75's is 49,403 bytes).
+ */
+const MOBILENET_JSON_BYTES = 49_403;
+
 const HOST = 'https://storage.googleapis.com/tfjs-models/tfjs';
+// The zoo models' public homes, pinned to the commits whose files the checksums are of.
+const CAFFEJS = 'https://raw.githubusercontent.com/chaosmail/caffejs/424d98682b50dd88d0b8cca401c66855709bd013/models';
+const TFJS_GRADCAM =
+  'https://raw.githubusercontent.com/carlthome/tfjs-gradcam/65518224b2fa5b53edcab9cdfdac7fc06953b4a8/models';
 
 export const MODELS: readonly ModelEntry[] = [
-  {
+  withInputRange({
     ...KERAS_MOBILENET,
     id: 'mobilenet_v1_0.75_224',
     // LayerCAM on the 300 photos: conv_pw_9_relu pointing 290/300, energy in box 0.709;
@@ -61,6 +110,7 @@ export const MODELS: readonly ModelEntry[] = [
     url: `${HOST}/mobilenet_v1_0.75_224/model.json`,
     fetch: 'default',
     note: 'default: 68.4% top-1 on ImageNet val, 10.4 MB',
+    bytes: 10_407_904 + MOBILENET_JSON_BYTES,
     sha256: {
       'model.json': 'a74c25424bd9939b1c245a58da417e35d1ca16f0b009490a1c44b43d982600d9',
       'group1-shard1of1': '410b3cc24d17aeabb2b0da4ba3b70383bbd40d7876c7c3d0e5184e1624f97370',
@@ -119,8 +169,8 @@ export const MODELS: readonly ModelEntry[] = [
       'group54-shard1of1': 'ec11ebd99a65e90d0f8a9e93d6edaa6473351553802c56d9869e433966e9b88b',
       'group55-shard1of1': '510435e7b0a4d458a47f9cfd024ef44bf9a4c5b64add54d35f4523bcda7a8efa',
     },
-  },
-  {
+  }),
+  withInputRange({
     ...KERAS_MOBILENET,
     id: 'mobilenet_v1_0.25_224',
     // LayerCAM on the 300 photos: conv_pw_9_relu pointing 272/300, energy in box 0.676;
@@ -130,6 +180,7 @@ export const MODELS: readonly ModelEntry[] = [
     url: `${HOST}/mobilenet_v1_0.25_224/model.json`,
     fetch: 'default',
     note: 'fast: about 3x quicker, 49.8% top-1, 1.9 MB',
+    bytes: 1_902_176 + MOBILENET_JSON_BYTES,
     // model.json is not listed: the only local copy has a rebuilt topology, so it is checked structurally.
     sha256: {
       'group1-shard1of1': 'edabf35aefbb81c92764cbfff6319c77376bfc36febff8fcda7af703d2b2d6aa',
@@ -188,25 +239,88 @@ export const MODELS: readonly ModelEntry[] = [
       'group54-shard1of1': 'f9cda80d267ab6ef2c657afed93c1f0342db0a14c8c61ee8036dcd6ba04cf526',
       'group55-shard1of1': 'f047ff48ce2829fd9c10bbae13c9443d77d2450c3373b47ca3f8b837f0012789',
     },
-  },
-  {
+  }),
+  withInputRange({
     ...KERAS_MOBILENET,
     id: 'mobilenet_v1_0.50_224',
     displayName: 'MobileNet V1 0.50 (224)',
     url: `${HOST}/mobilenet_v1_0.50_224/model.json`,
     fetch: 'on-request',
     note: '63.3% top-1, 5.3 MB',
+    bytes: 5_370_144 + MOBILENET_JSON_BYTES,
     sha256: {},
-  },
-  {
+  }),
+  withInputRange({
     ...KERAS_MOBILENET,
     id: 'mobilenet_v1_1.0_224',
     displayName: 'MobileNet V1 1.0 (224)',
     url: `${HOST}/mobilenet_v1_1.0_224/model.json`,
     fetch: 'on-request',
     note: 'most accurate: 70.6% top-1, 16.9 MB',
+    bytes: 17_015_456 + MOBILENET_JSON_BYTES,
     sha256: {},
-  },
+  }),
+  withInputRange({
+    id: 'googlenet',
+    displayName: 'GoogLeNet (BVLC, 224)',
+    format: 'caffe',
+    url: `${CAFFEJS}/bvlc_googlenet/`,
+    mirrorFolder: 'bvlc_googlenet_caffejs',
+    fetch: 'on-request',
+    note: "MATLAB's googlenet: 68.7% top-1 published, 28.0 MB",
+    bytes: 28_030_103,
+    sha256: GOOGLENET_SHA256,
+    inputSize: [224, 224],
+    normalize: 'caffe',
+    logitLayer: 'loss3/classifier',
+    softmaxLayer: 'prob',
+    featureLayer: 'inception_5b/output',
+    camLayer: 'inception_5b/output',
+    defaultView: { method: 'gradcam', layer: 'inception_5b/output' },
+    licence: 'BVLC model zoo: released for unrestricted use (caffejs conversion code MIT)',
+  }),
+  withInputRange({
+    id: 'squeezenet1.1',
+    displayName: 'SqueezeNet 1.1 (227)',
+    format: 'caffe',
+    url: `${CAFFEJS}/squeezenet/`,
+    mirrorFolder: 'squeezenet1.1_caffejs',
+    fetch: 'on-request',
+    note: "MATLAB's webcam CAM network: no fully connected layer, 5.0 MB",
+    bytes: 4_960_837,
+    sha256: SQUEEZENET_1_1_SHA256,
+    inputSize: [227, 227],
+    normalize: 'caffe',
+    // conv10 → ReLU → global average pooling: the pooled relu_conv10 channels are the class scores.
+    logitLayer: 'pool10',
+    softmaxLayer: 'prob',
+    featureLayer: 'relu_conv10',
+    camLayer: 'relu_conv10',
+    defaultView: { method: 'gradcam', layer: 'relu_conv10' },
+    licence: 'BSD-2-Clause (DeepScale/SqueezeNet)',
+  }),
+  withInputRange({
+    id: 'densenet121',
+    displayName: 'DenseNet-121 (224)',
+    format: 'tfjs-layers',
+    url: `${TFJS_GRADCAM}/DenseNet121/model.json`,
+    mirrorFolder: 'densenet121_keras',
+    fetch: 'on-request',
+    note: '75.0% top-1 published (Keras Applications), 32.5 MB',
+    bytes: 32_529_026,
+    sha256: DENSENET121_SHA256,
+    inputSize: [224, 224],
+    normalize: 'imagenet',
+    // The Dense layer has a softmax activation: the engine splits it into the linear fc1000 and
+    // a softmax node named fc1000/softmax.
+    logitLayer: 'fc1000',
+    softmaxLayer: 'fc1000/softmax',
+    featureLayer: 'bn',
+    camLayer: 'bn',
+    defaultView: { method: 'gradcam', layer: 'bn' },
+    licence:
+      "weights: Keras Applications' port of the authors' release (BSD-3-Clause upstream); the hosting repository's code is GPL-3.0",
+  }),
 ];
 
 export const DEFAULT_MODEL_ID = 'mobilenet_v1_0.75_224';
@@ -214,6 +328,16 @@ export const FAST_MODEL_ID = 'mobilenet_v1_0.25_224';
 
 export function findModel(id: string): ModelEntry | undefined {
   return MODELS.find((m) => m.id === id);
+}
+
+/** The URL of the folder a model's files sit in at its public home (ends in `/`). */
+export function homeFolderUrl(entry: ModelEntry): string {
+  return entry.format === 'caffe' ? entry.url : entry.url.slice(0, entry.url.lastIndexOf('/') + 1);
+}
+
+/** The folders of a mirror a model may be in, in the order they are tried. */
+export function mirrorFolders(entry: ModelEntry): string[] {
+  return entry.mirrorFolder && entry.mirrorFolder !== entry.id ? [entry.id, entry.mirrorFolder] : [entry.id];
 }
 
 /**

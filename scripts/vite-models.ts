@@ -1,56 +1,87 @@
 import fs from 'node:fs';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { Plugin } from 'vite';
-import { MODELS } from '../models/registry.js';
+import { findModel, MODELS } from '../models/registry.js';
+import { isSafeModelPath, readVerifiedEntry } from '../src/explain/models/model-files.js';
 
-const SAFE_NAME = /^[\w.-]+$/;
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.json': 'application/json',
+  '.prototxt': 'text/plain; charset=utf-8',
+};
+
+type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 
 /**
- * Serves the installed models at /models/<id>/<file> during development and copies the default
- * ones into the build, so the app (and its offline cache) has its weights without any CDN.
+ * Serves the installed models at /models/<id>/<file> (sub-folders too: a caffe model's
+ * weights/<layer>_filter.bin) in development and preview, and copies into the build the default
+ * models and every on-request model that is installed, so the app (and its offline cache) has its
+ * weights without any CDN.
  */
 export function modelsPlugin(modelsDir: string): Plugin {
   const fileOf = (url: string): string | undefined => {
-    const m = /^\/models\/([^/]+)\/([^/?#]+)/.exec(url);
-    if (!m || !MODELS.some((e) => e.id === m[1]) || !SAFE_NAME.test(m[2]!)) return undefined;
+    const m = /^\/models\/([^/?#]+)\/([^?#]+)/.exec(url);
+    // Only /models/<registered id>/<safe path>: the registry's own source (/models/registry.ts) is the app's.
+    if (!m || !findModel(m[1]!) || !isSafeModelPath(m[2]!)) return undefined;
     return path.join(modelsDir, m[1]!, m[2]!);
   };
+  /**
+   * `fallThrough`: in preview, a file not in models/ may still be in the build (dist/models/…);
+   * in development there is nowhere else, and a 404 beats the SPA fallback's HTML page.
+   */
+  const serve =
+    (fallThrough: boolean, headers: OutgoingHttpHeaders = {}): Middleware =>
+    (req, res, next) => {
+      const file = req.url && (req.method === 'GET' || req.method === 'HEAD') ? fileOf(req.url) : undefined;
+      if (!file) return next();
+      const stat = fs.statSync(file, { throwIfNoEntry: false });
+      if (!stat?.isFile()) {
+        if (fallThrough) return next();
+        res.statusCode = 404;
+        res.end('not found');
+        return;
+      }
+      // The preview server's headers (cross-origin isolation, CSP) go on what it serves itself only.
+      for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value);
+      res.setHeader('Content-Type', CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream');
+      res.setHeader('Content-Length', stat.size);
+      if (req.method === 'HEAD') return void res.end();
+      fs.createReadStream(file).pipe(res);
+    };
   return {
     name: 'whycam-models',
     configureServer(server) {
-      server.middlewares.use((req, res, next) => {
-        // Only /models/<registered id>/<file>: the registry's own source (/models/registry.ts) is the app's.
-        const file = req.url ? fileOf(req.url) : undefined;
-        if (!file) return next();
-        if (!fs.existsSync(file)) {
-          res.statusCode = 404;
-          res.end('not found');
-          return;
-        }
-        res.setHeader('Content-Type', file.endsWith('.json') ? 'application/json' : 'application/octet-stream');
-        fs.createReadStream(file).pipe(res);
-      });
+      server.middlewares.use(serve(false));
     },
-    generateBundle() {
-      for (const entry of MODELS.filter((m) => m.fetch === 'default')) {
+    configurePreviewServer(server) {
+      server.middlewares.use(serve(true, server.config.preview.headers));
+    },
+    async generateBundle() {
+      for (const entry of MODELS) {
         const folder = path.join(modelsDir, entry.id);
-        const manifest = path.join(folder, 'model.json');
-        if (!fs.existsSync(manifest)) {
+        // An on-request model ships only where it was installed; a default one is expected.
+        if (entry.fetch !== 'default' && !fs.existsSync(folder)) continue;
+        // The files verification reads are the ones shipped: all of a complete, genuine model or none.
+        const files = new Map<string, Uint8Array>();
+        try {
+          await readVerifiedEntry(
+            entry,
+            async (name) => {
+              if (!isSafeModelPath(name)) return null;
+              const data = await fs.promises.readFile(path.join(folder, name)).catch(() => null);
+              if (data) files.set(name, data);
+              return data;
+            },
+            { location: folder, fix: `Run: npm run models -- --model ${entry.id}` },
+          );
+        } catch (e) {
           this.warn(
-            `model ${entry.id} is not installed in ${folder}: the app will report it missing. Run: npm run models`,
+            `model ${entry.id} is not shipped: ${(e as Error).message.trim()} The app will report it missing. Run: npm run models -- --model ${entry.id}`,
           );
           continue;
         }
-        const { weightsManifest } = JSON.parse(fs.readFileSync(manifest, 'utf8')) as {
-          weightsManifest: { paths: string[] }[];
-        };
-        for (const name of ['model.json', ...weightsManifest.flatMap((g) => g.paths)]) {
-          const file = path.join(folder, name);
-          if (!fs.existsSync(file)) {
-            this.warn(`model ${entry.id} lacks ${name}: the app will report it missing. Run: npm run models`);
-            continue;
-          }
-          this.emitFile({ type: 'asset', fileName: `models/${entry.id}/${name}`, source: fs.readFileSync(file) });
+        for (const [name, source] of files) {
+          this.emitFile({ type: 'asset', fileName: `models/${entry.id}/${name}`, source });
         }
       }
     },

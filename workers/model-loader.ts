@@ -1,19 +1,21 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { findModel, type ModelEntry, MODELS } from '../models/registry.js';
-import { WhyCamError } from '../src/explain/errors.js';
+import { isWhyCamError, WhyCamError } from '../src/explain/errors.js';
 import type { Explainer } from '../src/explain/methods/explainer.js';
 import { explainerForEntry } from '../src/explain/models/registered-model.js';
-import { readVerifiedModel } from '../src/explain/models/model-files.js';
+import { readVerifiedEntry, type VerifiedModelFiles } from '../src/explain/models/model-files.js';
 import { openModel, type OpenedModel, pickedModelReader } from '../src/explain/models/open-model.js';
 import { taughtMetadata } from '../src/explain/models/taught-format.js';
 import { parseMetadata } from '../src/explain/models/teachable-machine.js';
 import type { DescribeModelMessage } from '../src/protocol.js';
 import { describeError } from './error-report.js';
 import type { Post } from './service-types.js';
+import { MODEL_CACHE_PREFIX } from './model-cache.js';
 
 /**
- * Fetches a registered model from the app's own origin (`<base>/<id>/…`, served from the
- * project's models/ folder and cached offline), checks every file, and builds its explainer.
+ * Fetches a registered model, in any registered format, from the app's own origin
+ * (`<base>/<id>/…`, served from the project's models/ folder and cached offline), checks every
+ * file, and builds its explainer.
  */
 export async function fetchExplainer(
   id: string,
@@ -28,40 +30,87 @@ export async function fetchExplainer(
       `Known models: ${MODELS.map((m) => m.id).join(', ')}.`,
     );
   }
-  return explainerForEntry(entry, await fetchArtifacts(entry, baseUrl, onProgress));
+  return explainerForEntry(entry, await fetchVerified(entry, baseUrl, onProgress));
 }
 
-/** A registered model's checked files (a taught model's base network comes from here too). */
+/** What to do when the origin lacks a model's file: a default one ships with every build, the others on request. */
+function missingFix(entry: ModelEntry): string {
+  return entry.fetch === 'default'
+    ? 'The app was built or deployed without this model. On the machine that serves WhyCam run `npm run models`, then `npm start` (or rebuild and redeploy).'
+    : `${entry.displayName} is fetched on request. On the machine that serves WhyCam run \`npm run models -- --model ${entry.id}\`, then \`npm start\` (or rebuild and redeploy).`;
+}
+
+/** A registered model's checked files, read from the app's origin. */
+async function fetchVerified(
+  entry: ModelEntry,
+  baseUrl: string,
+  onProgress: (text: string) => void,
+): Promise<VerifiedModelFiles> {
+  const folder = `${baseUrl.replace(/\/+$/, '')}/${entry.id}`;
+  try {
+    return await readVerifiedEntry(
+      entry,
+      async (name) => {
+        let response: Response;
+        try {
+          response = await fetch(`${folder}/${name}`);
+        } catch {
+          throw new WhyCamError(
+            'network',
+            `${folder}/${name} could not be fetched (offline, and not cached yet).`,
+            'Connect once so the app can cache the model, or open it from the machine that serves it.',
+          );
+        }
+        // A missing file can come back as the app's own page (SPA fallback): treat HTML as missing.
+        if (response.status === 404 || (response.headers.get('content-type') ?? '').includes('text/html')) return null;
+        if (!response.ok) throw new WhyCamError('model-missing', `${folder}/${name}: HTTP ${response.status}.`);
+        return new Uint8Array(await response.arrayBuffer());
+      },
+      {
+        location: folder,
+        fix: missingFix(entry),
+        onProgress: (done, total) => onProgress(`Loading ${entry.displayName}: ${Math.round((100 * done) / total)}%`),
+      },
+    );
+  } catch (e) {
+    // A damaged or stale copy in the offline cache would fail the same way on every later try:
+    // forget this model's cached files, so that the next try fetches them again.
+    if (isWhyCamError(e) && (e.code === 'model-corrupt' || e.code === 'model-missing')) await forgetCached(folder);
+    throw e;
+  }
+}
+
+/** Removes a model folder's files from the service worker's model caches (never the precached app). */
+async function forgetCached(folder: string): Promise<void> {
+  if (typeof caches === 'undefined') return;
+  const prefix = new URL(`${folder}/`, self.location.href).href;
+  try {
+    for (const name of await caches.keys()) {
+      if (!name.startsWith(MODEL_CACHE_PREFIX)) continue;
+      const cache = await caches.open(name);
+      for (const request of await cache.keys()) if (request.url.startsWith(prefix)) await cache.delete(request);
+    }
+  } catch {
+    // Cache storage can be unavailable (private mode, storage pressure): the error at hand is what matters.
+  }
+}
+
+/** A taught model's base network: a registered LayersModel's checked files. */
 async function fetchArtifacts(
   entry: ModelEntry,
   baseUrl: string,
   onProgress: (text: string) => void,
 ): Promise<tf.io.ModelArtifacts> {
-  const folder = `${baseUrl.replace(/\/+$/, '')}/${entry.id}`;
-  return readVerifiedModel(
-    async (name) => {
-      let response: Response;
-      try {
-        response = await fetch(`${folder}/${name}`);
-      } catch {
-        throw new WhyCamError(
-          'network',
-          `${folder}/${name} could not be fetched (offline, and not cached yet).`,
-          'Connect once so the app can cache the model, or open it from the machine that serves it.',
-        );
-      }
-      // A missing file can come back as the app's own page (SPA fallback): treat HTML as missing.
-      if (response.status === 404 || (response.headers.get('content-type') ?? '').includes('text/html')) return null;
-      if (!response.ok) throw new WhyCamError('model-missing', `${folder}/${name}: HTTP ${response.status}.`);
-      return new Uint8Array(await response.arrayBuffer());
-    },
-    {
-      location: folder,
-      sha256: entry.sha256,
-      fix: 'The app was built or deployed without this model. On the machine that serves WhyCam run `npm run models`, then `npm start` (or rebuild and redeploy).',
-      onProgress: (done, total) => onProgress(`Loading ${entry.displayName}: ${Math.round((100 * done) / total)}%`),
-    },
-  );
+  // Teaching appends a LayersModel head to a LayersModel base; a caffe network cannot be one.
+  if (entry.format !== 'tfjs-layers') {
+    throw new WhyCamError(
+      'unsupported-model',
+      `${entry.id} is a ${entry.format} model: a taught model's base must be a TF.js LayersModel.`,
+    );
+  }
+  const files = await fetchVerified(entry, baseUrl, onProgress);
+  if (files.format !== 'tfjs-layers') throw new Error(`internal: ${entry.id} read as ${files.format}`);
+  return files.artifacts;
 }
 
 /** A Teachable Machine export or a taught model from files the user picked (or the app stored). */

@@ -4,15 +4,16 @@ import { addPlugins, cleanupOutdatedCaches, createHandlerBoundToURL, precacheAnd
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { CacheFirst } from 'workbox-strategies';
 import { ISOLATION_HEADERS } from '../scripts/csp.js';
+import { genuineModelFiles, MODEL_CACHE_PREFIX } from './model-cache.js';
 
 declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: (string | { url: string; revision: string | null })[] };
 
 /**
- * Models other than the default one are cached when first used, in a cache named after this
- * build's model files: a new app or model version gets a new cache and the old one is deleted,
- * so versions never mix.
+ * Models other than the default one (the zoo models too, sub-folders and all) are cached when
+ * first used, in a cache named after this build's model files: a new app or model version gets a
+ * new cache and the old one is deleted, so versions never mix.
  */
-const MODEL_CACHE = `whycam-models-${import.meta.env.VITE_MODELS_VERSION ?? 'dev'}`;
+const MODEL_CACHE = `${MODEL_CACHE_PREFIX}${import.meta.env.VITE_MODELS_VERSION ?? 'dev'}`;
 
 /**
  * Adds the cross-origin isolation headers to what this worker serves, so that the page, its
@@ -37,17 +38,18 @@ cleanupOutdatedCaches();
 // Deep links open the app (it reads its state from the URL).
 registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html')));
 
-// Only this origin's model files; nothing from other origins is ever cached (or fetched).
+// Only this origin's model files; nothing from other origins is ever cached (or fetched). Once
+// cached, a file is served from the cache, so a later bad download cannot replace a good copy.
 registerRoute(
   ({ url, sameOrigin }) => sameOrigin && url.pathname.includes('/models/'),
-  new CacheFirst({ cacheName: MODEL_CACHE, plugins: [crossOriginIsolation] }),
+  new CacheFirst({ cacheName: MODEL_CACHE, plugins: [genuineModelFiles, crossOriginIsolation] }),
 );
 
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     (async () => {
       for (const name of await caches.keys()) {
-        if (name.startsWith('whycam-models-') && name !== MODEL_CACHE) await caches.delete(name);
+        if (name.startsWith(MODEL_CACHE_PREFIX) && name !== MODEL_CACHE) await caches.delete(name);
       }
     })(),
   );

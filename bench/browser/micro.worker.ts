@@ -60,7 +60,10 @@ async function measure(
   );
   let baseline: BaselineGradCam | undefined;
   try {
-    baseline = new BaselineGradCam(explainer.network.model, explainer.lastConvLayer, 'conv_preds');
+    // The baseline runs tfjs-layers' own model, which only Keras-imported networks keep.
+    const source = (explainer.network.graph as { sourceModel?: ConstructorParameters<typeof BaselineGradCam>[0] }).sourceModel;
+    if (!source) throw new Error('the baseline needs a Keras model');
+    baseline = new BaselineGradCam(source, explainer.lastConvLayer, 'conv_preds');
   } catch (e) {
     results.get('baseline')!.error = (e as Error).message;
   }

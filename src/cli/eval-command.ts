@@ -16,7 +16,7 @@ import { PERTURBATION_METHOD_NAMES, PERTURBATION_METHODS } from '../explain/pert
 import { CROP_POLICIES } from '../explain/runtime/preprocess.js';
 import { NODE_BACKENDS, useNodeBackend } from '../node/backend.js';
 import { readImage } from '../node/image-io.js';
-import { loadModelOption } from '../node/model-path.js';
+import { loadModelOption, MODEL_OPTIONS, MODEL_USAGE } from '../node/model-path.js';
 import { ProgressBar } from '../node/progress.js';
 import { listOf, numberIn, oneOf, parseCommand, viewText } from './args.js';
 import { perturbationOptions, PERTURBATION_OPTIONS, PERTURBATION_USAGE } from './perturbation-options.js';
@@ -47,7 +47,7 @@ gradCAM) to check a map against.
   --limit N           only the first N images of boxes.json
 ${PERTURBATION_USAGE}
   --crop P            center | full (default full)
-  --model ID|DIR      default ${DEFAULT_MODEL_ID}; or the folder (or .zip) of a Teachable Machine export or a taught model
+${MODEL_USAGE}
   --backend NAME      ${NODE_BACKENDS.join(' | ')} (default wasm)
   --json              print the scores as one JSON object
 
@@ -66,7 +66,7 @@ const OPTIONS = {
   layer: { type: 'string' },
   reduction: { type: 'string' },
   crop: { type: 'string' },
-  model: { type: 'string' },
+  ...MODEL_OPTIONS,
   backend: { type: 'string' },
   steps: { type: 'string' },
   blur: { type: 'string' },
@@ -97,7 +97,7 @@ export async function evalCommand(args: string[]): Promise<number> {
   const boxed = (await readBoxes(o.boxes, o.images)).slice(0, limit);
 
   await useNodeBackend(backend);
-  const { explainer, name: model, view, crop: trainedCrop } = await loadModelOption(o.model);
+  const { explainer, name: model, view, crop: trainedCrop } = await loadModelOption(o);
   const crop = o.crop === undefined ? (trainedCrop ?? cropOption) : cropOption;
   try {
     const entries = boxed.map((e) =>

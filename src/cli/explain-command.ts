@@ -10,7 +10,7 @@ import { isPerturbationMethod, PERTURBATION_METHODS } from '../explain/perturbat
 import { CROP_POLICIES } from '../explain/runtime/preprocess.js';
 import { NODE_BACKENDS, useNodeBackend } from '../node/backend.js';
 import { encodePng, readImage } from '../node/image-io.js';
-import { loadModelOption } from '../node/model-path.js';
+import { loadModelOption, MODEL_OPTIONS, MODEL_USAGE } from '../node/model-path.js';
 import { withTitle } from '../node/title.js';
 import { numberIn, oneOf, parseCommand, viewText } from './args.js';
 import { methodWarning } from '../explain/methods/warnings.js';
@@ -27,8 +27,7 @@ paper compute it, so that a map can be checked against those references. The app
 model's default view instead (${DEFAULT_MODEL_ID}: ${viewText(defaultView(DEFAULT_MODEL_ID))}),
 the sharper map to watch; ask for it with --method and --layer. \`whycam eval\` scores that view.
 
-  --model ID|DIR      ${DEFAULT_MODEL_ID} (default) or another id from \`whycam models --list\`, or the folder
-                      (or .zip) of a Teachable Machine "TensorFlow.js" image export or a taught model
+${MODEL_USAGE}
   --method NAME       ${[...METHODS, ...PERTURBATION_METHODS].join(' | ')} (default gradcam);
                       occlusion and LIME run many forward passes (seconds per picture)
   --layer NAME        feature layer, or auto (default: the last conv map)
@@ -48,7 +47,7 @@ the sharper map to watch; ask for it with --method and --layer. \`whycam eval\` 
 ${PERTURBATION_USAGE}`;
 
 const OPTIONS = {
-  model: { type: 'string' },
+  ...MODEL_OPTIONS,
   method: { type: 'string' },
   layer: { type: 'string' },
   class: { type: 'string' },
@@ -100,7 +99,7 @@ export async function explainCommand(args: string[]): Promise<number> {
   const files = await collectImages(positionals);
 
   await useNodeBackend(backend);
-  const { explainer, name: modelId, notes, crop: trainedCrop } = await loadModelOption(o.model);
+  const { explainer, name: modelId, notes, crop: trainedCrop } = await loadModelOption(o);
   const crop = o.crop === undefined ? (trainedCrop ?? cropOption) : cropOption;
   if (notes && !o.json) console.error(`${modelId}: ${notes}`);
   // A taught or Teachable Machine model may score fewer than five classes.

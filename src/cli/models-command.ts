@@ -4,22 +4,30 @@ import { isWhyCamError } from '../explain/errors.js';
 import { modelEntry } from '../node/load-model.js';
 import { checkInstalled, installModel, isUrl } from '../node/model-store.js';
 import { modelsDir } from '../node/paths.js';
+import { formatBytes } from '../node/progress.js';
 import { parseCommand } from './args.js';
+
+const DEFAULT_IDS = MODELS.filter((m) => m.fetch === 'default')
+  .map((m) => m.id)
+  .join(', ');
 
 export const MODELS_USAGE = `Usage: whycam models [options]        (npm run models -- [options])
 
 Downloads the registered models into models/<id>/ and verifies them (sha256 where known, and every
-weight file present with the length model.json declares). Models already valid are skipped.
+weight file present with the length model.json declares; a Caffe model's every file against its
+sha256). Models already valid are skipped.
 
-  --model ID       a model to fetch (repeatable; default: ${MODELS.filter((m) => m.fetch === 'default')
-    .map((m) => m.id)
-    .join(', ')})
-  --all            every registered model
+  --model ID       a model to fetch (repeatable; "all" for every registered model;
+                   default: ${DEFAULT_IDS})
+  --all            every registered model (the same as --model all)
   --from DIR|URL   copy from a mirror with the same layout (DIR/<id>/model.json, ...) instead of
-                   the public home: a folder, or an http(s) URL such as an intranet server;
+                   the public home: a folder, or an http(s) URL such as an intranet server; a model
+                   is also looked for under its mirror folder name (DIR/bvlc_googlenet_caffejs/, ...);
                    WHYCAM_MODEL_MIRROR=DIR|URL does the same
-  --list           show the registered models and whether each is installed
-  --postinstall    as run by npm install: never fail the install, explain what to do instead`;
+  --list           show the registered models, their sizes and whether each is installed
+  --postinstall    as run by npm install: never fail the install, explain what to do instead
+
+Registered: ${MODELS.map((m) => m.id).join(', ')}`;
 
 const OPTIONS = {
   model: { type: 'string', multiple: true },
@@ -41,16 +49,17 @@ export async function modelsCommand(args: string[]): Promise<number> {
     for (const m of MODELS) {
       const problem = await checkInstalled(m, dir);
       console.log(
-        `${m.id.padEnd(24)} ${(problem ? 'not installed' : 'installed').padEnd(14)} ${m.displayName} — ${m.note}`,
+        `${m.id.padEnd(24)} ${(problem ? 'not installed' : 'installed').padEnd(14)} ${formatBytes(m.bytes).padStart(9)}  ${m.displayName} — ${m.note}`,
       );
     }
     return 0;
   }
-  const entries: ModelEntry[] = o.all
-    ? [...MODELS]
-    : o.model
-      ? o.model.map((id) => modelEntry(id))
-      : MODELS.filter((m) => m.fetch === 'default');
+  const entries: ModelEntry[] =
+    o.all || o.model?.includes('all')
+      ? [...MODELS]
+      : o.model
+        ? o.model.map((id) => modelEntry(id))
+        : MODELS.filter((m) => m.fetch === 'default');
   const mirrorSetting = o.from ?? process.env['WHYCAM_MODEL_MIRROR'];
   const mirror = !mirrorSetting ? undefined : isUrl(mirrorSetting) ? mirrorSetting : path.resolve(mirrorSetting);
 
@@ -70,7 +79,8 @@ export async function modelsCommand(args: string[]): Promise<number> {
       [
         '',
         'WhyCam needs the model weights before it can explain anything. To get them:',
-        '  npm run models                       when this machine can reach storage.googleapis.com',
+        "  npm run models                       when this machine can reach the models' homes",
+        '                                       (storage.googleapis.com; raw.githubusercontent.com for the zoo models)',
         '  npm run models -- --from DIR         to copy from a local mirror (DIR/<model id>/model.json, ...)',
         '  npm run models -- --from URL         to download from a mirror server with the same layout',
         '  WHYCAM_MODEL_MIRROR=DIR npm install  the same, at install time',

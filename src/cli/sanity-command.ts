@@ -1,6 +1,5 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_MODEL_ID } from '../../models/registry.js';
 import { isWhyCamError, WhyCamError } from '../explain/errors.js';
 import type { ExplainRequest } from '../explain/methods/types.js';
 import { METHODS, REDUCTIONS } from '../explain/methods/names.js';
@@ -8,7 +7,7 @@ import { CROP_POLICIES } from '../explain/runtime/preprocess.js';
 import { sanityCheck } from '../explain/evaluation/sanity.js';
 import { NODE_BACKENDS, useNodeBackend } from '../node/backend.js';
 import { readImage } from '../node/image-io.js';
-import { loadModelOption } from '../node/model-path.js';
+import { loadModelOption, MODEL_OPTIONS, MODEL_USAGE } from '../node/model-path.js';
 import { ProgressBar } from '../node/progress.js';
 import { listOf, numberIn, oneOf, parseCommand } from './args.js';
 import { collectImages } from './images.js';
@@ -37,7 +36,7 @@ so that they are compared on the same layer; name others with --layer.
   --depth N           re-initialise only the top N blocks (default: all)
   --seed N            seed of the re-initialisation (default 1)
   --crop P            center | full (default full; center for a Teachable Machine or taught model)
-  --model ID|DIR      default ${DEFAULT_MODEL_ID}; or the folder (or .zip) of a Teachable Machine export or a taught model
+${MODEL_USAGE}
   --backend NAME      ${NODE_BACKENDS.join(' | ')} (default wasm)
   --json              print { methods: { <name>: { blocks: [...], spearman: [...] } }, ... }`;
 
@@ -51,7 +50,7 @@ const OPTIONS = {
   depth: { type: 'string' },
   seed: { type: 'string' },
   crop: { type: 'string' },
-  model: { type: 'string' },
+  ...MODEL_OPTIONS,
   backend: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -83,7 +82,7 @@ export async function sanityCommand(args: string[]): Promise<number> {
   const files = (await collectImages([o.images])).slice(0, limit);
 
   await useNodeBackend(backend);
-  const { explainer, name: modelId, crop: trainedCrop } = await loadModelOption(o.model);
+  const { explainer, name: modelId, crop: trainedCrop } = await loadModelOption(o);
   const crop = o.crop === undefined ? (trainedCrop ?? cropOption) : cropOption;
   // A boxes.json beside ImageNet photos names ImageNet classes: a Teachable Machine or taught model
   // (one with a trained crop) has its own classes, so it is read only when named with --boxes.

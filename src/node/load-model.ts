@@ -4,7 +4,7 @@ import { DEFAULT_MODEL_ID, findModel, MODELS, type ModelEntry } from '../../mode
 import { WhyCamError } from '../explain/errors.js';
 import type { Explainer } from '../explain/methods/explainer.js';
 import { explainerForEntry } from '../explain/models/registered-model.js';
-import { type ModelFileReader, readVerifiedModel } from '../explain/models/model-files.js';
+import { type ModelFileReader, readVerifiedEntry } from '../explain/models/model-files.js';
 import { modelsDir } from './paths.js';
 
 export function fileReader(dir: string): ModelFileReader {
@@ -32,16 +32,15 @@ export function modelEntry(id: string): ModelEntry {
 }
 
 /**
- * Loads a registered model from `models/<id>/` (checked file by file first) and wraps it in an
- * Explainer. The caller owns the explainer and must dispose it.
+ * Loads a registered model, in any registered format, from `models/<id>/` (checked file by file
+ * first) and wraps it in an Explainer. The caller owns the explainer and must dispose it.
  */
 export async function loadExplainerFromDisk(id: string = DEFAULT_MODEL_ID, dir = modelsDir()): Promise<Explainer> {
   const entry = modelEntry(id);
   const folder = path.join(dir, id);
-  const artifacts = await readVerifiedModel(fileReader(folder), {
+  const files = await readVerifiedEntry(entry, fileReader(folder), {
     location: path.relative(process.cwd(), folder) || folder,
-    sha256: entry.sha256,
     fix: `Run: npm run models -- --model ${id}   (or with --from DIR to copy from a local mirror)`,
   });
-  return explainerForEntry(entry, artifacts);
+  return explainerForEntry(entry, files);
 }

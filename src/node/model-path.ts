@@ -8,12 +8,21 @@ import type { Explainer } from '../explain/methods/explainer.js';
 import type { CropPolicy } from '../explain/runtime/preprocess.js';
 import { readVerifiedModel } from '../explain/models/model-files.js';
 import { openModel, type OpenedModel, readerForArchive } from '../explain/models/open-model.js';
+import { parseLabelLines } from '../explain/models/own-model.js';
+import { NORMALIZATIONS, type Normalization, parseNormalization } from '../explain/network/normalization.js';
 import { fileReader, loadExplainerFromDisk } from './load-model.js';
 import { modelsDir } from './paths.js';
 
 /** A registered model's verified files from `models/<id>/` (the base of a taught model). */
 export function registeredArtifacts(dir = modelsDir()): (entry: ModelEntry) => Promise<tf.io.ModelArtifacts> {
-  return (entry) => {
+  return async (entry) => {
+    // Teaching appends a LayersModel head to a LayersModel base; a caffe network cannot be one.
+    if (entry.format !== 'tfjs-layers') {
+      throw new WhyCamError(
+        'unsupported-model',
+        `${entry.id} is a ${entry.format} model: a taught model's base must be a TF.js LayersModel.`,
+      );
+    }
     const folder = path.join(dir, entry.id);
     return readVerifiedModel(fileReader(folder), {
       location: path.relative(process.cwd(), folder) || folder,
@@ -27,7 +36,11 @@ export function registeredArtifacts(dir = modelsDir()): (entry: ModelEntry) => P
  * Opens a Teachable Machine export or a taught model from a folder holding its three files, or
  * from the zip it was downloaded as. The caller owns the explainer and must dispose it.
  */
-export async function openModelAt(location: string, baseDir = modelsDir()): Promise<OpenedModel> {
+export async function openModelAt(
+  location: string,
+  baseDir = modelsDir(),
+  own: { labels?: readonly string[]; normalize?: Normalization } = {},
+): Promise<OpenedModel> {
   let stat;
   try {
     stat = await fs.stat(location);
@@ -35,11 +48,12 @@ export async function openModelAt(location: string, baseDir = modelsDir()): Prom
     throw new WhyCamError('model-missing', `${location} does not exist.`);
   }
   const loadBase = registeredArtifacts(baseDir);
-  if (stat.isDirectory()) return openModel(fileReader(location), { location, loadBase });
+  if (stat.isDirectory()) return openModel(fileReader(location), { location, loadBase, ...own });
   const buf = await fs.readFile(location);
   return openModel(readerForArchive(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), location), {
     location,
     loadBase,
+    ...own,
   });
 }
 
@@ -54,12 +68,37 @@ interface LoadedModel {
   crop: CropPolicy | null;
 }
 
+/** The command-line options every command shares for choosing a model. */
+export const MODEL_OPTIONS = {
+  model: { type: 'string' },
+  labels: { type: 'string' },
+  normalize: { type: 'string' },
+} as const;
+
+export const MODEL_USAGE = `  --model ID|DIR|ZIP  ${DEFAULT_MODEL_ID} (default) or another id from \`whycam models --list\`
+                      (${MODELS.map((m) => m.id).join(', ')}), or the folder (or .zip) of a Teachable Machine
+                      "TensorFlow.js" image export, a taught model, or your own Keras model (tensorflowjs_converter)
+  --labels FILE       your own model's labels, one a line (else metadata.json, labels.txt, or class numbers)
+  --normalize N       your own model's input: ${NORMALIZATIONS.join(' | ')} (else assumed minus-one-to-one)`;
+
 /**
  * What `--model` names: a registered model id (default the registry's default), or a folder or
- * zip holding a Teachable Machine export or a taught model.
+ * zip holding a Teachable Machine export, a taught model or the user's own Keras model
+ * (`--labels`, `--normalize` apply to that one).
  */
-export async function loadModelOption(value: string | undefined, dir = modelsDir()): Promise<LoadedModel> {
+export async function loadModelOption(
+  options: { model?: string | undefined; labels?: string | undefined; normalize?: string | undefined },
+  dir = modelsDir(),
+): Promise<LoadedModel> {
+  const value = options.model;
+  const normalize = options.normalize === undefined ? undefined : parseNormalization(options.normalize);
   if (value === undefined || findModel(value)) {
+    if (options.labels !== undefined || normalize !== undefined) {
+      throw new WhyCamError(
+        'bad-option',
+        '--labels and --normalize apply to your own model (--model DIR or ZIP), not to a registered one.',
+      );
+    }
     const id = value ?? DEFAULT_MODEL_ID;
     return {
       explainer: await loadExplainerFromDisk(id, dir),
@@ -80,11 +119,18 @@ export async function loadModelOption(value: string | undefined, dir = modelsDir
       `Registered models: ${MODELS.map((m) => m.id).join(', ')}; or give the folder (or .zip) of a Teachable Machine "TensorFlow.js" export or a taught model.`,
     );
   }
-  const opened = await openModelAt(value, dir);
+  let labels: string[] | undefined;
+  if (options.labels !== undefined) {
+    const text = await fs.readFile(options.labels, 'utf8').catch(() => {
+      throw new WhyCamError('bad-option', `--labels ${options.labels}: no such file.`);
+    });
+    labels = parseLabelLines(text);
+  }
+  const opened = await openModelAt(value, dir, { ...(labels ? { labels } : {}), ...(normalize ? { normalize } : {}) });
   return {
     explainer: opened.explainer,
     name: `${opened.name} (${path.basename(path.resolve(value))})`,
-    notes: opened.methodNotes,
+    notes: [...opened.summary, opened.methodNotes].join('\n'),
     crop: 'center',
     view: { ...defaultView(''), layer: opened.explainer.lastConvLayer },
   };

@@ -11,6 +11,7 @@ import { mirrorExplainer } from '../helpers/engine.js';
 import { photo } from '../helpers/shared.js';
 import { correlation, maxAbsDiff } from '../helpers/stats.js';
 import { headAfter } from '../helpers/toy-models.js';
+import { kerasSource } from '../helpers/keras-source.js';
 
 // "Why A and not B": the contrastive map explains logit_A − logit_B (with softmax, p_A − p_B).
 // Checked against tf.grad of that difference through tfjs-layers' own layers, with MobileNet's real
@@ -48,8 +49,8 @@ async function referenceMap(
   const x = await toInputTensor(image, region, explainer.inputSize, explainer.inputRange);
   const network = explainer.network;
   const map = tf.tidy(() => {
-    const activations = bodyUpTo(network.model, layer)(x) as tf.Tensor4D;
-    const head = headAfter(network.model, layer, network.logits);
+    const activations = bodyUpTo(kerasSource(network), layer)(x) as tf.Tensor4D;
+    const head = headAfter(kerasSource(network), layer, network.logits);
     const difference = (t: tf.Tensor): tf.Scalar => {
       const logits = tf.reshape(head(t), [-1]);
       const scores = reduction === 'softmax' ? tf.softmax(logits) : logits;

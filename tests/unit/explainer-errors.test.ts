@@ -4,6 +4,7 @@ import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { Explainer } from '../../src/explain/methods/explainer.js';
 import { LabelSet } from '../../src/explain/network/labels.js';
 import { buildChainModel } from '../helpers/toy-models.js';
+import { importKeras } from '../../src/explain/models/importers/keras.js';
 
 // An explanation that fails half-way (a kernel throws, the GPU device is lost during read-back)
 // must leave no tensor behind: the worker keeps going after a failed frame, for hours.
@@ -13,7 +14,7 @@ let image: tf.Tensor3D;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  explainer = new Explainer(buildChainModel(), {
+  explainer = new Explainer(importKeras(buildChainModel()), {
     labels: new LabelSet(['a', 'b', 'c', 'd', 'e']),
     inputSize: [16, 16],
     inputRange: [-1, 1],

@@ -8,6 +8,7 @@ import { methodWarning } from '../../src/explain/methods/warnings.js';
 import { readImage } from '../../src/node/image-io.js';
 import { mirrorExplainer } from '../helpers/engine.js';
 import { VAL_BBOX } from '../helpers/shared.js';
+import { kerasSource } from '../helpers/keras-source.js';
 
 // Grad-CAM++ at the 14×14 layer points into the box on ~14% of photos. Is the engine wrong? This
 // recomputes the same closed form independently: gradients by tf.grad through the tfjs-layers
@@ -26,7 +27,7 @@ describe('Grad-CAM++ against an independent computation', () => {
     )[0]!;
     const image = await readImage(path.join(VAL_BBOX, entry.file));
     const layerName = 'conv_pw_11_relu';
-    const model = explainer.network.model;
+    const model = kerasSource(explainer.network);
     const at = model.layers.findIndex((l) => l.name === layerName);
     const { x } = await networkInput(explainer, image, 'full');
     const activations = tf.tidy(() =>

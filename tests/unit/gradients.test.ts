@@ -5,6 +5,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { Network } from '../../src/explain/network/network.js';
 import { buildChainModel, headAfter } from '../helpers/toy-models.js';
+import { importKeras } from '../../src/explain/models/importers/keras.js';
 
 // The engine back-propagates with forward ops only. Here its gradients are checked against
 // tf.grad through tfjs-layers' own implementation and against central finite differences.
@@ -16,7 +17,7 @@ let x: tf.Tensor4D;
 beforeAll(async () => {
   await tf.setBackend('cpu');
   model = buildChainModel();
-  network = new Network(model);
+  network = new Network(importKeras(model));
   x = tf.randomUniform([1, 16, 16, 3], -1, 1, 'float32', 3) as tf.Tensor4D;
 });
 

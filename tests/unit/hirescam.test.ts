@@ -15,6 +15,7 @@ import { mirrorExplainer } from '../helpers/engine.js';
 import { photo } from '../helpers/shared.js';
 import { maxAbsDiff } from '../helpers/stats.js';
 import { headAfter } from '../helpers/toy-models.js';
+import { kerasSource } from '../helpers/keras-source.js';
 
 // HiResCAM (Draelos & Carin 2020): ReLU(Σ_k g · A) per position. Its channel reduction is LayerCAM's
 // kernel without the ReLU on g; here the kernel against tfjs ops on cpu and wasm, and the engine's
@@ -84,9 +85,9 @@ describe('HiResCAM against tf.grad on MobileNet V1 0.25 (cpu)', () => {
     const region = cropRegion(image.width, image.height, explainer.inputSize, 'full');
     const x = await toInputTensor(image, region, explainer.inputSize, explainer.inputRange);
     const network = explainer.network;
-    const names = network.model.layers.map((l) => l.name);
-    const body = network.model.layers.slice(1, names.indexOf(layer) + 1);
-    const head = headAfter(network.model, layer, network.logits);
+    const names = kerasSource(network).layers.map((l) => l.name);
+    const body = kerasSource(network).layers.slice(1, names.indexOf(layer) + 1);
+    const head = headAfter(kerasSource(network), layer, network.logits);
     const [activations, gradients] = tf.tidy(() => {
       const act = body.reduce((t: tf.Tensor, l) => l.apply(t) as tf.Tensor, x);
       const score = (t: tf.Tensor): tf.Scalar => {

@@ -12,6 +12,7 @@ import { toInputTensor } from '../../src/explain/runtime/input.js';
 import { readImage } from '../../src/node/image-io.js';
 import { photo, SHARED_MODELS } from '../helpers/shared.js';
 import { maxAbsDiff } from '../helpers/stats.js';
+import { importKeras } from '../../src/explain/models/importers/keras.js';
 
 // A model the user picks from their disk (the browser's File objects; Node's File here).
 
@@ -34,7 +35,7 @@ test('picked files load into a working explainer, checked like any other copy', 
     sha256: findModel(ID)!.sha256,
     fix: 'Pick the whole folder.',
   });
-  const explainer = new Explainer(await tfl.loadLayersModel(tf.io.fromMemory(artifacts)), {
+  const explainer = new Explainer(importKeras(await tfl.loadLayersModel(tf.io.fromMemory(artifacts))), {
     labels: IMAGENET_LABELS,
     inputSize: [224, 224],
     inputRange: [-1, 1],
@@ -44,7 +45,7 @@ test('picked files load into a working explainer, checked like any other copy', 
   // It explains, and as the same network read straight from the mirror's files does: tfjs-layers'
   // own predict gives the scores, and an explainer on that copy gives the map.
   const reference = await tfl.loadLayersModel(tf.io.fromMemory(await artifactsFromFolder(ID)));
-  const referenceExplainer = new Explainer(reference, {
+  const referenceExplainer = new Explainer(importKeras(reference), {
     labels: IMAGENET_LABELS,
     inputSize: [224, 224],
     inputRange: [-1, 1],

@@ -7,6 +7,7 @@ import { cascadeBlocks, sanityCheck } from '../../src/explain/evaluation/sanity.
 import { readImage } from '../../src/node/image-io.js';
 import { mirrorExplainer } from '../helpers/engine.js';
 import { SHARED } from '../helpers/shared.js';
+import { kerasSource } from '../helpers/keras-source.js';
 
 // The sanity check (Adebayo et al. 2018) on a few dev-set photos (their ground-truth classes), at
 // the layer of each registered default model's default view, with every block above that layer
@@ -37,7 +38,7 @@ describe.each(defaults)('%s', (id) => {
     ).slice(0, PHOTOS);
     const images = await Promise.all(entries.map((e) => readImage(path.join(DEV, e.file))));
     // The blocks above the layer: those before the first one holding a layer at or below it.
-    const order = explainer.network.model.layers.map((l) => l.name);
+    const order = kerasSource(explainer.network).layers.map((l) => l.name);
     const at = order.indexOf(layer);
     expect(at, `${layer} is a layer of ${id}`).toBeGreaterThan(0);
     const blocks = cascadeBlocks(explainer.network);

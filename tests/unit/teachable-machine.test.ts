@@ -13,6 +13,7 @@ import { readImage } from '../../src/node/image-io.js';
 import { referenceInput } from '../helpers/resize-reference.js';
 import { openModelAt, registeredArtifacts } from '../../src/node/model-path.js';
 import { photo, SHARED_MODELS } from '../helpers/shared.js';
+import { kerasSource } from '../helpers/keras-source.js';
 
 // The two real Teachable Machine image exports in ../shared/models/teachable-machine (see its
 // SOURCES.md), loaded from there: a Sequential of Sequentials around MobileNet V2 0.35, then
@@ -152,7 +153,7 @@ describe('Grad-CAM on a Teachable Machine model', () => {
           const values = network.forward(plan, x, [layer]);
           const oneHot = tf.cast(tf.oneHot([CLASS], 3), 'float32');
           const ours = network.backward(plan, values, oneHot, [layer]).get(layer)!;
-          const head = headFrom(network.model, layer, network.logits);
+          const head = headFrom(kerasSource(network), layer, network.logits);
           const reference = tf.grad((a) => tf.sum(tf.mul(tf.reshape(head(a), [1, 3]), oneHot)))(values.get(layer)!);
           return [tf.max(tf.abs(tf.sub(ours, reference))), tf.max(tf.abs(reference))];
         })

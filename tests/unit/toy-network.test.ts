@@ -6,6 +6,7 @@ import { Explainer } from '../../src/explain/methods/explainer.js';
 import { upsampleHeatmap } from '../../src/explain/methods/heatmap.js';
 import { LabelSet } from '../../src/explain/network/labels.js';
 import { METHODS } from '../../src/explain/methods/names.js';
+import { importKeras } from '../../src/explain/models/importers/keras.js';
 
 // A network whose correct maps are known by construction: its feature map is the picture's red
 // and green channels, and class "red" / "green" is the mean of one of them. Every method must
@@ -57,7 +58,7 @@ let explainer: Explainer;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  explainer = new Explainer(colourModel(), {
+  explainer = new Explainer(importKeras(colourModel()), {
     labels: new LabelSet(['red', 'green']),
     inputSize: [8, 8],
     inputRange: [0, 1],

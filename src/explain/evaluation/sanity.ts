@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { Explainer } from '../methods/explainer.js';
 import type { ExplainRequest } from '../methods/types.js';
 import { mulberry32 } from '../random.js';
 import type { ImageSource } from '../runtime/input.js';
+import { buildGraph, type NodeSpec } from '../network/graph.js';
 import type { Network } from '../network/network.js';
 import type { CropPolicy } from '../runtime/preprocess.js';
 import { type ProgressOptions, throwIfAborted } from '../progress.js';
@@ -27,22 +27,18 @@ interface CascadeBlock {
 
 /**
  * The network's weighted layers from the logits downwards, grouped into blocks: MobileNet's
- * `conv_dw_N`, `conv_pw_N` and their BatchNorms form block N; any other layer with weights
- * (and its BatchNorm, `<name>_bn`) is a block of its own.
+ * `conv_dw_N`, `conv_pw_N` and their BatchNorms form block N; an inception or fire module
+ * (`inception_5b/…`, `fire9/…`) and a DenseNet layer (`conv5_block16_…`) are a block each; any
+ * other layer with weights (and its BatchNorm, `<name>_bn`) is a block of its own.
  */
 export function cascadeBlocks(network: Network): CascadeBlock[] {
   const blocks: CascadeBlock[] = [];
   const byKey = new Map<string, CascadeBlock>();
-  const weighted = network.graph.nodes.filter(
-    (n) =>
-      n.layer.weights.length > 0 &&
-      (n.name === network.logits ||
-        network.graph.nodes.indexOf(n) < network.graph.nodes.indexOf(network.graph.byName.get(network.logits)!)),
-  );
+  const nodes = network.graph.nodes;
+  const logitsAt = nodes.indexOf(network.graph.byName.get(network.logits)!);
+  const weighted = nodes.filter((n, i) => Object.keys(n.weights).length > 0 && i <= logitsAt);
   for (const node of [...weighted].reverse()) {
-    const stem = node.name.replace(/_bn$/, '');
-    const numbered = /^conv_(?:dw|pw)_(\d+)$/.exec(stem);
-    const key = node.name === network.logits ? 'logits' : numbered ? `block ${numbered[1]}` : stem;
+    const key = node.name === network.logits ? 'logits' : blockOf(node.name);
     let block = byKey.get(key);
     if (!block) {
       block = { name: key, layers: [] };
@@ -54,14 +50,22 @@ export function cascadeBlocks(network: Network): CascadeBlock[] {
   return blocks;
 }
 
+function blockOf(name: string): string {
+  const stem = name.replace(/_bn$/, '');
+  const numbered = /^conv_(?:dw|pw)_(\d+)$/.exec(stem);
+  if (numbered) return `block ${numbered[1]}`;
+  const dense = /^(conv\d+_block\d+)_/.exec(stem);
+  if (dense) return dense[1]!;
+  return stem.includes('/') ? stem.slice(0, stem.indexOf('/')) : stem;
+}
+
 /**
  * Fresh weights as Keras initialises them: kernels Glorot-uniform (seeded), biases, BatchNorm β and
- * moving means zero, BatchNorm γ and moving variances one.
+ * means zero, BatchNorm γ and variances one.
  */
-function initialWeight(name: string, shape: number[], seed: number): tf.Tensor {
-  const kind = name.split('/').pop()!.replace(/_\d+$/, '');
-  if (kind === 'gamma' || kind === 'moving_variance') return tf.ones(shape);
-  if (kind === 'beta' || kind === 'moving_mean' || kind === 'bias') return tf.zeros(shape);
+function initialWeight(role: string, shape: number[], seed: number): tf.Tensor {
+  if (role === 'gamma' || role === 'variance') return tf.ones(shape);
+  if (role === 'beta' || role === 'mean' || role === 'bias') return tf.zeros(shape);
   const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
   const fanIn = receptive * (shape[shape.length - 2] ?? 1);
   const fanOut = receptive * (shape[shape.length - 1] ?? 1);
@@ -71,33 +75,33 @@ function initialWeight(name: string, shape: number[], seed: number): tf.Tensor {
 
 /**
  * An explainer for a copy of the network whose top `count` cascade blocks are re-initialised
- * (`count` 0: an unchanged copy). The original explainer, its model and its weights are not
- * modified. The caller disposes the returned explainer (which frees only the copy).
+ * (`count` 0: an unchanged copy). The original explainer and its weights are not modified: the
+ * copy's graph shares every weight it does not replace. The caller disposes the returned explainer
+ * (which frees only the fresh weights).
  */
-export async function randomizedExplainer(explainer: Explainer, count: number, seed = 1): Promise<Explainer> {
+export function randomizedExplainer(explainer: Explainer, count: number, seed = 1): Explainer {
   const blocks = cascadeBlocks(explainer.network);
   if (!(Number.isInteger(count) && count >= 0 && count <= blocks.length)) {
     throw new RangeError(`count must be a whole number from 0 to ${blocks.length}; got ${count}`);
   }
   const scrambled = new Set(blocks.slice(0, count).flatMap((b) => b.layers));
-  const original = explainer.network.model;
-  const copy = await tfl.models.modelFromJSON({
-    modelTopology: original.toJSON(null, false) as tf.io.ModelJSON['modelTopology'],
-  } as tfl.ModelAndWeightsConfig);
+  const original = explainer.network.graph;
   const random = mulberry32(seed);
-  for (const layer of original.layers) {
-    if (layer.weights.length === 0) continue;
-    const target = copy.getLayer(layer.name);
-    if (scrambled.has(layer.name)) {
-      const fresh = layer.weights.map((w) =>
-        initialWeight(w.originalName, w.shape as number[], Math.floor(random() * 2 ** 31)),
-      );
-      target.setWeights(fresh);
-      for (const t of fresh) t.dispose();
-    } else {
-      target.setWeights(layer.getWeights());
-    }
-  }
+  const fresh: tf.Tensor[] = [];
+  const nodes = original.nodes.map((node): NodeSpec => {
+    if (!scrambled.has(node.name)) return node;
+    const weights = Object.fromEntries(
+      Object.entries(node.weights).map(([role, w]) => {
+        const t = initialWeight(role, w.shape as number[], Math.floor(random() * 2 ** 31));
+        fresh.push(t);
+        return [role, t];
+      }),
+    );
+    return { ...node, weights };
+  });
+  const copy = buildGraph(nodes, original.output, () => {
+    for (const t of fresh) t.dispose();
+  });
   return new Explainer(copy, {
     labels: explainer.labels,
     inputSize: explainer.inputSize,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { WhyCamError } from '../errors.js';
+import type { ModelGraph } from '../network/graph.js';
 import type { LabelSet } from '../network/labels.js';
 import { type FeatureLayer, Network } from '../network/network.js';
 import { type ImageSource, PixelScratch, sourceSize, toInputTensor } from '../runtime/input.js';
@@ -30,7 +30,8 @@ interface FrameResult {
 }
 
 /**
- * CAM, Grad-CAM, Grad-CAM++ and LayerCAM for a LayersModel classifier, on any tfjs backend.
+ * CAM, Grad-CAM, Grad-CAM++, LayerCAM and HiResCAM for any classifier the engine's graph holds,
+ * on any tfjs backend.
  *
  * One forward pass gives the feature maps and the logits; Grad-CAM's backward pass runs only
  * through the layers after the feature layer and only with respect to activations, built from
@@ -47,16 +48,23 @@ export class Explainer {
   /** On webgpu, each frame's dispatches are captured once per plan and source shape and replayed (captured-frames.ts). */
   private readonly captured: CapturedFrames;
 
-  constructor(model: LayersModel, info: ModelInfo) {
+  /** Takes ownership of `graph`: disposing the explainer disposes it (and so does a failure here). */
+  constructor(graph: ModelGraph, info: ModelInfo) {
     const hints = {
       ...(info.logitLayer ? { logitLayer: info.logitLayer } : {}),
       ...(info.softmaxLayer ? { softmaxLayer: info.softmaxLayer } : {}),
     };
-    this.network = new Network(model, hints);
+    try {
+      this.network = new Network(graph, hints);
+    } catch (e) {
+      graph.dispose();
+      throw e;
+    }
     this.labels = info.labels;
     this.inputSize = info.inputSize;
     this.inputRange = info.inputRange;
     if (this.network.numClasses !== info.labels.size) {
+      graph.dispose();
       throw new WhyCamError(
         'unsupported-model',
         `The model scores ${this.network.numClasses} classes but ${info.labels.size} labels were given.`,

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { ModelEntry } from '../../../models/registry.js';
 import { WhyCamError } from '../errors.js';
 
 /** Reads one file of a model folder; resolves to null when the file does not exist. */
@@ -14,10 +15,13 @@ interface ModelJson {
   weightsManifest: WeightGroup[];
 }
 
-interface VerifyOptions {
+export interface VerifyOptions {
   /** Where the files are, as a person would name it ("models/mobilenet_v1_0.75_224"). */
   location: string;
-  /** Known sha256 (hex) of files; others are checked for presence and byte length only. */
+  /**
+   * Known sha256 (hex) of files; others are checked for presence and byte length only.
+   * `readVerifiedEntry` takes the entry's when this is not given.
+   */
   sha256?: Readonly<Record<string, string>>;
   /** What to do about a missing or damaged file ("Run: npm run models"). */
   fix: string;
@@ -123,6 +127,99 @@ export async function readVerifiedModel(read: ModelFileReader, options: VerifyOp
     modelTopology: model.modelTopology,
     weightSpecs: model.weightsManifest.flatMap((g) => g.weights),
     weightData: weightData.buffer,
+  };
+}
+
+/**
+ * A registered model's files, every one checked: what an importer builds the network from.
+ * caffe: the network definition as text, and every other file (weights/…) served from memory.
+ */
+export type VerifiedModelFiles =
+  | { format: 'tfjs-layers'; artifacts: tf.io.ModelArtifacts }
+  | { format: 'caffe'; prototxt: string; read: (path: string) => Promise<Uint8Array | null> };
+
+/** The network definition in a caffe model folder (caffejs layout: `deploy.prototxt`, `weights/…`). */
+export const CAFFE_NETWORK_FILE = 'deploy.prototxt';
+
+/**
+ * Whether a file path of a model folder is one WhyCam writes or serves: relative, `/`-separated,
+ * word characters, dots and dashes, no segment starting with a dot (so no `..`, no hidden files).
+ * A model.json from a mirror names its own shards; this keeps them inside the model's folder.
+ */
+export function isSafeModelPath(path: string): boolean {
+  return /^(?:[\w-][\w.-]*\/)*[\w-][\w.-]*$/.test(path);
+}
+
+/** Files read at once: a browser opens about six connections to one host, and a disk keeps up. */
+const PARALLEL_READS = 6;
+
+/**
+ * Reads and checks a registered model's files, in its format. tfjs-layers: as `readVerifiedModel`.
+ * caffe: every file the entry lists (the keys of its sha256), each against its checksum, progress
+ * by bytes against `entry.bytes`; a missing or damaged file is named, with the fix.
+ */
+export async function readVerifiedEntry(
+  entry: ModelEntry,
+  read: ModelFileReader,
+  options: VerifyOptions,
+): Promise<VerifiedModelFiles> {
+  const checked = { ...options, sha256: options.sha256 ?? entry.sha256 };
+  switch (entry.format) {
+    case 'tfjs-layers':
+      return { format: 'tfjs-layers', artifacts: await readVerifiedModel(read, checked) };
+    case 'caffe':
+      return readVerifiedCaffe(entry.bytes, read, checked);
+  }
+}
+
+async function readVerifiedCaffe(
+  total: number,
+  read: ModelFileReader,
+  options: VerifyOptions & { sha256: Readonly<Record<string, string>> },
+): Promise<VerifiedModelFiles> {
+  const { location, fix } = options;
+  const files = Object.keys(options.sha256);
+  const contents = new Map<string, Uint8Array>();
+  let done = 0;
+  const take = async (path: string, data: Uint8Array | null): Promise<void> => {
+    if (!data) throw new WhyCamError('model-missing', `${location}/${path} is missing.`, fix);
+    await checkHash(path, data, options);
+    contents.set(path, data);
+    done += data.byteLength;
+    options.onProgress?.(done, Math.max(total, done));
+  };
+  if (!files.includes(CAFFE_NETWORK_FILE)) throw new Error(`internal: a caffe entry without ${CAFFE_NETWORK_FILE}`);
+  // The network definition first, alone: without it nothing was downloaded, which says more than
+  // the first of a hundred missing weight files would.
+  const prototxt = await read(CAFFE_NETWORK_FILE);
+  if (!prototxt) {
+    throw new WhyCamError(
+      'model-missing',
+      `${location}/${CAFFE_NETWORK_FILE} is missing: the model has not been downloaded.`,
+      fix,
+    );
+  }
+  await take(CAFFE_NETWORK_FILE, prototxt);
+  const rest = files.filter((f) => f !== CAFFE_NETWORK_FILE);
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    // Once one file has failed, the others are not read: the first problem is the one reported.
+    while (!failed && next < rest.length) {
+      const path = rest[next++]!;
+      try {
+        await take(path, await read(path));
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, rest.length) }, worker));
+  return {
+    format: 'caffe',
+    prototxt: new TextDecoder().decode(prototxt),
+    read: (path) => Promise.resolve(contents.get(path) ?? null),
   };
 }
 

@@ -4,6 +4,7 @@ import { findModel, type ModelEntry } from '../../../models/registry.js';
 import { WhyCamError } from '../errors.js';
 import { Explainer } from '../methods/explainer.js';
 import { LabelSet } from '../network/labels.js';
+import type { Normalization } from '../network/normalization.js';
 import {
   entryBytes,
   type ModelFileReader,
@@ -19,13 +20,17 @@ import {
   parseMetadata,
   TEACHABLE_MACHINE_INPUT_RANGE,
 } from './teachable-machine.js';
+import { importKeras } from './importers/keras.js';
+import { openOwnModel } from './own-model.js';
 import { looksLikeZip, zipReader } from './zip.js';
 
-/** A model opened from files: a Teachable Machine image export, or a model taught in WhyCam. */
+/** A model opened from files: a Teachable Machine image export, a model taught in WhyCam, or the user's own Keras model. */
 export interface OpenedModel {
   explainer: Explainer;
   name: string;
-  kind: 'teachable-machine' | 'taught';
+  kind: 'teachable-machine' | 'taught' | 'keras';
+  /** For the user's own model: what was recognised and what was assumed (empty otherwise). */
+  summary: string[];
   labels: readonly string[];
   /** The registered model a taught head reads from. */
   baseModel: string | null;
@@ -40,6 +45,10 @@ interface OpenOptions {
   location: string;
   /** The verified files of a registered model: a taught model names its base model instead of copying it. */
   loadBase: (entry: ModelEntry) => Promise<tf.io.ModelArtifacts>;
+  /** For the user's own model: one label per class (else metadata.json, labels.txt, or class numbers). */
+  labels?: readonly string[];
+  /** For the user's own model: how its input is normalised (else assumed, and said). */
+  normalize?: Normalization;
 }
 
 const THREE_FILES =
@@ -68,13 +77,27 @@ export function readerForArchive(bytes: Uint8Array, location: string): ModelFile
 export async function openModel(read: ModelFileReader, options: OpenOptions): Promise<OpenedModel> {
   const { location } = options;
   const [metadataBytes, modelBytes] = await Promise.all([read('metadata.json'), read('model.json')]);
-  const missing = [modelBytes ? null : 'model.json', metadataBytes ? null : 'metadata.json'].filter((m) => m !== null);
-  if (missing.length > 0) {
+  if (!modelBytes) {
     throw new WhyCamError(
       'model-missing',
-      `${location} has no ${missing.join(' and no ')}${missing.includes('metadata.json') ? ' (it holds the class names)' : ''}.`,
-      THREE_FILES,
+      `${location} has no model.json.`,
+      `${THREE_FILES} Your own Keras model: model.json and its weight files (from tensorflowjs_converter), with a labels.txt if you have one.`,
     );
+  }
+  const raw = metadataBytes ? parseJsonObject(metadataBytes) : null;
+  if (!raw || !isTeachableMachineOrTaught(raw)) {
+    const artifacts = await readVerifiedModel(read, { location, fix: 'Export the model again with tensorflowjs_converter.' });
+    const own = await openOwnModel(read, artifacts, raw, options);
+    return {
+      explainer: own.explainer,
+      name: location.split(/[\\/]/).pop() || 'own model',
+      kind: 'keras',
+      summary: own.summary,
+      labels: own.labels,
+      baseModel: null,
+      accuracy: null,
+      methodNotes: methodNotes(own.explainer),
+    };
   }
   const metadata = parseMetadata(metadataBytes!, location);
   const artifacts = await readVerifiedModel(read, { location, fix: THREE_FILES });
@@ -93,6 +116,7 @@ export async function openModel(read: ModelFileReader, options: OpenOptions): Pr
     explainer,
     name: metadata.modelName,
     kind: 'teachable-machine',
+    summary: [],
     labels: metadata.labels,
     baseModel: null,
     accuracy: null,
@@ -106,12 +130,8 @@ function makeExplainer(
   inputSize: readonly [number, number],
   inputRange: readonly [number, number],
 ): Explainer {
-  try {
-    return new Explainer(model, { labels: new LabelSet(metadata.labels), inputSize, inputRange });
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
+  // The explainer owns the graph and so the model, also when it refuses them.
+  return new Explainer(importKeras(model), { labels: new LabelSet(metadata.labels), inputSize, inputRange });
 }
 
 /** The taught head appended to its base network's pooling, as one model. */
@@ -136,6 +156,7 @@ async function openTaught(
     explainer,
     name: metadata.modelName,
     kind: 'taught',
+    summary: [],
     labels: metadata.labels,
     baseModel: entry.id,
     accuracy: taught.accuracy,
@@ -229,6 +250,21 @@ function sliceWeights(
     o += p.byteLength;
   }
   return { specs, bytes };
+}
+
+/** metadata.json as an object, or null when it is not one (then it is not a Teachable Machine export either). */
+function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | null {
+  try {
+    const json: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    return typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Teachable Machine writes its version (`tmVersion`) or package name; WhyCam's taught models name their base. */
+function isTeachableMachineOrTaught(raw: Record<string, unknown>): boolean {
+  return 'tmVersion' in raw || String(raw['packageName'] ?? '').startsWith('@teachablemachine/') || 'whycam' in raw;
 }
 
 /** One line: which methods are exact for the model's head, or why CAM does not apply. */

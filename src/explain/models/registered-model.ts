@@ -1,16 +1,23 @@
-import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelEntry } from '../../../models/registry.js';
 import { Explainer } from '../methods/explainer.js';
 import { IMAGENET_LABELS } from '../network/labels.js';
+import { inputRangeOf, normalizedGraph } from '../network/normalization.js';
+import { importCaffe } from './importers/caffe.js';
+import { importKeras } from './importers/keras.js';
+import type { VerifiedModelFiles } from './model-files.js';
+import { loadFlattened } from './teachable-machine.js';
 
 /** An explainer for a registered model from its (already verified) files, wherever they were read. */
-export async function explainerForEntry(entry: ModelEntry, artifacts: tf.io.ModelArtifacts): Promise<Explainer> {
-  const model = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
-  return new Explainer(model, {
+export async function explainerForEntry(entry: ModelEntry, files: VerifiedModelFiles): Promise<Explainer> {
+  const location = entry.displayName;
+  const graph =
+    files.format === 'caffe'
+      ? await importCaffe(files.prototxt, files.read, { location, inputSize: entry.inputSize })
+      : importKeras(await loadFlattened(files.artifacts, location));
+  return new Explainer(normalizedGraph(graph, entry.normalize), {
     labels: IMAGENET_LABELS,
     inputSize: entry.inputSize,
-    inputRange: entry.inputRange,
+    inputRange: inputRangeOf(entry.normalize),
     logitLayer: entry.logitLayer,
     softmaxLayer: entry.softmaxLayer,
   });

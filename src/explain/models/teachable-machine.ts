@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { WhyCamError } from '../errors.js';
-import { LAYER_KINDS } from '../network/layer-table.js';
+import { KERAS_LAYER_CLASSES } from './importers/keras.js';
 
 /**
  * Teachable Machine feeds its image models the centre square of the picture, resized to the
@@ -80,7 +80,7 @@ const STRUCTURAL = ['InputLayer', 'Sequential', 'Model', 'Functional', 'Softmax'
 
 /** The layer classes WhyCam runs and back-propagates through itself, for error messages. */
 function supportedLayerClasses(): string {
-  return [...Object.keys(LAYER_KINDS), ...STRUCTURAL].sort().join(', ');
+  return [...new Set([...KERAS_LAYER_CLASSES, ...STRUCTURAL])].sort().join(', ');
 }
 
 /**

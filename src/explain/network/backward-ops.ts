@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type Activation, activationBackward, applyActivation, isFusable } from './activations.js';
 import { WhyCamError } from '../errors.js';
-import type { ConvGeometry, Padding } from './keras-config.js';
+import type { ConvAttrs, ConvPadding } from './graph.js';
 import type { StepBase, StepOps } from './step.js';
 import type { WeightStore } from './weights.js';
 
@@ -19,6 +19,17 @@ export function affineOps(scale: tf.Tensor, shift: tf.Tensor, act: Activation): 
     forward: ([x]) => applyActivation(tf.add(tf.mul(x!, scale), shift), act),
     backward: (dy, y) => [tf.mul(activationBackward(dy, y, act), scale)],
   };
+}
+
+/** tfjs' form of a padding: 'same' / 'valid', or explicit per-axis pairs. */
+export function tfPadding(p: ConvPadding): 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
+  if (p === 'same' || p === 'valid') return p;
+  return [
+    [0, 0],
+    [p[0], p[1]],
+    [p[2], p[3]],
+    [0, 0],
+  ];
 }
 
 export function denseOps(base: StepBase, kernel: tf.Tensor, bias: tf.Tensor, act: Activation): StepOps {
@@ -39,20 +50,21 @@ export function convOps(
   kernel: tf.Tensor,
   bias: tf.Tensor,
   act: Activation,
-  g: ConvGeometry,
+  g: ConvAttrs,
   inputShape: number[],
   weights: WeightStore,
 ): StepOps {
   const fused = isFusable(act) ? act : undefined;
-  const pointwise = g.kernel[0] === 1 && g.kernel[1] === 1 && g.strides[0] === 1 && g.strides[1] === 1;
+  const unpadded = typeof g.padding === 'string' || g.padding.every((p) => p === 0);
+  const pointwise = g.kernel[0] === 1 && g.kernel[1] === 1 && g.strides[0] === 1 && g.strides[1] === 1 && unpadded;
   return {
     forward: ([x]) => {
       const y = tf.fused.conv2d({
         x: x as tf.Tensor4D,
         filter: kernel as tf.Tensor4D,
-        strides: g.strides,
-        pad: g.padding,
-        dilations: g.dilations,
+        strides: g.strides as [number, number],
+        pad: tfPadding(g.padding),
+        dilations: g.dilations as [number, number],
         bias,
         activation: fused ?? 'linear',
       });
@@ -71,8 +83,8 @@ export function convOps(
           dz,
           kernel as tf.Tensor4D,
           inputShape as [number, number, number, number],
-          g.strides,
-          g.padding,
+          g.strides as [number, number],
+          tfPadding(g.padding),
         ),
       ];
     },
@@ -84,7 +96,7 @@ export function depthwiseOps(
   kernel: tf.Tensor,
   bias: tf.Tensor,
   act: Activation,
-  g: ConvGeometry,
+  g: ConvAttrs,
   inputShape: number[],
   weights: WeightStore,
 ): StepOps {
@@ -94,16 +106,18 @@ export function depthwiseOps(
   const [, outH, outW] = base.shape as [number, number, number, number];
   // The input gradient of a depthwise conv is a depthwise conv of the (stride-dilated, padded)
   // output gradient with the kernel rotated by 180°, one output channel at a time (undilated only).
-  const padTop = padBefore(inH, outH, kh, g.strides[0], g.padding);
-  const padLeft = padBefore(inW, outW, kw, g.strides[1], g.padding);
+  const padTop = padBefore(inH, outH, kh, g.strides[0], g.padding, 0);
+  const padLeft = padBefore(inW, outW, kw, g.strides[1], g.padding, 2);
   return {
     forward: ([x]) => {
+      // tfjs' fused depthwise conv takes no explicit padding: pad first (one kernel more).
+      const explicit = typeof g.padding !== 'string';
       const y = tf.fused.depthwiseConv2d({
-        x: x as tf.Tensor4D,
+        x: explicit ? tf.pad(x as tf.Tensor4D, tfPadding(g.padding) as [number, number][]) : (x as tf.Tensor4D),
         filter: kernel as tf.Tensor4D,
-        strides: g.strides,
-        pad: g.padding,
-        dilations: g.dilations,
+        strides: g.strides as [number, number],
+        pad: explicit ? 'valid' : (g.padding as 'same' | 'valid'),
+        dilations: g.dilations as [number, number],
         bias,
         activation: fused ?? 'linear',
       });
@@ -126,8 +140,9 @@ export function depthwiseOps(
   };
 }
 
-function padBefore(size: number, out: number, k: number, stride: number, padding: Padding): number {
+function padBefore(size: number, out: number, k: number, stride: number, padding: ConvPadding, axis: 0 | 2): number {
   if (padding === 'valid') return 0;
+  if (padding !== 'same') return padding[axis];
   return Math.floor(Math.max((out - 1) * stride + k - size, 0) / 2);
 }
 

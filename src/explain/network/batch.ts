@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { OpType } from './graph.js';
 import type { Network } from './network.js';
 
 /** Steps that reshape to the plan's batch-1 shapes. */
-const PER_IMAGE = new Set(['Reshape', 'Flatten', 'GlobalAveragePooling2D', 'Dense']);
+const PER_IMAGE = new Set<OpType>(['reshape', 'flatten', 'globalAvgPool', 'dense']);
 
 /**
  * Softmax probabilities for a batch of preprocessed inputs [n, H, W, C] through the compiled plan
@@ -40,9 +41,11 @@ function batchLogits(network: Network, batch: tf.Tensor4D): tf.Tensor2D {
     };
     for (const step of plan.steps) {
       if (step.inputs.length === 0) continue;
-      const kind = network.graph.byName.get(step.covers[0]!)?.className ?? '';
+      const kind = network.graph.byName.get(step.covers[0]!)?.op.type;
       const spatial =
-        step.shape.length === 4 && !PER_IMAGE.has(kind) && step.inputs.every((i) => batched.get(i)?.rank === 4);
+        step.shape.length === 4 &&
+        kind !== undefined &&
+        !PER_IMAGE.has(kind) && step.inputs.every((i) => batched.get(i)?.rank === 4);
       if (spatial) {
         batched.set(step.name, step.forward(step.inputs.map((i) => batched.get(i)!)));
       } else {

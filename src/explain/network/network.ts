@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { WhyCamError } from '../errors.js';
-import { ancestors, cutPoints, type GraphNode, type ModelGraph, readGraph } from './graph.js';
-import { canBackpropagate, isAffine, isShapeOnly } from './layer-table.js';
+import { ancestors, cutPoints, type GraphNode, type ModelGraph } from './graph.js';
+import { canBackpropagate, isAffine, isShapeOnly } from './op-table.js';
 import { buildPlan, type Plan } from './plan.js';
 import { WeightStore } from './weights.js';
 
@@ -21,11 +20,10 @@ interface HeadHints {
 }
 
 /**
- * A LayersModel seen as an explainable classifier: where the logits are, where it can be cut,
- * and the machinery to run it forward and back-propagate from the logits using forward ops only.
+ * A model's neutral graph seen as an explainable classifier: where the logits are, where it can be
+ * cut, and the machinery to run it forward and back-propagate from the logits using forward ops only.
  */
 export class Network {
-  readonly graph: ModelGraph;
   readonly logits: string;
   readonly softmax: string | null;
   readonly numClasses: number;
@@ -43,10 +41,9 @@ export class Network {
   private readonly plans = new Map<string, Plan>();
 
   constructor(
-    readonly model: LayersModel,
+    readonly graph: ModelGraph,
     hints: HeadHints = {},
   ) {
-    this.graph = readGraph(model);
     const head = findHead(this.graph, hints);
     this.logits = head.logits;
     this.softmax = head.softmax;
@@ -142,7 +139,11 @@ export class Network {
       const dy = grads.get(step.name);
       if (!dy) continue;
       if (!step.backward) throw new Error(`internal: no backward for ${step.name}`);
-      const dxs = step.backward(dy, values.get(step.name)!);
+      const dxs = step.backward(
+        dy,
+        values.get(step.name)!,
+        step.inputs.map((n) => values.get(n)!),
+      );
       step.inputs.forEach((input, j) => {
         const prev = grads.get(input);
         grads.set(input, prev ? tf.add(prev, dxs[j]!) : dxs[j]!);
@@ -156,7 +157,7 @@ export class Network {
   dispose(): void {
     this.weights.dispose();
     this.plans.clear();
-    this.model.dispose();
+    this.graph.dispose();
   }
 
   private findFeatureLayers(): FeatureLayer[] {
@@ -168,7 +169,8 @@ export class Network {
     for (let i = chain.length - 1; i >= 0; i--) {
       const node = chain[i]!;
       const [, h, w, c] = node.shape;
-      if (node.inputs.length === 0) this.rejected.set(node.name, 'it is the input image itself');
+      if (node.inputs.length === 0 || node.op.type === 'normalize')
+        this.rejected.set(node.name, 'it is the input image itself');
       else if (node.shape.length !== 4 || h! <= 1 || w! <= 1)
         this.rejected.set(node.name, `its output [${node.shape.join(', ')}] has no spatial map (height and width > 1)`);
       else if (!cuts.has(node.name))
@@ -176,10 +178,10 @@ export class Network {
       else if (blocker)
         this.rejected.set(
           node.name,
-          `the layer after it, "${blocker.name}" (${blocker.className}), cannot be back-propagated through`,
+          `the layer after it, "${blocker.name}" (${blocker.sourceType}), cannot be back-propagated through`,
         );
       else layers.unshift({ name: node.name, height: h!, width: w!, channels: c! });
-      if (!blocker && !canBackpropagate(node, this.logits) && node.inputs.length > 0) blocker = node;
+      if (!blocker && !canBackpropagate(node) && node.inputs.length > 0) blocker = node;
     }
     for (const node of this.graph.nodes) {
       if (!this.relevant.has(node.name)) this.rejected.set(node.name, `it comes after the logits ("${this.logits}")`);
@@ -188,7 +190,7 @@ export class Network {
   }
 
   private findCamLayer(): { layer: string; pool: string } | { reason: string } {
-    const pool = this.graph.nodes.find((n) => n.className === 'GlobalAveragePooling2D' && this.relevant.has(n.name));
+    const pool = this.graph.nodes.find((n) => n.op.type === 'globalAvgPool' && this.relevant.has(n.name));
     if (!pool) return { reason: 'CAM needs global average pooling before the classifier; this network has none.' };
     const layer = pool.inputs[0]!;
     if (!this.featureLayers.some((l) => l.name === layer)) {
@@ -197,11 +199,11 @@ export class Network {
       };
     }
     const after = this.graph.nodes.slice(this.graph.nodes.indexOf(pool) + 1).filter((n) => this.relevant.has(n.name));
-    const nonlinear = after.find((n) => !isAffine(n, this.logits));
+    const nonlinear = after.find((n) => !isAffine(n));
     if (nonlinear) {
-      const act = nonlinear.config['activation'];
+      const act = 'activation' in nonlinear.op ? nonlinear.op.activation : undefined;
       return {
-        reason: `CAM needs a linear classifier after global average pooling; here ${nonlinear.className} "${nonlinear.name}"${typeof act === 'string' ? ` (${act})` : ''} follows it, which is not linear.`,
+        reason: `CAM needs a linear classifier after global average pooling; here ${nonlinear.sourceType} "${nonlinear.name}"${act ? ` (${act})` : ''} follows it, which is not linear.`,
       };
     }
     return { layer, pool: pool.name };
@@ -209,17 +211,15 @@ export class Network {
 }
 
 /**
- * Finds the logits: the input of the model's softmax (skipping reshapes at the end), or the
- * pre-activation of a layer with a softmax activation, or the output itself if there is no softmax.
+ * Finds the logits: the input of the model's softmax (skipping reshapes at the end), or the output
+ * itself if there is no softmax. (Importers split a layer with a softmax activation in two.)
  */
 function findHead(graph: ModelGraph, hints: HeadHints): { logits: string; softmax: string | null } {
   let node = graph.byName.get(graph.output)!;
   while (isShapeOnly(node) && node.inputs.length === 1) node = graph.byName.get(node.inputs[0]!)!;
   let found: { logits: string; softmax: string | null };
-  if (node.className === 'Softmax' || (node.className === 'Activation' && node.config['activation'] === 'softmax')) {
+  if (node.op.type === 'softmax') {
     found = { logits: node.inputs[0]!, softmax: node.name };
-  } else if (node.config['activation'] === 'softmax') {
-    found = { logits: node.name, softmax: node.name };
   } else {
     found = { logits: graph.output, softmax: null };
   }

@@ -1,9 +1,6 @@
-import type * as tf from '@tensorflow/tfjs-core';
-import { isFusable } from './activations.js';
 import type { GraphNode, ModelGraph } from './graph.js';
 import { identityForward } from './backward-ops.js';
-import { isChannelsLastBatchNorm, standaloneActivation } from './keras-config.js';
-import { canBackpropagate, fusesAfter, hasOwnOps, stepOps } from './layer-table.js';
+import { canBackpropagate, foldableActivation, fusesAfter, hasOwnOps, stepOps } from './op-table.js';
 import type { Step, StepBase } from './step.js';
 import type { WeightStore } from './weights.js';
 
@@ -43,18 +40,17 @@ export function buildPlan(
       continue;
     }
     const group = [node];
-    const fuses = fusesAfter(node, logits);
+    const fuses = fusesAfter(node);
     if (fuses === 'batchnorm-activation') {
       let next = canFuseAfter(node);
-      if (next?.className === 'BatchNormalization' && isChannelsLastBatchNorm(next)) {
+      if (next?.op.type === 'batchNorm') {
         group.push(next);
         next = canFuseAfter(next);
       }
-      const act = next ? standaloneActivation(next) : undefined;
-      if (next && act && isFusable(act)) group.push(next);
+      if (next && foldableActivation(next)) group.push(next);
     } else if (fuses === 'activation') {
       const next = canFuseAfter(node);
-      if (next && standaloneActivation(next)) group.push(next);
+      if (next && foldableActivation(next)) group.push(next);
     }
     for (const g of group.slice(1)) absorbed.add(g.name);
     steps.push(makeStep(group, graph, logits, weights));
@@ -101,20 +97,17 @@ function makeStep(group: GraphNode[], graph: ModelGraph, logits: string, weights
     inputs: head.inputs,
     shape: last.shape,
   };
-  if (!hasOwnOps(head, logits)) return layerStep(group, base);
+  if (!hasOwnOps(head)) return opaqueStep(group, base);
   const inputShape = (i = 0): number[] => graph.byName.get(head.inputs[i]!)!.shape;
   const ops = stepOps({ group, base, inputShape, logits, weights });
-  return canBackpropagate(head, logits)
+  return canBackpropagate(head)
     ? { ...base, forward: ops.forward, backward: ops.backward }
     : { ...base, forward: ops.forward };
 }
 
-/** Any other layer runs forward through tfjs-layers itself; it cannot sit between a feature layer and the logits. */
-function layerStep(group: GraphNode[], base: StepBase): Step {
-  if (group.length > 1) throw new Error('internal: only fusable layers are grouped');
-  const layer = group[0]!.layer;
-  return {
-    ...base,
-    forward: (xs) => layer.apply(xs.length === 1 ? xs[0]! : xs) as tf.Tensor,
-  };
+/** An opaque node runs forward through its format's runtime; it cannot sit between a feature layer and the logits. */
+function opaqueStep(group: GraphNode[], base: StepBase): Step {
+  const { op } = group[0]!;
+  if (group.length > 1 || op.type !== 'opaque') throw new Error('internal: only nodes with own ops are grouped');
+  return { ...base, forward: op.forward };
 }

@@ -17,7 +17,7 @@ export interface Step {
    * dL/d(each input) from dL/d(output) and the output itself, built from forward ops only
    * (gradient kernels are slow or missing on some backends). Absent when not differentiable.
    */
-  backward?(dy: tf.Tensor, y: tf.Tensor): tf.Tensor[];
+  backward?(dy: tf.Tensor, y: tf.Tensor, xs: tf.Tensor[]): tf.Tensor[];
 }
 
 export type StepBase = Pick<Step, 'name' | 'covers' | 'inputs' | 'shape'>;
@@ -34,6 +34,9 @@ export interface StepContext {
 
 export interface StepOps {
   forward(inputs: tf.Tensor[]): tf.Tensor;
-  /** dL/d(each input) from dL/d(output) and the output itself, built from forward ops only. */
-  backward(dy: tf.Tensor, y: tf.Tensor): tf.Tensor[];
+  /**
+   * dL/d(each input) from dL/d(output), the output itself and the step's inputs `xs` (read by
+   * max pooling, LRN and swish), built from forward ops only.
+   */
+  backward(dy: tf.Tensor, y: tf.Tensor, xs: tf.Tensor[]): tf.Tensor[];
 }

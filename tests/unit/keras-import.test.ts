@@ -3,8 +3,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { Network } from '../../src/explain/network/network.js';
+import { importKeras } from '../../src/explain/models/importers/keras.js';
 
-// The layer table decides, per Keras class, what head detection looks through and what the
+// The Keras importer and the op table decide, per Keras class, what head detection looks through and what the
 // feature-layer search may differentiate. These networks hang dropout-like layers after the
 // softmax and between the feature map and the pooling, where the table must treat them as the identity.
 
@@ -22,7 +23,7 @@ function network(tail: (x: tfl.SymbolicTensor) => tfl.SymbolicTensor, between?: 
   const probs = tfl.layers
     .dense({ units: 3, activation: 'softmax', name: 'scores' })
     .apply(pooled) as tfl.SymbolicTensor;
-  return new Network(tfl.model({ inputs: input, outputs: tail(probs) }));
+  return new Network(importKeras(tfl.model({ inputs: input, outputs: tail(probs) })));
 }
 
 describe('the layer table', () => {
@@ -33,7 +34,8 @@ describe('the layer table', () => {
       return tfl.layers.flatten().apply(dropped) as tfl.SymbolicTensor;
     });
     expect(net.logits).toBe('scores');
-    expect(net.softmax).toBe('scores');
+    // The importer splits the Dense layer's softmax into a node of its own.
+    expect(net.softmax).toBe('scores/softmax');
   });
 
   test('a Dropout between the feature map and the pooling keeps the feature layer and CAM', () => {
@@ -43,8 +45,8 @@ describe('the layer table', () => {
   });
 
   test('a layer the table does not know blocks everything before it, and says which', () => {
-    const net = network((p) => p, tfl.layers.maxPooling2d({ poolSize: 1, name: 'pool' }));
+    const net = network((p) => p, tfl.layers.upSampling2d({ size: [1, 1], name: 'pool' }));
     expect(net.featureLayers.map((l) => l.name)).toEqual(['pool']);
-    expect(() => net.layer('features')).toThrow(/"pool" \(MaxPooling2D\), cannot be back-propagated through/);
+    expect(() => net.layer('features')).toThrow(/"pool" \(UpSampling2D\), cannot be back-propagated through/);
   });
 });
