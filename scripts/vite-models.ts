@@ -72,11 +72,11 @@ export function modelsPlugin(modelsDir: string): Plugin {
               if (data) files.set(name, data);
               return data;
             },
-            { location: folder, fix: `Run: npm run models -- --model ${entry.id}` },
+            { location: folder, fix: '' },
           );
         } catch (e) {
           this.warn(
-            `model ${entry.id} is not shipped: ${(e as Error).message.trim()} The app will report it missing. Run: npm run models -- --model ${entry.id}`,
+            `model ${entry.id} is not shipped: ${(e as Error).message.trim()} The app will report it missing. Run: npm run models -- --model ${entry.id}, then build again.`,
           );
           continue;
         }

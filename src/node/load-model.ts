@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_MODEL_ID, findModel, MODELS, type ModelEntry } from '../../models/registry.js';
+import { DEFAULT_MODEL_ID, findModel, mirrorFolders, MODELS, type ModelEntry } from '../../models/registry.js';
 import { WhyCamError } from '../explain/errors.js';
 import type { Explainer } from '../explain/methods/explainer.js';
 import { explainerForEntry } from '../explain/models/registered-model.js';
@@ -37,10 +37,25 @@ export function modelEntry(id: string): ModelEntry {
  */
 export async function loadExplainerFromDisk(id: string = DEFAULT_MODEL_ID, dir = modelsDir()): Promise<Explainer> {
   const entry = modelEntry(id);
-  const folder = path.join(dir, id);
+  // `dir` may be a mirror, which keeps an export under its own folder name.
+  const folders = mirrorFolders(entry).map((f) => path.join(dir, f));
+  const folder = (await firstExisting(folders)) ?? folders[0]!;
   const files = await readVerifiedEntry(entry, fileReader(folder), {
     location: path.relative(process.cwd(), folder) || folder,
     fix: `Run: npm run models -- --model ${id}   (or with --from DIR to copy from a local mirror)`,
   });
   return explainerForEntry(entry, files);
+}
+
+async function firstExisting(folders: string[]): Promise<string | undefined> {
+  for (const f of folders) {
+    if (
+      await fs.stat(f).then(
+        (st) => st.isDirectory(),
+        () => false,
+      )
+    )
+      return f;
+  }
+  return undefined;
 }

@@ -51,7 +51,12 @@ export function lrnOps(attrs: LrnAttrs, weights: WeightStore, name: string): Ste
         bias: offset!,
       });
       const direct = tf.mul(lanes(dy), tf.pow(d, -beta));
-      const through = tf.conv2d(tf.div(tf.mul(lanes(dy), lanes(y)), d) as tf.Tensor4D, spread as tf.Tensor4D, 1, 'same');
+      const through = tf.conv2d(
+        tf.div(tf.mul(lanes(dy), lanes(y)), d) as tf.Tensor4D,
+        spread as tf.Tensor4D,
+        1,
+        'same',
+      );
       return [tf.reshape(tf.add(direct, tf.mul(lanes(x!), through)), [1, h, w, c])];
     },
   };

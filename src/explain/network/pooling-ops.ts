@@ -122,11 +122,11 @@ function tapFilter(kh: number, kw: number, channels: number): tf.Tensor {
  * row-major order, as tf.grad (cpu) and Caffe give it, even where a window has ties (post-ReLU
  * zeros).
  *
- * Kernels a frame: forward 2 (pad, maxPool; 1 unpadded). Backward 8 (7 unpadded): one depthwise
+ * Kernels a frame: forward 2 (pad, maxPool; 1 unpadded). Backward 9 (8 unpadded): one depthwise
  * convolution with one-hot filters lays every window's taps side by side; padded taps get
  * LOWEST added; argMax picks the first maximum per window (first on ties on every backend: each
- * compares with a strict >, reducing lower indices first); oneHot and one multiply by dy make the
- * per-tap gradient; `scatterWindows` (3) puts it back. The alternative the ops suggest, a slice,
+ * compares with a strict >, reducing lower indices first); oneHot, a cast and one multiply by dy
+ * make the per-tap gradient; `scatterWindows` (3) puts it back. 1×1 windows: the scatter alone. The alternative the ops suggest, a slice,
  * compare, first-mask update and shifted dilated scatter per kernel offset, costs ~8 kernels per
  * offset (72 for 3×3).
  *
@@ -150,22 +150,23 @@ export function maxPoolOps(
     });
   return {
     forward: ([x]) =>
-      tf.maxPool(
-        (geo.padded ? tf.pad(x!, geo.explicit, LOWEST) : x!) as tf.Tensor4D,
-        [kh, kw],
-        strides,
-        'valid',
-      ),
+      tf.maxPool((geo.padded ? tf.pad(x!, geo.explicit, LOWEST) : x!) as tf.Tensor4D, [kh, kw], strides, 'valid'),
     backward: (dy, _y, [x]) => {
       const [select, scatter, penalty] = constants();
       if (taps === 1) return [scatterWindows(dy, scatter!, geo)];
       // [1, oh, ow, C·taps]: channel ch·taps + t is what tap t of the window saw. Exact: each
       // output is one input times 1 plus zeros, and padded taps read 0 before the penalty.
-      const seen = tf.depthwiseConv2d(x as tf.Tensor4D, select as tf.Tensor4D, strides, geo.padded ? geo.explicit : 'valid');
+      const seen = tf.depthwiseConv2d(
+        x as tf.Tensor4D,
+        select as tf.Tensor4D,
+        strides,
+        geo.padded ? geo.explicit : 'valid',
+      );
       let windows = tf.reshape(seen, [oh, ow, c, taps]);
       if (penalty) windows = tf.add(windows, penalty);
       const first = tf.argMax(tf.reshape(windows, [oh * ow * c, taps]), 1);
-      const g = tf.mul(tf.oneHot(first, taps, 1, 0, 'float32'), tf.reshape(dy, [oh * ow * c, 1]));
+      // int32, then a cast: WASM's OneHot ignores its dtype and writes int32 bits into a float32 tensor.
+      const g = tf.mul(tf.cast(tf.oneHot(first, taps), 'float32'), tf.reshape(dy, [oh * ow * c, 1]));
       return [scatterWindows(g, scatter!, geo)];
     },
   };

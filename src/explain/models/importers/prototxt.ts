@@ -241,7 +241,8 @@ function parseNumber(s: string): number {
 }
 
 function describe(t: Token): string {
-  return t.kind === 'end' ? 'the end of the file' : `"${t.text}"`;
+  if (t.kind === 'end') return 'the end of the file';
+  return t.kind === 'string' ? `the string ${t.text}` : `"${t.text}"`;
 }
 
 /**
