@@ -25,9 +25,11 @@ export class Teaching {
 
   async example(exampleId: number, bitmap: ImageBitmap): Promise<void> {
     this.teacher ??= new Teacher(async () => {
-      // The model in use if it is a registered one with a linear head after pooling, else the default.
+      // The model in use if it is a registered Keras one (a taught model is saved as a Keras head
+      // appended to its base's topology; a Caffe network has none), else the default.
       const current = this.models.init?.model;
-      const id = this.models.origin.kind === 'registered' && current && findModel(current) ? current : DEFAULT_MODEL_ID;
+      const entry = this.models.origin.kind === 'registered' && current ? findModel(current) : undefined;
+      const id = entry?.format === 'tfjs-layers' ? entry.id : DEFAULT_MODEL_ID;
       this.post({ type: 'teach-progress', stage: 'base', epoch: 0, epochs: 0, loss: NaN });
       const base = this.models.init!.modelBaseUrl;
       const explainer = (await this.runtime.fetchExplainer(id, base, () => undefined)) as Explainer;

@@ -222,7 +222,7 @@ function formatReport(r: EvalReport, backend: string): string {
   if (f) {
     out.push(
       `deletion/insertion: ${f.steps} steps of ${(100 / f.steps).toFixed(1)}% of the ${f.inputSize[0]}×${f.inputSize[1]} input's pixels; deleted pixels set to ` +
-        `${f.deletionValue} in the network's input units (mid-grey); insertion starts from a Gaussian blur, σ = ${f.blurSigma} px, ${f.blurKernel}×${f.blurKernel} kernel.`,
+        `${f.deletionValue} in the network's input units (mid-grey, the middle of its input range); insertion starts from a Gaussian blur, σ = ${f.blurSigma} px, ${f.blurKernel}×${f.blurKernel} kernel.`,
     );
   }
   if (r.perturbation.occlusion) out.push(`occlusion: ${JSON.stringify(r.perturbation.occlusion)}`);

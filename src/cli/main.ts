@@ -1,4 +1,5 @@
 import { isWhyCamError } from '../explain/errors.js';
+import { ACCURACY_USAGE, accuracyCommand } from './accuracy-command.js';
 import { EVAL_USAGE, evalCommand } from './eval-command.js';
 import { SANITY_USAGE, sanityCommand } from './sanity-command.js';
 import { EXPLAIN_USAGE, explainCommand } from './explain-command.js';
@@ -10,6 +11,7 @@ Commands:
   whycam explain <image|folder...> [options]   classify and explain still images
   whycam eval --images DIR --boxes FILE        score localisation and faithfulness against bounding boxes
   whycam sanity --images DIR                   does the map depend on the network? (model randomisation)
+  whycam accuracy --images DIR                 top-1 / top-5 on photos listed in DIR/labels.tsv
   whycam models [options]                      download and verify the models
 
 Run \`whycam <command> --help\` for the options.
@@ -17,12 +19,14 @@ Run \`whycam <command> --help\` for the options.
 ${EXPLAIN_USAGE.split('\n')[0]}
 ${EVAL_USAGE.split('\n')[0]}
 ${SANITY_USAGE.split('\n')[0]}
+${ACCURACY_USAGE.split('\n')[0]}
 ${MODELS_USAGE.split('\n')[0]}`;
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   explain: explainCommand,
   eval: evalCommand,
   sanity: sanityCommand,
+  accuracy: accuracyCommand,
   models: modelsCommand,
 };
 

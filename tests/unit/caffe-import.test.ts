@@ -282,8 +282,8 @@ function randomBytes(count: number, seed: number): Uint8Array {
   const view = new DataView(new ArrayBuffer(count * 4));
   let s = seed;
   for (let i = 0; i < count; i++) {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    view.setFloat32(i * 4, (s / 2 ** 31) * 2 - 1, true);
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    view.setFloat32(i * 4, (s / 2 ** 32) * 2 - 1, true);
   }
   return new Uint8Array(view.buffer);
 }

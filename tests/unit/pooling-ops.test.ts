@@ -13,7 +13,7 @@ import { maxAbsDiff } from '../helpers/stats.js';
 
 // The pooling, LRN, softmax and concat steps' own forward and backward passes (forward ops only)
 // against independent references: tf.grad of the matching tf op, computed on the cpu backend
-// (WASM's MaxPoolGrad spreads ties differently), and loops written from Caffe's pooling code
+// (WASM's MaxPoolGrad drops gradient where windows tie), and loops written from Caffe's pooling code
 // where no tf op has the same windows (round-up pads, Caffe's average divisor), themselves
 // checked against central finite differences. Each runs on cpu and on WASM.
 //
@@ -303,16 +303,17 @@ beforeAll(async () => {
 
 const maxAbs = (a: ArrayLike<number>): number => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
-/** The step's forward and backward for the case's inputs, read back. */
-function runStep(c: Case, ops: StepOps, ref: Reference): { y: Float32Array; dxs: Float32Array[] } {
-  return tf.tidy(() => {
+/** The step's forward and backward for the case's inputs, read back (asynchronously: WebGPU reads no other way). */
+async function runStep(c: Case, ops: StepOps, ref: Reference): Promise<{ y: Float32Array; dxs: Float32Array[] }> {
+  const outputs = tf.tidy(() => {
     const xs = ref.xs.map((x, i) => tf.tensor(x, c.inputs[i]));
     const y = ops.forward(xs);
-    const dxs = ops.backward(tf.tensor(ref.dy, c.output), y, xs);
-    dxs.forEach((dx, i) => expect(dx.shape).toEqual(c.inputs[i]));
-    expect(y.shape).toEqual(c.output);
-    return { y: y.dataSync() as Float32Array, dxs: dxs.map((dx) => dx.dataSync() as Float32Array) };
+    return [y, ...ops.backward(tf.tensor(ref.dy, c.output), y, xs)];
   });
+  expect(outputs.map((t) => t.shape)).toEqual([c.output, ...c.inputs]);
+  const [y, ...dxs] = await Promise.all(outputs.map(async (t) => (await t.data()) as Float32Array));
+  tf.dispose(outputs);
+  return { y: y!, dxs };
 }
 
 describe.each<NodeBackend>(['cpu', 'wasm'])('on %s', (backend) => {
@@ -324,7 +325,7 @@ describe.each<NodeBackend>(['cpu', 'wasm'])('on %s', (backend) => {
     const ref = references.get(c.name)!;
     const weights = new WeightStore();
     const ops = c.build(weights);
-    const { y, dxs } = runStep(c, ops, ref);
+    const { y, dxs } = await runStep(c, ops, ref);
     expect(maxAbsDiff(y, ref.y) / maxAbs(ref.y)).toBeLessThan(1e-4);
     dxs.forEach((dx, i) => expect(maxAbsDiff(dx, ref.dxs[i]!) / maxAbs(ref.dxs[i]!)).toBeLessThan(1e-4));
 
@@ -344,15 +345,15 @@ describe.each<NodeBackend>(['cpu', 'wasm'])('on %s', (backend) => {
     weights.dispose();
   });
 
-  test('nothing leaks: forward and backward leave only the kept constants', () => {
+  test('nothing leaks: forward and backward leave only the kept constants', async () => {
     for (const c of CASES) {
       const ref = references.get(c.name)!;
       const start = tf.memory().numTensors;
       const weights = new WeightStore();
       const ops = c.build(weights);
-      runStep(c, ops, ref);
+      await runStep(c, ops, ref);
       const kept = tf.memory().numTensors;
-      runStep(c, ops, ref);
+      await runStep(c, ops, ref);
       expect(tf.memory().numTensors, c.name).toBe(kept);
       weights.dispose();
       expect(tf.memory().numTensors, c.name).toBe(start);

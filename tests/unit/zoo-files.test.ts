@@ -300,16 +300,16 @@ describe('serving and shipping the zoo models', () => {
   test('the dev and preview servers serve sub-folder paths of installed models, nothing outside them', async () => {
     const plugin = modelsPlugin(await modelsFolder());
     type Middleware = (req: http.IncomingMessage, res: http.ServerResponse, next: () => void) => void;
-    const installed: Partial<Record<'dev' | 'preview', Middleware>> = {};
+    const middlewares: Partial<Record<'dev' | 'preview', Middleware>> = {};
     const fakeServer = (mode: 'dev' | 'preview') => ({
-      middlewares: { use: (m: Middleware) => (installed[mode] = m) },
+      middlewares: { use: (m: Middleware) => (middlewares[mode] = m) },
       config: { preview: { headers: { 'X-Test': 'yes' } } },
     });
     (plugin.configureServer as (s: unknown) => void)(fakeServer('dev'));
     (plugin.configurePreviewServer as (s: unknown) => void)(fakeServer('preview'));
     // One test server for both: a request with `x-dev` goes to the development server's middleware.
     const server = http.createServer((req, res) =>
-      installed[req.headers['x-dev'] ? 'dev' : 'preview']!(req, res, () => {
+      middlewares[req.headers['x-dev'] ? 'dev' : 'preview']!(req, res, () => {
         res.statusCode = 299; // what the server would do next: its static files, or the app
         res.end();
       }),

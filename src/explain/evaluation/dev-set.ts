@@ -10,7 +10,7 @@ import { PERTURBATION_METHODS, type PerturbationMethod } from '../perturbation/n
 import { mulberry32 } from '../random.js';
 import type { RgbaImage } from '../runtime/input.js';
 import type { CropPolicy, Region } from '../runtime/preprocess.js';
-import { type Curves, DEFAULT_FAITHFULNESS, FaithfulnessProbe } from './faithfulness.js';
+import { type Curves, FaithfulnessProbe } from './faithfulness.js';
 import {
   type Box,
   boxFromMap,
@@ -255,6 +255,9 @@ export async function evaluateDevSet(
   const view = explainer.network.layer(options.view.layer);
   const [inH, inW] = explainer.inputSize;
   const inputRegion: Region = { x: 0, y: 0, width: inW, height: inH };
+  // Deleted pixels become mid-grey: the middle of the input range (0 for MobileNet's [−1, 1],
+  // 127.5 for a Caffe network's 0–255 before its mean is taken off).
+  const midGrey = (explainer.inputRange[0] + explainer.inputRange[1]) / 2;
 
   // The first call compiles kernels and allocates; keep it out of the ms/image figures.
   await explainer.warmUp(rows.flatMap((r) => (r.request ? [r.request] : [])));
@@ -276,7 +279,9 @@ export async function evaluateDevSet(
     if (small) nSmall++;
     const { x } = await networkInput(explainer, image, crop);
     const probe =
-      steps > 0 ? new FaithfulnessProbe(explainer.network, x, entry.class_index, { steps, blurSigma }) : undefined;
+      steps > 0
+        ? new FaithfulnessProbe(explainer.network, x, entry.class_index, { steps, blurSigma, deletionValue: midGrey })
+        : undefined;
     const row: ImageRow = { file: entry.file, width, height, boxes, small, boxShare, top1Correct: false, maps: {} };
     try {
       // Identical maps (CAM and Grad-CAM with the logit at the last layer) share their curves.
@@ -382,7 +387,7 @@ export async function evaluateDevSet(
             steps,
             blurSigma,
             blurKernel: 2 * Math.max(1, Math.ceil(blurSigma)) + 1,
-            deletionValue: DEFAULT_FAITHFULNESS.deletionValue,
+            deletionValue: midGrey,
             inputSize: [inH, inW],
           }
         : null,

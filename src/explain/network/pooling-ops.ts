@@ -1,15 +1,15 @@
 /**
  * Pooling steps (max, average with TensorFlow's or Caffe's divisor, global average), forward and
  * backward. As everywhere in the engine, each backward is built from forward ops only (gradient
- * kernels are slow or missing on some backends, and WASM's MaxPoolGrad even spreads ties wrongly)
- * and is taken with respect to the activations only; tests/unit/pooling-ops.test.ts checks each
- * against tf.grad and against loop references of Caffe's rules.
+ * kernels are slow or missing on some backends, and WASM's MaxPoolGrad drops gradient where
+ * windows tie) and is taken with respect to the activations only; tests/unit/pooling-ops.test.ts
+ * checks each against tf.grad and against loops written from Caffe's rules.
  *
- * Both pooling backwards scatter a per-window gradient back onto the input in one kernel: a
- * transposed convolution with a constant filter, run with the channels as the batch
- * ([C, H, W, 1]), which is exactly "dilate by the stride, shift to each kernel offset, sum over
- * the offsets, crop the padding" done at once. The constant filters and grids are made once per
- * layer and kept in the WeightStore.
+ * The per-window gradient goes back onto the input through one transposed convolution with a
+ * constant filter, run with the channels as its batch ([C, H, W, 1]): that is "dilate by the
+ * stride, shift to each kernel offset, sum over the offsets, crop the padding" in one kernel
+ * instead of several per offset. The constant filters and grids are made once per layer and kept
+ * in the WeightStore.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Padding4, PoolAttrs } from './graph.js';
@@ -126,9 +126,11 @@ function tapFilter(kh: number, kw: number, channels: number): tf.Tensor {
  * convolution with one-hot filters lays every window's taps side by side; padded taps get
  * LOWEST added; argMax picks the first maximum per window (first on ties on every backend: each
  * compares with a strict >, reducing lower indices first); oneHot, a cast and one multiply by dy
- * make the per-tap gradient; `scatterWindows` (3) puts it back. 1×1 windows: the scatter alone. The alternative the ops suggest, a slice,
- * compare, first-mask update and shifted dilated scatter per kernel offset, costs ~8 kernels per
- * offset (72 for 3×3).
+ * make the per-tap gradient; `scatterWindows` (3) puts it back. 1×1 windows: the scatter alone.
+ * A slice, compare, first-mask update and shifted, dilated scatter per kernel offset would cost
+ * ~8 kernels per offset (72 for 3×3).
+ *
+ * On a busy frame this is O(H·W·C·k²) work twice (tap extraction and scatter), like tf.grad's.
  *
  * `weights` keeps the one-hot filters (and the padding penalty) under `name`.
  */
