@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
 
 // Service workers' own requests (precaching) show up in the privacy test's request log too.
@@ -7,6 +10,25 @@ process.env['PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS'] = '1';
 export const APP_PORT = 4174;
 /** The development server, for the component fixtures (pages that exist only in tests). */
 export const DEV_PORT = 5174;
+
+const ROOT = path.dirname(fileURLToPath(import.meta.url));
+
+/**
+ * The models the app under test serves. With a mirror (WHYCAM_MODEL_MIRROR, else ../shared/models)
+ * the tests get a models folder of their own, installed from it before the build: the two default
+ * models and GoogLeNet, so that a zoo model is tested live, and never SqueezeNet 1.1, so that a
+ * model the server lacks is tested too (tests/e2e/zoo.spec.ts) whatever models/ holds. Without a
+ * mirror the build serves models/ as `npm start` does (and the zoo tests skip what they lack).
+ */
+const MIRROR = process.env['WHYCAM_MODEL_MIRROR'] ?? path.join(ROOT, '..', 'shared', 'models');
+const HAS_MIRROR = /^https?:\/\//.test(MIRROR) || fs.existsSync(MIRROR);
+export const E2E_MODELS_DIR = path.join(ROOT, 'test-results', 'e2e-models');
+const E2E_MODELS = ['mobilenet_v1_0.75_224', 'mobilenet_v1_0.25_224', 'googlenet'];
+const installModels = HAS_MIRROR
+  ? `node bin/whycam.js models ${E2E_MODELS.map((id) => `--model ${id}`).join(' ')} --from ${JSON.stringify(MIRROR)} && `
+  : '';
+// The CLI and vite read the folder from here (the dev server below serves no models the tests use).
+const modelsEnv: Record<string, string> = HAS_MIRROR ? { WHYCAM_MODELS_DIR: E2E_MODELS_DIR } : {};
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -27,9 +49,11 @@ export default defineConfig({
   ],
   webServer: [
     {
-      command: `npx vite build --logLevel warn && npx vite preview --port ${APP_PORT} --strictPort`,
+      command: `${installModels}npx vite build --logLevel warn && npx vite preview --port ${APP_PORT} --strictPort`,
       url: `http://127.0.0.1:${APP_PORT}/`,
-      timeout: 120_000,
+      env: modelsEnv,
+      // Copying and checking the models (40 MB) comes first on a cold run.
+      timeout: 180_000,
       reuseExistingServer: false,
     },
     {

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:node -- [--backend wasm|cpu|webgpu] [--source pixels|device|bitmap|videoframe] [--capture on|off] [--model ID] [--iterations N] [--json FILE]`:
+ * `npm run bench:node -- [--backend wasm|cpu|webgpu] [--source pixels|device|bitmap|videoframe] [--capture on|off] [--model ID[,ID…]|all] [--iterations N] [--json FILE] [--check-capture]`:
  * the engine's per-frame figures under Node, so that they can be taken on a GPU machine too: wall
  * time, stage times, and the kernels each frame runs. `--source pixels` (default) hands the engine
  * the decoded RGBA bytes, as a file or a camera read into memory gives them; `--source device`
@@ -12,22 +12,30 @@
  * fromPixels gave on WebGPU); `--source videoframe` hands over a VideoFrame-like object (copyTo),
  * as the worker can pass a camera's VideoFrame. Each run ends with what one frame allocates and
  * copies ("Allocations and copies per frame"): before/after for the frame path.
+ * `--model all` runs every registered model that is installed under models/, one after another,
+ * into one table ("Per model": classify ms, each mode's ratio to it, kernels per frame). The modes
+ * `gradcam14` and `layercam` run at the model's view layer (the registry's `defaultView`: 14×14 on
+ * the MobileNets, the auto layer on the zoo models); a mode a model cannot run is reported as
+ * failed and the others go on. `--check-capture` (webgpu) times nothing: it checks, per model, that
+ * replayed frames equal op-by-op frames (bench/capture-check.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_MODEL_ID, FAST_MODEL_ID, defaultView } from '../models/registry.js';
+import { DEFAULT_MODEL_ID, FAST_MODEL_ID, MODELS, defaultView } from '../models/registry.js';
 import type { Explainer } from '../src/explain/methods/explainer.js';
 import type { ExplainRequest, StageTimings } from '../src/explain/methods/types.js';
 import type { RgbaImage, VideoFrameLike } from '../src/explain/runtime/input.js';
 import { type NodeBackend, useNodeBackend } from '../src/node/backend.js';
 import { readImage } from '../src/node/image-io.js';
 import { loadExplainerFromDisk } from '../src/node/load-model.js';
-import { PROJECT_ROOT } from '../src/node/paths.js';
+import { checkInstalled } from '../src/node/model-store.js';
+import { modelsDir, PROJECT_ROOT } from '../src/node/paths.js';
+import { type CaptureCheck, captureTable, checkCapture } from './capture-check.js';
 import { countKernels, gpuProfile, gpuTime } from './frame-probe.js';
-import { markdownTable, type RawResult, type StageSample, stageTable, toRows } from './stats.js';
+import { markdownTable, modelTable, type RawResult, type StageSample, stageTable, toRows } from './stats.js';
 
 const { values: o } = parseArgs({
   options: {
@@ -39,6 +47,7 @@ const { values: o } = parseArgs({
     capture: { type: 'string', default: 'on' },
     'list-kernels': { type: 'boolean' },
     profile: { type: 'boolean' },
+    'check-capture': { type: 'boolean' },
     json: { type: 'string' },
   },
 });
@@ -146,6 +155,7 @@ async function measure(
     stageSamples: [] as StageSample[],
     gpuSamplesMs: [] as number[],
     kernels: 0,
+    error: undefined as string | undefined,
   }));
   const frame = (request: ExplainRequest | null): Promise<StageTimings> =>
     withFrame(image, async (picture) => {
@@ -161,8 +171,16 @@ async function measure(
     });
   for (let round = -warmup; round < iterations; round++) {
     for (const [i, [, request]] of MODES.entries()) {
+      if (results[i]!.error) continue;
       const t0 = performance.now();
-      const t = await frame(request);
+      let t: StageTimings;
+      try {
+        t = await frame(request);
+      } catch (e) {
+        // A mode this model cannot run (say, CAM without a global-pool-then-linear head): reported, not fatal.
+        results[i]!.error = (e as Error).message;
+        continue;
+      }
       if (round < 0) continue;
       results[i]!.samplesMs.push(performance.now() - t0);
       results[i]!.stageSamples.push({
@@ -177,6 +195,7 @@ async function measure(
   const capture = explainer.useGraphCapture;
   explainer.useGraphCapture = false;
   for (const [i, [, request]] of MODES.entries()) {
+    if (results[i]!.error) continue;
     const counted = await countKernels(() => frame(request));
     results[i]!.kernels = counted.kernels;
     if (o['list-kernels'])
@@ -201,7 +220,19 @@ async function measure(
     }
   }
   explainer.useGraphCapture = capture;
-  return results;
+  return results.map(({ error, ...r }) => (error ? { ...r, error } : r));
+}
+
+/** `--model`: a list of ids, or `all`: every registered model whose files are installed and pass their checks. */
+async function modelIds(option: string | undefined): Promise<string[]> {
+  if (option !== 'all') return (option ?? `${DEFAULT_MODEL_ID},${FAST_MODEL_ID}`).split(',');
+  const installed: string[] = [];
+  for (const entry of MODELS) {
+    const problem = await checkInstalled(entry, modelsDir());
+    if (problem === null) installed.push(entry.id);
+    else console.error(`bench:node: skipping ${entry.id}: ${problem.split('\n')[0]}`);
+  }
+  return installed;
 }
 
 let described: string;
@@ -234,11 +265,34 @@ const image: Source =
         : pixels;
 const frameCounts: string[] = [];
 const iterations = Number(o.iterations ?? (o.backend === 'cpu' ? 5 : 50));
+const models = await modelIds(o.model);
+const machine = `${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, Node ${process.version}, backend ${described}, source ${o.source}${o.backend === 'webgpu' ? `, graph capture ${o.capture}` : ''}`;
+if (o['check-capture']) {
+  if (o.backend !== 'webgpu') {
+    console.error('bench:node: --check-capture needs --backend webgpu (graph capture exists only there)');
+    process.exit(2);
+  }
+  const checks: CaptureCheck[] = [];
+  for (const model of models) {
+    const explainer = await loadExplainerFromDisk(model);
+    checks.push(await checkCapture(explainer, model, pixels));
+    console.error(`bench:node: ${model}: capture checked in ${checks.at(-1)!.seconds.toFixed(1)} s`);
+    explainer.dispose();
+  }
+  console.log(`# Graph capture: replay against op by op — ${machine}\n\n${captureTable(checks)}`);
+  if (o.json)
+    fs.writeFileSync(o.json, `${JSON.stringify({ date: new Date().toISOString(), machine, checks }, null, 2)}\n`);
+  process.exit(0);
+}
 const all = [];
-for (const model of (o.model ?? `${DEFAULT_MODEL_ID},${FAST_MODEL_ID}`).split(',')) {
+const views = new Map<string, string>();
+for (const model of models) {
   const explainer = await loadExplainerFromDisk(model);
   explainer.useGraphCapture = o.capture === 'on';
+  views.set(model, defaultView(model).layer);
+  const t0 = performance.now();
   all.push(...(await measure(explainer, model, image, iterations, o.backend === 'cpu' ? 1 : 10)));
+  console.error(`bench:node: ${model} measured in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   const counts = await perFrame(explainer, image, { method: 'gradcam' });
   frameCounts.push(
     `| ${model} | ${o.source} | ${Object.entries(counts)
@@ -249,9 +303,10 @@ for (const model of (o.model ?? `${DEFAULT_MODEL_ID},${FAST_MODEL_ID}`).split(',
   explainer.dispose();
 }
 const rows = toRows(all);
-const machine = `${os.cpus()[0]?.model ?? 'cpu'} ×${os.cpus().length}, Node ${process.version}, backend ${described}, source ${o.source}${o.backend === 'webgpu' ? `, graph capture ${o.capture}` : ''}`;
+const modes = MODES.map(([mode]) => mode);
 console.log(
-  `# WhyCam engine under Node — ${machine}\n\n${markdownTable(rows)}\n\n## Kernels and stages per frame (medians)\n\n${stageTable(rows)}` +
+  `# WhyCam engine under Node — ${machine}\n\n${markdownTable(rows)}\n\n## Per model (× classify, kernels per frame)\n\n${modelTable(rows, modes, views)}` +
+    `\n\n## Kernels and stages per frame (medians)\n\n${stageTable(rows)}` +
     `\n\n## Allocations and copies per frame (Grad-CAM, after two frames)\n\n| model | source | counts |\n|---|---|---|\n${frameCounts.join('\n')}`,
 );
 if (o.json)

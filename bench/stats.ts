@@ -108,3 +108,36 @@ export function toRows(results: readonly RawResult[]): BenchRow[] {
     };
   });
 }
+
+/**
+ * One row per model: classify's median, every other mode as a ratio to it, and the kernels of
+ * each mode per frame (in `modes` order) — the comparison across models in docs/benchmarks.md.
+ * `views` names each model's view layer (what `gradcam14` and `layercam` ran at).
+ */
+export function modelTable(
+  rows: readonly BenchRow[],
+  modes: readonly string[],
+  views: ReadonlyMap<string, string>,
+): string {
+  const others = modes.filter((m) => m !== 'classify');
+  const lines = [
+    `| backend | model | view layer | classify ms | ${others.map((m) => `${m} ×`).join(' | ')} | kernels (${modes.join(' / ')}) |`,
+    `|${'---|'.repeat(4 + others.length + 1)}`,
+  ];
+  const models = [...new Set(rows.map((r) => `${r.backend}\u0000${r.model}`))];
+  for (const key of models) {
+    const [backend, model] = key.split('\u0000') as [string, string];
+    const of = (mode: string): BenchRow | undefined =>
+      rows.find((r) => r.backend === backend && r.model === model && r.mode === mode);
+    const classify = of('classify');
+    const ratio = (mode: string): string => {
+      const r = of(mode);
+      return !r ? '–' : r.error ? 'failed' : `${r.ratioToClassify.toFixed(2)}×`;
+    };
+    const kernels = modes.map((m) => of(m)?.kernels ?? '–').join(' / ');
+    lines.push(
+      `| ${backend} | ${model} | ${views.get(model) ?? '–'} | ${classify && !classify.error ? classify.medianMs.toFixed(1) : 'failed'} | ${others.map(ratio).join(' | ')} | ${kernels} |`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -11,8 +11,9 @@ import type { FeatureLayer } from './explain/network/network.js';
 import type { WhyCamErrorCode } from './explain/errors.js';
 import type { ClassReport } from './explain/models/taught-format.js';
 import type { PerturbationMethod } from './explain/perturbation/perturbation.js';
+import type { Normalization } from './explain/network/normalization.js';
 
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -113,12 +114,15 @@ interface StopStreamMessage extends NewRequest {
 
 /**
  * Use a model from files: a Teachable Machine export (model.json + weights.bin + metadata.json, or
- * its zip) or a taught model's zip. `model` is the page's name for it, echoed in `ready`.
+ * its zip), a taught model's zip, or the user's own TF.js LayersModel (model.json and its weight
+ * files, a labels.txt if any, or their zip). `model` is the page's name for it, echoed in `ready`.
  */
 interface OpenModelMessage extends NewRequest {
   type: 'open-model';
   model: string;
   files: File[];
+  /** The user's own model: how its input is normalised; absent: assumed (and `ready.modelSummary` says so). */
+  normalize?: Normalization;
 }
 
 /** What picked model files are (the worker reads them; the page never unzips): answered by `model-described`. */
@@ -202,9 +206,11 @@ export interface ReadyMessage {
   labels: string[];
   /** The name to show: a registered model's display name, or the name in a picked model's metadata. */
   modelName: string;
-  origin: 'registered' | 'teachable-machine' | 'taught';
+  origin: 'registered' | PickedOrigin;
   /** For picked and taught models: which methods are exact for the model's head, or why CAM does not apply. */
   methodNotes: string | null;
+  /** For the user's own model: what was recognised and what was assumed, one sentence each (English); else empty. */
+  modelSummary: string[];
   /** Time to load the model and compile its kernels. */
   startupMs: number;
   /** Threads the WASM backend computes with (BackendChoice.wasmThreads): 1 when single-threaded or on another backend. */
@@ -336,17 +342,23 @@ export interface TaughtMessage {
   zip: Uint8Array;
 }
 
-/** Opening model files or teaching failed; the model in use stays. */
-/** The name and kind in picked model files' metadata.json, or why they are not a model (naming the file). */
+/** What picked model files are: a Teachable Machine export, a taught model, or the user's own Keras model. */
+export type PickedOrigin = 'teachable-machine' | 'taught' | 'keras';
+
+/** The name and kind of picked model files, or why they are not a model (naming the file). */
 export type ModelDescribedMessage = { type: 'model-described'; requestId: number } & (
-  | { ok: true; name: string; origin: 'teachable-machine' | 'taught' }
+  | { ok: true; name: string; origin: PickedOrigin }
   | { ok: false; code: ErrorMessage['code']; message: string; hint: string | null }
 );
 
+/**
+ * Opening model files, teaching, or switching to a registered model (`switch`: one this server
+ * lacks, say) failed; the model in use stays (after a failed switch the worker says `ready` with it again).
+ */
 export interface ModelFailedMessage {
   type: 'model-failed';
   model: string;
-  during: 'open' | 'teach';
+  during: 'open' | 'teach' | 'switch';
   code: WhyCamErrorCode | 'internal';
   message: string;
   hint: string | null;

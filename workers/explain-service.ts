@@ -112,7 +112,7 @@ export class ExplainService {
     drill: (m) => this.drill(m.failure),
     'open-model': (m) => {
       this.newRequest(m);
-      return this.models.openFiles(m.model, m.files, 'open');
+      return this.models.openFiles(m.model, m.files, 'open', m.normalize);
     },
     'describe-model': (m) => answerDescribe(m, this.post),
     'teach-example': (m) => this.teaching.example(m.exampleId, m.bitmap),

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { findModel } from '../models/registry.js';
 import type { ExplainRequest } from '../src/explain/methods/types.js';
 import type { OpenedModel } from '../src/explain/models/open-model.js';
+import type { Normalization } from '../src/explain/network/normalization.js';
 import {
   type BackendName,
   type InitMessage,
@@ -13,9 +14,18 @@ import { describeError, type ErrorReporter } from './error-report.js';
 import { Scrambler } from './scrambler.js';
 import type { FrameExplainer, Post, ServiceRuntime } from './service-types.js';
 
-/** Where the model in use came from: a registered id, or files (kept, to reopen it after a lost GPU device). */
+/**
+ * Where the model in use came from: a registered id, or files (kept, with the normalisation they
+ * were opened with, to reopen them the same way after a lost GPU device).
+ */
 type ModelOrigin =
-  { kind: 'registered' } | { kind: 'files'; files: File[]; opened: Pick<OpenedModel, 'kind' | 'name' | 'methodNotes'> };
+  | { kind: 'registered' }
+  | {
+      kind: 'files';
+      files: File[];
+      normalize: Normalization | undefined;
+      opened: Pick<OpenedModel, 'kind' | 'name' | 'methodNotes' | 'summary'>;
+    };
 
 /** What the model's life means for the rest of the service. */
 interface ModelHooks {
@@ -39,6 +49,8 @@ export class ModelLifecycle {
   backend: BackendName | null = null;
   init: InitMessage | null = null;
   origin: ModelOrigin = { kind: 'registered' };
+  /** What the page was last told the worker is ready with: said again when a switch fails and that model stays. */
+  private lastReady: ReadyMessage | null = null;
   /** Threads the WASM backend computes with (1 when single-threaded, or on another backend). */
   private wasmThreads = 1;
 
@@ -80,15 +92,25 @@ export class ModelLifecycle {
     }
   }
 
+  /**
+   * Switches to a registered model. When it cannot be loaded (a model this server lacks, a damaged
+   * file) the previous one stays: the page hears why (`model-failed`, during `switch`) and then
+   * `ready` with the model kept, so that it shows and explains with that one again.
+   */
   async switchTo(model: string): Promise<void> {
     if (!this.init || !this.backend) return;
+    const kept = this.lastReady;
     const previous = this.detach();
     try {
       await this.load(model, []);
       previous?.dispose();
     } catch (e) {
       this.explainer = previous;
-      this.errors.fail(e, false);
+      if (!previous || !kept) return void this.errors.fail(e, false);
+      this.failed(model, 'switch', e);
+      this.lastReady = kept;
+      this.post({ ...kept });
+      this.hooks.wake();
     }
   }
 
@@ -96,20 +118,25 @@ export class ModelLifecycle {
    * Opens a model from files and makes it the one in use; on failure the previous model stays and
    * the page hears why (`model-failed`, naming the missing file or the unsupported layer class).
    */
-  async openFiles(model: string, files: File[], during: ModelFailedMessage['during']): Promise<void> {
+  async openFiles(
+    model: string,
+    files: File[],
+    during: ModelFailedMessage['during'],
+    normalize?: Normalization,
+  ): Promise<void> {
     if (!this.init || !this.backend || !this.runtime.openFiles) return;
     const t0 = performance.now();
     let opened: OpenedModel;
     try {
       this.progress(`Opening ${files.map((f) => f.name).join(', ')}…`);
-      opened = await this.runtime.openFiles(files, this.init.modelBaseUrl, (text) => this.progress(text));
+      opened = await this.runtime.openFiles(files, this.init.modelBaseUrl, (text) => this.progress(text), normalize);
     } catch (e) {
       this.failed(model, during, e);
       return;
     }
     const previous = this.detach();
     try {
-      await this.install(opened.explainer, model, [], { kind: 'files', files, opened }, t0);
+      await this.install(opened.explainer, model, [], { kind: 'files', files, normalize, opened }, t0);
       previous?.dispose();
     } catch (e) {
       opened.explainer.dispose();
@@ -174,7 +201,7 @@ export class ModelLifecycle {
     this.origin = origin;
     await this.hooks.installed(explainer);
     this.watchDevice();
-    this.post({
+    this.lastReady = {
       type: 'ready',
       version: PROTOCOL_VERSION,
       backend: this.backend!,
@@ -187,7 +214,8 @@ export class ModelLifecycle {
       startupMs: performance.now() - t0,
       wasmThreads: this.wasmThreads,
       scrambleBlocks: Scrambler.blocks(explainer),
-    });
+    };
+    this.post(this.lastReady);
     this.hooks.wake();
   }
 
@@ -195,15 +223,18 @@ export class ModelLifecycle {
     explainer: FrameExplainer,
     model: string,
     origin: ModelOrigin,
-  ): Pick<ReadyMessage, 'labels' | 'modelName' | 'origin' | 'methodNotes'> {
+  ): Pick<ReadyMessage, 'labels' | 'modelName' | 'origin' | 'methodNotes' | 'modelSummary'> {
     const labels = [...(explainer.labels?.short ?? [])];
-    if (origin.kind === 'registered')
-      return { labels, modelName: findModel(model)?.displayName ?? model, origin: 'registered', methodNotes: null };
+    if (origin.kind === 'registered') {
+      const modelName = findModel(model)?.displayName ?? model;
+      return { labels, modelName, origin: 'registered', methodNotes: null, modelSummary: [] };
+    }
     return {
       labels,
       modelName: origin.opened.name,
       origin: origin.opened.kind,
       methodNotes: origin.opened.methodNotes,
+      modelSummary: [...origin.opened.summary],
     };
   }
 
@@ -235,7 +266,8 @@ export class ModelLifecycle {
       const origin = this.origin;
       if (origin.kind === 'files') {
         this.lostFiles?.();
-        const opened = await this.runtime.openFiles!(origin.files, init.modelBaseUrl, (text) => this.progress(text));
+        const onProgress = (text: string): void => this.progress(text);
+        const opened = await this.runtime.openFiles!(origin.files, init.modelBaseUrl, onProgress, origin.normalize);
         await this.install(opened.explainer, init.model, notes, origin);
       } else {
         await this.load(init.model, notes);

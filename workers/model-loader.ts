@@ -7,7 +7,8 @@ import { readVerifiedEntry, type VerifiedModelFiles } from '../src/explain/model
 import { openModel, type OpenedModel, pickedModelReader } from '../src/explain/models/open-model.js';
 import { taughtMetadata } from '../src/explain/models/taught-format.js';
 import { parseMetadata } from '../src/explain/models/teachable-machine.js';
-import type { DescribeModelMessage } from '../src/protocol.js';
+import type { Normalization } from '../src/explain/network/normalization.js';
+import type { DescribeModelMessage, PickedOrigin } from '../src/protocol.js';
 import { describeError } from './error-report.js';
 import type { Post } from './service-types.js';
 import { MODEL_CACHE_PREFIX } from './model-cache.js';
@@ -113,17 +114,24 @@ async function fetchArtifacts(
   return files.artifacts;
 }
 
-/** A Teachable Machine export or a taught model from files the user picked (or the app stored). */
+/**
+ * A Teachable Machine export, a taught model or the user's own Keras model from files the user
+ * picked (or the app stored); `normalize` is the own model's input normalisation (else assumed).
+ */
 export async function openPickedModel(
   files: readonly File[],
   baseUrl: string,
   onProgress: (text: string) => void,
+  normalize?: Normalization,
 ): Promise<OpenedModel> {
   const read = await pickedModelReader(files);
-  return openModel(read, {
+  const opened = await openModel(read, {
     location: pickedLocation(files),
     loadBase: (entry) => fetchArtifacts(entry, baseUrl, onProgress),
+    ...(normalize ? { normalize } : {}),
   });
+  // An own model has no name inside: the page keeps it under the one describe gave, so it is shown by that too.
+  return opened.kind === 'keras' ? { ...opened, name: ownModelName(files) } : opened;
 }
 
 /** Picked files as a person would name them: the zip's (or the one file's) name. */
@@ -131,21 +139,50 @@ function pickedLocation(files: readonly File[]): string {
   return files.length === 1 ? files[0]!.name : 'the picked files';
 }
 
+/** The name of an own model, which carries none: its zip's or folder's name, else "own model". */
+function ownModelName(files: readonly File[]): string {
+  const zip = files.length === 1 ? /^(.*)\.zip$/i.exec(files[0]!.name.split(/[\\/]/).pop()!) : null;
+  // A folder picked whole (`webkitdirectory`) gives every file a path under the folder's name.
+  // (Node's File has no such field: the unit tests' files.)
+  const paths = files.map((f) => (f.webkitRelativePath as string | undefined) ?? '');
+  const folder = paths.map((p) => p.split('/')).find((parts) => parts.length > 1)?.[0];
+  return (zip?.[1] ?? folder ?? '').trim() || 'own model';
+}
+
 /**
- * What picked files are, from their metadata.json alone (the page keeps a model under its name and
- * never unzips): a Teachable Machine export or a taught model, or an error that names the file.
+ * Teachable Machine writes its version or package name into metadata.json, a taught model its base
+ * (the same test as `openModel`'s): any other metadata.json belongs to an own model (its labels).
  */
-export async function describePickedModel(
-  files: readonly File[],
-): Promise<{ name: string; origin: 'teachable-machine' | 'taught' }> {
+function isTeachableMachineOrTaught(bytes: Uint8Array): boolean {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return false; // as `openModel` reads it: not JSON, so no Teachable Machine metadata
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;
+  const r = raw as Record<string, unknown>;
+  const pkg = r['packageName'];
+  return 'tmVersion' in r || (typeof pkg === 'string' && pkg.startsWith('@teachablemachine/')) || 'whycam' in r;
+}
+
+/**
+ * What picked files are (the page keeps a model under its name and never unzips): a Teachable
+ * Machine export or a taught model, from its metadata.json; the user's own Keras model (a
+ * model.json without Teachable Machine metadata); or an error that names the file.
+ */
+export async function describePickedModel(files: readonly File[]): Promise<{ name: string; origin: PickedOrigin }> {
   const location = pickedLocation(files);
-  const bytes = await (await pickedModelReader(files))('metadata.json');
-  if (!bytes)
+  const read = await pickedModelReader(files);
+  const bytes = await read('metadata.json');
+  if (!bytes || !isTeachableMachineOrTaught(bytes)) {
+    if (await read('model.json')) return { name: ownModelName(files), origin: 'keras' };
     throw new WhyCamError(
       'model-missing',
-      `${location} has no metadata.json (it holds the class names).`,
-      'A Teachable Machine export is three files: model.json, weights.bin and metadata.json. Pick all three, or the zip they came in.',
+      `${location} has no model.json${bytes ? '' : ' and no metadata.json'}.`,
+      'A Teachable Machine export is three files: model.json, weights.bin and metadata.json; your own Keras model is model.json with its weight files (and a labels.txt if you have one). Pick them all, or the zip they came in.',
     );
+  }
   const metadata = parseMetadata(bytes, location);
   return {
     name: metadata.modelName.trim() || 'Teachable Machine model',

@@ -47,7 +47,7 @@ export class Scrambler<E extends object> {
       if (count > 0 && real && blocks.length === 0) throw new Error('This model cannot be scrambled.');
       return;
     }
-    const copy = await randomizedExplainer(real as unknown as Explainer, want, SCRAMBLE_SEED);
+    const copy = randomizedExplainer(real as unknown as Explainer, want, SCRAMBLE_SEED);
     if (this.current) {
       // Another update finished first: keep the newer one.
       copy.dispose();

@@ -1,5 +1,6 @@
 import type { Explainer } from '../src/explain/methods/explainer.js';
 import type { OpenedModel } from '../src/explain/models/open-model.js';
+import type { Normalization } from '../src/explain/network/normalization.js';
 import type { BackendName, FrameAckMessage, FromWorker } from '../src/protocol.js';
 import type { BackendChoice } from './backend-select.js';
 
@@ -20,8 +21,16 @@ export interface ServiceRuntime {
   chooseBackend(forced: BackendName | null): Promise<BackendChoice>;
   restartBackend(name: BackendName, forced: BackendName | null): Promise<BackendChoice>;
   fetchExplainer(id: string, baseUrl: string, onProgress: (text: string) => void): Promise<FrameExplainer>;
-  /** A Teachable Machine export or a taught model from files (absent where the service is tested without files). */
-  openFiles?(files: readonly File[], baseUrl: string, onProgress: (text: string) => void): Promise<OpenedModel>;
+  /**
+   * A Teachable Machine export, a taught model or the user's own Keras model from files (absent
+   * where the service is tested without files); `normalize` is the own model's input normalisation.
+   */
+  openFiles?(
+    files: readonly File[],
+    baseUrl: string,
+    onProgress: (text: string) => void,
+    normalize?: Normalization,
+  ): Promise<OpenedModel>;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -60,9 +60,12 @@ async function measure(
   );
   let baseline: BaselineGradCam | undefined;
   try {
-    // The baseline runs tfjs-layers' own model, which only Keras-imported networks keep.
-    const source = (explainer.network.graph as { sourceModel?: ConstructorParameters<typeof BaselineGradCam>[0] }).sourceModel;
-    if (!source) throw new Error('the baseline needs a Keras model');
+    // The baseline runs tfjs-layers' own model, which only Keras-imported networks keep, and is
+    // written for MobileNet ([-1, 1] pixels at 224, the conv_preds classifier): other models skip it.
+    const source = (explainer.network.graph as { sourceModel?: ConstructorParameters<typeof BaselineGradCam>[0] })
+      .sourceModel;
+    if (!source) throw new Error('skipped: the baseline needs a Keras model');
+    if (!source.layers.some((l) => l.name === 'conv_preds')) throw new Error('skipped: the baseline is MobileNet-only');
     baseline = new BaselineGradCam(source, explainer.lastConvLayer, 'conv_preds');
   } catch (e) {
     results.get('baseline')!.error = (e as Error).message;

@@ -11,6 +11,9 @@ import type { Action } from './shortcuts.js';
 import type { HudFigures } from './hud.js';
 import type { TeachAction } from './teach-types.js';
 
+/** One empty list for every render without a model summary: a new one each time would re-render the panel. */
+const NO_SUMMARY: readonly string[] = [];
+
 /** What the side panels show (properties down). */
 interface AsideState {
   settings: AppSettings;
@@ -60,7 +63,7 @@ export function appAside(a: AsideState, on: AsideEvents): TemplateResult {
           </section>
           <section>
             <h2>${msg('Teach')}</h2>
-            <whycam-teach-panel .teach=${a.teach} .stored=${a.library.stored} .revision=${a.teach.revision} .model=${s.model} .methodNotes=${ready?.methodNotes ?? null}
+            <whycam-teach-panel .teach=${a.teach} .stored=${a.library.stored} .revision=${a.teach.revision} .model=${s.model} .methodNotes=${ready?.methodNotes ?? null} .modelSummary=${ready?.modelSummary ?? NO_SUMMARY}
               @teach-action=${(e: CustomEvent<TeachAction>) => on.teachAction(e.detail)}></whycam-teach-panel>
           </section>
           <section>

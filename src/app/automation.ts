@@ -1,5 +1,6 @@
 import type { Prediction } from '../explain/methods/types.js';
 import type { ClassReport } from '../explain/models/taught-format.js';
+import type { Normalization } from '../explain/network/normalization.js';
 import type { PerturbationMethod } from '../explain/perturbation/perturbation.js';
 import type { BackendName, DrillMessage, PerturbationSettings, ReadyMessage, ResultMessage } from '../protocol.js';
 import type { PerturbationState } from './controllers/perturbation.js';
@@ -28,6 +29,8 @@ export interface WhyCamStatus {
   modelOrigin: ReadyMessage['origin'] | null;
   /** Which methods are exact for a picked or taught model's head, or why CAM does not apply. */
   methodNotes: string | null;
+  /** The own Keras model in use: what was recognised in it and what was assumed, one sentence each; else empty. */
+  modelSummary: string[];
   /** Teach mode: its classes with their example counts, and the training run's stage. */
   teach: { open: boolean; classes: { name: string; examples: number }[]; training: string | null };
   /** The method of the heatmap shown; null until the current request (source, model, settings) has its first result. */
@@ -186,8 +189,16 @@ export interface WhyCamApi {
   perturb(request?: WhyCamPerturb): Promise<PerturbationState>;
   /** Stops the running occlusion or LIME job. */
   cancelPerturbation(): void;
-  /** Opens a Teachable Machine export (three files or its zip) or an exported taught model; resolves once it is in use. */
-  openModel(files: File[]): Promise<{ model: string; labels: string[]; modelName: string }>;
+  /**
+   * Opens a Teachable Machine export (three files or its zip), an exported taught model, or your own
+   * Keras model (model.json and its weight files, a labels.txt or a metadata.json with `labels` if
+   * you have one, or their zip); resolves once it is in use. `normalize`: how an own model's input
+   * is normalised (default: assumed 'minus-one-to-one', and the summary says so); kept with the model.
+   */
+  openModel(
+    files: File[],
+    options?: { normalize?: Normalization },
+  ): Promise<{ model: string; labels: string[]; modelName: string; summary: string[] }>;
   /** Teaches the classes from the photos and resolves once the live view uses the taught model. */
   teach(spec: WhyCamTeachSpec): Promise<WhyCamTeachResult>;
   status(): WhyCamStatus;

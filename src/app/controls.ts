@@ -143,7 +143,7 @@ export class Controls extends LitElement {
         <select id="model" @change=${(e: Event) => this.change({ model: value(e) })}>
           ${MODELS.filter((m) => m.fetch === 'default').map((m) => html`<option value=${m.id} ?selected=${s.model === m.id}>${m.displayName} — ${modelRole(m.note.split(':')[0] ?? '')}</option>`)}
           <optgroup label=${msg('More networks (loaded when picked, then kept offline)')}>
-            ${MODELS.filter((m) => m.fetch === 'on-request').map((m) => html`<option value=${m.id} ?selected=${s.model === m.id}>${m.displayName} — ${Math.round(m.bytes / 1e6)} MB</option>`)}
+            ${MODELS.filter((m) => m.fetch === 'on-request').map((m) => html`<option value=${m.id} ?selected=${s.model === m.id}>${msg(str`${m.displayName} — ${Math.round(m.bytes / 1e6)} MB`)}</option>`)}
           </optgroup>
           ${this.stored.length > 0 ? html`<optgroup label=${msg('On this device')}>${this.stored.map((m) => html`<option value=${storedModelId(m.name)} ?selected=${s.model === storedModelId(m.name)}>${m.name}</option>`)}</optgroup>` : null}
         </select>

@@ -1,13 +1,23 @@
+import type { Normalization } from '../explain/network/normalization.js';
+import type { PickedOrigin } from '../protocol.js';
+
 /**
- * Models kept on this device (IndexedDB): taught models and opened Teachable Machine exports, each
- * as the zip of its three files, under its name. Teaching examples are never stored here.
+ * Models kept on this device (IndexedDB): taught models, opened Teachable Machine exports and the
+ * user's own Keras models, each as the zip of its files, under its name. Teaching examples are
+ * never stored here.
  */
 export interface StoredModel {
   name: string;
-  origin: 'taught' | 'teachable-machine';
+  origin: PickedOrigin;
   labels: string[];
   savedAt: number;
   zip: Blob;
+  /**
+   * An own model's input normalisation as the user gave it, so that reopening it (after a worker
+   * restart, on the next visit) reads the pictures the same way; absent: none was given (assumed,
+   * as when it was opened), and for every model kept before there were own models.
+   */
+  normalize?: Normalization;
 }
 
 const DB_NAME = 'whycam';

@@ -15,7 +15,7 @@ export class Notice extends LitElement {
       background: var(--notice-bg, #3a2a00); color: var(--notice-text, #ffe9a8); border: 1px solid var(--accent, #ffcc00); }
     :host([kind='info']) div { background: #10263a; color: #cfe8ff; border-color: #4aa3ff; }
     p { margin: 0; flex: 1 1 16rem; }
-    .hint { display: block; opacity: 0.85; font-size: 0.92em; margin-top: 0.15rem; }
+    .hint { display: block; opacity: 0.85; font-size: 0.92em; margin-top: 0.15rem; white-space: pre-line; }
     button { font: inherit; min-height: 2.2rem; padding: 0.2rem 0.8rem; cursor: pointer; }
   `;
 

@@ -52,6 +52,7 @@ export function statusOf(a: AppState): WhyCamStatus {
     labels: ready?.labels ?? [],
     modelOrigin: ready?.origin ?? null,
     methodNotes: ready?.methodNotes ?? null,
+    modelSummary: ready?.modelSummary ?? [],
     teach: {
       open: a.teach.open,
       classes: a.teach.classes.map((c) => ({

@@ -51,6 +51,8 @@ export class TeachPanel extends LitElement {
   /** The model in use (its id), to mark it in the list. */
   @property({ attribute: false }) model = '';
   @property({ attribute: false }) methodNotes: string | null = null;
+  /** The own model in use: what was recognised and what was assumed (the worker's English sentences). */
+  @property({ attribute: false }) modelSummary: readonly string[] = [];
   /** Changes when the controller's state does: the controller is mutated in place, so Lit needs a hint. */
   @property({ attribute: false }) revision = 0;
   private modelName = '';
@@ -59,18 +61,23 @@ export class TeachPanel extends LitElement {
   protected override render() {
     const t = this.teach;
     if (!t) return null;
+    // The model-files input has no accept filter: tensorflowjs_converter's weight shards
+    // (group1-shard1of1) have no extension, and a labels.txt goes with them.
     return html`
       ${t.open ? this.renderTeach() : html`<div class="row"><button type="button" data-teach="open" @click=${() => this.act({ op: 'toggle' })}>${msg('Teach new classes')}</button></div>`}
       ${this.methodNotes ? html`<p class="note" data-teach="method-notes">${this.methodNotes}</p>` : null}
+      ${this.modelSummary.map((line) => html`<p class="note" data-teach="model-summary">${line}</p>`)}
       <h3>${msg('Models on this device')}</h3>
       <ul>
         ${this.stored.map((m) => this.renderStored(m))}
       </ul>
       <div class="row">
         <button type="button" data-teach="open-files" @click=${() => this.pick('model-files')}>${msg('Open model files…')}</button>
-        <input id="model-files" type="file" multiple accept=".json,.bin,.zip" hidden @change=${(e: Event) => this.picked(e, (files) => ({ op: 'open-files', files }))}>
+        <button type="button" data-teach="open-folder" @click=${() => this.pick('model-folder')}>${msg('Open a model folder…')}</button>
+        <input id="model-files" type="file" multiple hidden @change=${(e: Event) => this.picked(e, (files) => ({ op: 'open-files', files }))}>
+        <input id="model-folder" type="file" webkitdirectory hidden @change=${(e: Event) => this.picked(e, (files) => ({ op: 'open-files', files }))}>
       </div>
-      <p class="note">${msg('Teachable Machine exports (model.json, weights.bin, metadata.json, or their zip) and exported taught models can be opened or dropped here.')}</p>
+      <p class="note">${msg('Teachable Machine exports (model.json, weights.bin, metadata.json, or their zip), exported taught models, and your own Keras model (model.json with its weight files from tensorflowjs_converter, and a labels.txt with one class name a line) can be opened or dropped here.')}</p>
     `;
   }
 
@@ -158,7 +165,7 @@ export class TeachPanel extends LitElement {
   private renderStored(m: StoredSummary) {
     const current = this.model === storedModelId(m.name);
     return html`<li aria-current=${String(current)} data-stored=${m.name}>
-      <span class="name">${m.name} <span class="count">(${m.origin === 'taught' ? msg('taught') : 'Teachable Machine'}: ${m.labels.join(', ')})</span></span>
+      <span class="name">${m.name} <span class="count">(${originName(m.origin)}: ${classList(m.labels)})</span></span>
       <button type="button" ?disabled=${current} @click=${() => this.act({ op: 'use', name: m.name })}>${msg('Use')}</button>
       <button type="button" @click=${() => this.act({ op: 'export', name: m.name })}>${msg('Export')}</button>
       <button type="button" @click=${() => this.act({ op: 'delete', name: m.name })}>${msg('Delete')}</button>
@@ -215,6 +222,18 @@ export class TeachPanel extends LitElement {
   private act(action: TeachAction): void {
     this.dispatchEvent(new CustomEvent('teach-action', { detail: action, bubbles: true, composed: true }));
   }
+}
+
+/** How a kept model came to be, in the page's language ("Teachable Machine" is a product name). */
+function originName(origin: StoredSummary['origin']): string {
+  return origin === 'taught' ? msg('taught') : origin === 'keras' ? msg('own model') : 'Teachable Machine';
+}
+
+/** A kept model's classes: all of a few, or the first of many (an own ImageNet model has 1000) and their count. */
+function classList(labels: readonly string[]): string {
+  return labels.length <= 8
+    ? labels.join(', ')
+    : msg(str`${labels.slice(0, 3).join(', ')}, … (${labels.length} classes)`);
 }
 
 declare global {

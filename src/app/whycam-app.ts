@@ -191,7 +191,7 @@ export class WhyCamApp extends LitElement {
           },
         )}
       </main>
-      <whycam-help ?open=${this.helpOpen} @close=${() => {
+      <whycam-help ?open=${this.helpOpen} .model=${s.model} @close=${() => {
         this.helpOpen = false;
       }}></whycam-help>
       <input type="file" accept="image/*" hidden @change=${this.onFileChosen}>

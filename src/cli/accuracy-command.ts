@@ -35,7 +35,11 @@ const OPTIONS = {
 export async function readLabelsTsv(dir: string): Promise<{ file: string; classIndex: number }[]> {
   const where = path.join(dir, 'labels.tsv');
   const text = await fs.readFile(where, 'utf8').catch(() => {
-    throw new WhyCamError('bad-option', `${where} does not exist.`, 'The folder needs a labels.tsv: file<TAB>class_index per photo.');
+    throw new WhyCamError(
+      'bad-option',
+      `${where} does not exist.`,
+      'The folder needs a labels.tsv: file<TAB>class_index per photo.',
+    );
   });
   const [header, ...rows] = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   const columns = header!.split('\t');
@@ -47,7 +51,8 @@ export async function readLabelsTsv(dir: string): Promise<{ file: string; classI
   return rows.map((r, i) => {
     const cells = r.split('\t');
     const classIndex = Number(cells[classAt]);
-    if (!Number.isInteger(classIndex)) throw new WhyCamError('bad-option', `${where}, row ${i + 2}: class_index is not a number.`);
+    if (!Number.isInteger(classIndex))
+      throw new WhyCamError('bad-option', `${where}, row ${i + 2}: class_index is not a number.`);
     return { file: path.join(dir, cells[fileAt]!), classIndex };
   });
 }
@@ -74,7 +79,10 @@ export async function accuracyCommand(args: string[]): Promise<number> {
     for (const [i, row] of rows.entries()) {
       const image = await readImage(row.file);
       const t0 = performance.now();
-      const { predictions } = await explainer.classify(image, { crop, topK: Math.min(5, explainer.network.numClasses) });
+      const { predictions } = await explainer.classify(image, {
+        crop,
+        topK: Math.min(5, explainer.network.numClasses),
+      });
       ms += performance.now() - t0;
       if (predictions[0]!.classIndex === row.classIndex) top1++;
       if (predictions.some((p) => p.classIndex === row.classIndex)) top5++;

@@ -4,6 +4,7 @@ import { DEV_PORT } from '../../playwright.config.js';
 import type { WhyCamStatus } from '../../src/app/automation.js';
 import { photo } from '../helpers/shared.js';
 import { expect, openPhoto, set, test, waitForStatus } from './fixtures.js';
+import { OP_CASES } from './fixtures/op-cases.js';
 
 // WebGPU and WebGL run on SwiftShader here (seconds per frame): a few frames each, checked
 // against the cpu backend on the same picture, and a short live run from the camera.
@@ -17,7 +18,7 @@ async function explainOn(page: Page, backend: string): Promise<WhyCamStatus[]> {
   await openPhoto(page, photo('dogs_group.png'));
   const last = await waitForStatus(
     page,
-    (s) => s.frames >= 1 && s.layer === 'conv_pw_9_relu',
+    (s) => s.frames >= 1 && s.layer === 'conv_pw_11_relu',
     120_000,
     `${backend}: 14×14`,
   );
@@ -65,7 +66,10 @@ test("WebGPU (within 1e-4) and WebGL (2e-3) heatmaps and top-k match the cpu bac
 });
 
 // WhyCam's own kernels (src/explain/runtime/kernels), one by one, against the cpu backend's JavaScript
-// (itself checked against the tfjs ops they replace in tests/unit/kernels.test.ts).
+// (itself checked against the tfjs ops they replace in tests/unit/kernels.test.ts); and the graph ops
+// the zoo models run (max pooling with Caffe's round-up padding and ties, average pooling with Caffe's
+// and TensorFlow's divisors, global average pooling, LRN, concat, softmax; tests/e2e/fixtures/op-cases.ts),
+// forward and backward, each checked against tf.grad in tests/unit/pooling-ops.test.ts.
 test('every WhyCam kernel on WebGPU and WebGL matches the cpu backend on a photo', async ({ page }) => {
   // The development server bundles tfjs's three backends for this page on its first visit: slow on two busy cores.
   test.setTimeout(480_000);
@@ -94,6 +98,7 @@ test('every WhyCam kernel on WebGPU and WebGL matches the cpu backend on a photo
         `sampleFrame ${layout} center`,
         `sampleFrame ${layout} full`,
       ]),
+      ...OP_CASES.flatMap((c) => [`${c.name} forward`, `${c.name} backward`]),
     ];
     expect(Object.keys(report).sort()).toEqual(expected.sort());
     for (const [name, r] of Object.entries(report)) {

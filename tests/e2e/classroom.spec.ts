@@ -28,7 +28,7 @@ test('the heads-up line on the picture shows the rate, the median latency, the b
   await expect(line.locator('[data-hud-line=rate]')).toHaveText(/^\d+\.\d$/);
   await expect(line.locator('[data-hud-line=latency]')).toHaveText(/^\d+$/);
   await expect(line.locator('[data-hud-line=backend]')).toHaveText('wasm');
-  await expect(line.locator('[data-hud-line=shown]')).toHaveText('LayerCAM · conv_pw_9_relu');
+  await expect(line.locator('[data-hud-line=shown]')).toHaveText('HiResCAM · conv_pw_11_relu');
   // It sits on the picture: inside the live view's box.
   const view = (await page.locator('whycam-live-view').first().boundingBox())!;
   const box = (await line.boundingBox())!;
@@ -97,7 +97,7 @@ test('presentation mode fills the screen, hides the controls until the pointer m
   await page.keyboard.press('Escape');
   await waitForStatus(
     page,
-    (x) => !x.presentation && x.method === 'layercam' && x.views === null,
+    (x) => !x.presentation && x.method === 'hirescam' && x.views === null,
     10_000,
     'presentation off',
   );
@@ -114,16 +114,16 @@ test('side by side: CAM next to the default view, and 7×7 next to 14×14, from 
   let s = await waitForStatus(page, (x) => x.views !== null, 20_000, 'two views');
   expect(s.compare).toEqual({ method: 'cam' });
   const [first, second] = s.views!;
-  expect(first).toMatchObject({ method: 'layercam', layer: 'conv_pw_9_relu', heatmap: { width: 14, height: 14 } });
+  expect(first).toMatchObject({ method: 'hirescam', layer: 'conv_pw_11_relu', heatmap: { width: 14, height: 14 } });
   expect(second).toMatchObject({ method: 'cam', layer: 'conv_pw_13_relu', heatmap: { width: 7, height: 7 } });
   // One frame, one forward pass: both views explain the same class of the same prediction.
   expect(second!.classIndex).toBe(first!.classIndex);
   const views = page.locator('whycam-live-view');
   await expect(views).toHaveCount(2);
-  await expect(views.nth(0).locator('.label')).toContainText('LayerCAM · conv_pw_9_relu');
+  await expect(views.nth(0).locator('.label')).toContainText('HiResCAM · conv_pw_11_relu');
   await expect(views.nth(1).locator('.label')).toContainText('CAM · conv_pw_13_relu');
   await expect(hudLine(page).locator('[data-hud-line=shown]')).toHaveText(
-    'LayerCAM · conv_pw_9_relu | CAM · conv_pw_13_relu',
+    'HiResCAM · conv_pw_11_relu | CAM · conv_pw_13_relu',
   );
   const a = (await views.nth(0).boundingBox())!;
   const b = (await views.nth(1).boundingBox())!;
@@ -132,12 +132,12 @@ test('side by side: CAM next to the default view, and 7×7 next to 14×14, from 
 
   // The menu: the same method at the 7×7 and the 14×14 layer.
   await page.locator('whycam-controls #compare').selectOption('layer');
-  s = await waitForStatus(page, (x) => x.views?.[1]?.method === 'layercam', 20_000, 'layer vs layer');
+  s = await waitForStatus(page, (x) => x.views?.[1]?.method === 'hirescam', 20_000, 'layer vs layer');
   expect(s.views!.map((v) => [v.method, v.layer, v.heatmap.width])).toEqual([
-    ['layercam', 'conv_pw_9_relu', 14],
-    ['layercam', 'conv_pw_13_relu', 7],
+    ['hirescam', 'conv_pw_11_relu', 14],
+    ['hirescam', 'conv_pw_13_relu', 7],
   ]);
-  await expect(views.nth(1).locator('.label')).toContainText('LayerCAM · conv_pw_13_relu');
+  await expect(views.nth(1).locator('.label')).toContainText('HiResCAM · conv_pw_13_relu');
 
   // Class against class: the runner-up prediction on the right.
   await page.locator('whycam-controls #compare').selectOption('class');
@@ -147,7 +147,7 @@ test('side by side: CAM next to the default view, and 7×7 next to 14×14, from 
     20_000,
     'class vs class',
   );
-  expect(s.views![1]!.layer).toBe('conv_pw_9_relu');
+  expect(s.views![1]!.layer).toBe('conv_pw_11_relu');
   expect(maxAbsDiff(s.views![0]!.heatmap.data, s.views![1]!.heatmap.data)).toBeGreaterThan(0.05);
 
   await page.locator('whycam-controls #compare').selectOption('off');

@@ -32,7 +32,7 @@ test("?lang=ru shows the controls, the help and a saved picture's title in Russi
   await file.saveAs(saved);
   // The title band's text, as the PNG's Title chunk repeats it: class names stay English, the rest is Russian.
   const title = readPngText(new Uint8Array(fs.readFileSync(saved)), 'Title');
-  expect(title).toMatch(/^golden retriever \([01]\.\d\d\) — LayerCAM, слой conv_pw_\d+_relu$/);
+  expect(title).toMatch(/^golden retriever \([01]\.\d\d\) — HiResCAM, слой conv_pw_\d+_relu$/);
 });
 
 test.describe('in a browser set to Russian', () => {

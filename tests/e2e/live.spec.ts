@@ -32,8 +32,8 @@ test('shows the camera and classifies the dog, with the heatmap on it', async ({
   expect(video).toMatchObject({ width: 640, height: 360, paused: false });
   expect(s.backend).toBe('wasm');
   expect(s.mode).toBe('camera');
-  expect(s.method).toBe('layercam');
-  expect(s.layer).toBe('conv_pw_9_relu');
+  expect(s.method).toBe('hirescam');
+  expect(s.layer).toBe('conv_pw_11_relu');
   expect(s.region).toEqual({ x: 140, y: 0, width: 360, height: 360 });
   // Over a few frames, most of the heatmap's mass is on the dog (which covers 34% of the explained square).
   const shares: number[] = [];
@@ -79,11 +79,11 @@ test('switching the method (control and set) takes effect within 3 frames, witho
   s = await waitForStatus(page, (x) => x.method === 'cam', 10_000, 'CAM');
   expect(framesUntil(s, 'cam', f1)).toBeLessThanOrEqual(3);
   expect(s.layer).toBe('conv_pw_13_relu');
-  // The one-key toggle goes from CAM to the default view (LayerCAM at 14×14) and back.
+  // The one-key toggle goes from CAM to the default view (HiResCAM at 14×14) and back.
   await page.keyboard.press('c');
   s = await waitForStatus(
     page,
-    (x) => x.method === 'layercam' && x.layer === 'conv_pw_9_relu',
+    (x) => x.method === 'hirescam' && x.layer === 'conv_pw_11_relu',
     10_000,
     'back from CAM',
   );

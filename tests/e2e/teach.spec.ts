@@ -265,9 +265,9 @@ for (const [folder, labels] of [
     expect(s.labels).toEqual(labels);
     expect(s.predictions.map((p) => p.label).sort()).toEqual([...labels].sort());
     expect(s.predictions.reduce((sum, p) => sum + p.score, 0)).toBeCloseTo(1, 3);
-    // No linear head after the pooling: CAM does not apply, and the page says so and shows LayerCAM.
+    // No linear head after the pooling: CAM does not apply, and the page says so and shows HiResCAM.
     expect(s.methodNotes).toMatch(/CAM does not apply/);
-    expect(s.method).toBe('layercam');
+    expect(s.method).toBe('hirescam');
     expect(s.layer).toBe('out_relu');
     await expect(page.locator('whycam-teach-panel [data-teach="method-notes"]')).toContainText('CAM does not apply');
     expect(s.error).toBeNull();

@@ -57,8 +57,8 @@ describe('Firefox, live camera', () => {
     const first = await waitForStatus(page, (x) => x.frames > 3, 'heatmaps from the camera');
     expect(first.backend).toBe('wasm');
     expect(first.mode).toBe('camera');
-    expect(first.method).toBe('layercam');
-    expect(first.layer).toBe('conv_pw_9_relu');
+    expect(first.method).toBe('hirescam');
+    expect(first.layer).toBe('conv_pw_11_relu');
     expect(first.heatmap).toMatchObject({ width: 14, height: 14 });
     // Frames keep coming: the count grows while the camera runs.
     const later = await waitForStatus(page, (x) => x.frames >= first.frames + 10, 'ten more heatmaps');
@@ -82,7 +82,7 @@ describe('Firefox, live camera', () => {
       for (let i = 1; i <= 3; i++) {
         const now = await waitForStatus(dog, (x) => x.frames >= s.frames + i, `heatmap ${i} more`);
         expect(now.predictions[0]).toMatchObject({ classIndex: 207, label: 'golden retriever' });
-        expect(now.layer).toBe('conv_pw_9_relu');
+        expect(now.layer).toBe('conv_pw_11_relu');
         expect(massInBox(now, HEAD)).toBeGreaterThan(0.5);
       }
     } finally {
@@ -114,7 +114,7 @@ describe('Firefox, live camera', () => {
     await page.keyboard.press('c');
     s = await waitForStatus(
       page,
-      (x) => x.method === 'layercam' && x.layer === 'conv_pw_9_relu' && x.heatmap?.width === 14,
+      (x) => x.method === 'hirescam' && x.layer === 'conv_pw_11_relu' && x.heatmap?.width === 14,
       'the default view again',
     );
     expect(s.workerStarts).toBe(starts);

@@ -214,7 +214,8 @@ function convolution(layer: RefLayer, x: tf.Tensor4D): tf.Tensor {
   // Group g convolves input channels [g·in/G, (g+1)·in/G) into outputs [g·out/G, (g+1)·out/G).
   // (No split for one group: tf.grad through a one-way split fails in tfjs' SplitV gradient.)
   const inputs = groups === 1 ? [x] : (tf.split(x, groups, 3) as tf.Tensor4D[]);
-  const kernels = groups === 1 ? [layer.filter as tf.Tensor4D] : (tf.split(layer.filter as tf.Tensor4D, groups, 3) as tf.Tensor4D[]);
+  const kernels =
+    groups === 1 ? [layer.filter as tf.Tensor4D] : (tf.split(layer.filter as tf.Tensor4D, groups, 3) as tf.Tensor4D[]);
   const parts = inputs.map((xi, g) => tf.conv2d(xi, kernels[g]!, strides, pad, 'NHWC', dilations));
   const y = parts.length === 1 ? parts[0]! : tf.concat(parts, 3);
   return layer.bias ? tf.add(y, layer.bias) : y;

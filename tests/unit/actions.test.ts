@@ -16,12 +16,12 @@ const LAYERS = [
 describe('settingsFor', () => {
   const s = defaultSettings();
 
-  it('toggles between CAM and the default view (LayerCAM at the 14×14 layer, logit)', () => {
+  it('toggles between CAM and the default view (HiResCAM at the 14×14 layer, logit)', () => {
     expect(settingsFor('toggle-cam', s, LAYERS)).toEqual({ method: 'cam' });
     const cam = { ...s, method: 'cam' as const, layer: 'conv_pw_13_relu', reduction: 'softmax' as const };
     expect(settingsFor('toggle-cam', cam, LAYERS)).toEqual({
-      method: 'layercam',
-      layer: 'conv_pw_9_relu',
+      method: 'hirescam',
+      layer: 'conv_pw_11_relu',
       reduction: 'logit',
     });
   });
@@ -71,7 +71,7 @@ describe('the classroom keys and the side-by-side pairings', () => {
   it('b puts CAM beside the default view (and the default view beside CAM), and takes it away again', () => {
     expect(settingsFor('side-by-side', s, LAYERS)).toEqual({ compare: { method: 'cam' } });
     expect(settingsFor('side-by-side', { ...s, method: 'cam' }, LAYERS)).toEqual({
-      compare: { method: 'layercam', layer: 'conv_pw_9_relu' },
+      compare: { method: 'hirescam', layer: 'conv_pw_11_relu' },
     });
     expect(settingsFor('side-by-side', { ...s, compare: { method: 'cam' } }, LAYERS)).toEqual({ compare: null });
     expect(settingsFor('hud', s, LAYERS)).toEqual({ hud: false });
@@ -79,10 +79,10 @@ describe('the classroom keys and the side-by-side pairings', () => {
   });
 
   it('pairs 14×14 with 7×7, the explained class with the runner-up, and names the pairing back', () => {
-    expect(pairing('layer', s, ready, predictions)).toEqual({ method: 'layercam', layer: 'conv_pw_13_relu' });
+    expect(pairing('layer', s, ready, predictions)).toEqual({ method: 'hirescam', layer: 'conv_pw_13_relu' });
     expect(pairing('layer', { ...s, layer: 'conv_pw_13_relu' }, ready, predictions)).toEqual({
-      method: 'layercam',
-      layer: 'conv_pw_9_relu',
+      method: 'hirescam',
+      layer: 'conv_pw_11_relu',
     });
     expect(pairing('class', s, ready, predictions)).toEqual({ classIndex: 260 });
     expect(pairing('class', { ...s, classIndex: 260 }, ready, predictions)).toEqual({ classIndex: 259 });

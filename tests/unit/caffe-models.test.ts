@@ -33,7 +33,7 @@ const CASES = [
     layers: [
       ['inception_5b/output', 'inception_5b/output'],
       ['inception_4e/output', 'inception_4e/output'],
-    ],
+    ] as [string, string][],
   },
   {
     id: 'squeezenet1.1',
@@ -42,7 +42,7 @@ const CASES = [
     layers: [
       ['relu_conv10', 'conv10'],
       ['fire9/concat', 'fire9/concat'],
-    ],
+    ] as [string, string][],
   },
 ] as const;
 
@@ -73,17 +73,21 @@ describe.each(CASES)('$id', ({ id, folder, logits, layers }) => {
     return { image, bgr };
   }
 
-  test.each(PICTURES)('%s: the top-5 and their probabilities equal the reference’s', async (file) => {
-    const { image, bgr } = await inputs(file);
-    const r = await explainer.explain(image, { method: 'gradcam', crop: 'full', topK: 5 });
-    const probs = tf.tidy(() => tf.reshape(tf.softmax(tf.reshape(reference.run(bgr).get(logits)!, [1, -1])), [-1]));
-    const p = (await probs.data()) as Float32Array;
-    probs.dispose();
-    bgr.dispose();
-    const top = [...p.keys()].sort((a, b) => p[b]! - p[a]!).slice(0, 5);
-    expect(r.predictions.map((q) => q.classIndex)).toEqual(top);
-    for (const q of r.predictions) expect(Math.abs(q.score - p[q.classIndex]!)).toBeLessThan(1e-4);
-  }, 60_000);
+  test.each(PICTURES)(
+    '%s: the top-5 and their probabilities equal the reference’s',
+    async (file) => {
+      const { image, bgr } = await inputs(file);
+      const r = await explainer.explain(image, { method: 'gradcam', crop: 'full', topK: 5 });
+      const probs = tf.tidy(() => tf.reshape(tf.softmax(tf.reshape(reference.run(bgr).get(logits)!, [1, -1])), [-1]));
+      const p = (await probs.data()) as Float32Array;
+      probs.dispose();
+      bgr.dispose();
+      const top = [...p.keys()].sort((a, b) => p[b]! - p[a]!).slice(0, 5);
+      expect(r.predictions.map((q) => q.classIndex)).toEqual(top);
+      for (const q of r.predictions) expect(Math.abs(q.score - p[q.classIndex]!)).toBeLessThan(1e-4);
+    },
+    60_000,
+  );
 
   test('sherlock.jpg is a golden retriever (the seed’s example)', async () => {
     const image = await readImage(photo('sherlock_golden_retriever.jpg'));
@@ -91,29 +95,33 @@ describe.each(CASES)('$id', ({ id, folder, logits, layers }) => {
     expect(r.predictions[0]!.label).toBe('golden retriever');
   });
 
-  test.each(layers)('Grad-CAM at %s equals the map of tf.grad through the reference (within 1e-4)', async (layer, blob) => {
-    const { image, bgr } = await inputs(photo('sherlock_golden_retriever.jpg'));
-    const r = await explainer.explain(image, { method: 'gradcam', layer, crop: 'full' });
-    const cls = r.target.classIndex;
-    // The activations on WASM, as the engine's; the gradient by tf.grad on the cpu backend (WASM
-    // lacks the gradient kernels of pooling and convolution; tfjs moves the tensors itself).
-    const a = tf.tidy(() => reference.run(bgr).get(blob)!) as tf.Tensor4D;
-    await tf.setBackend('cpu');
-    const map = tf.tidy(() => {
-      const oneHot = tf.cast(tf.reshape(tf.oneHot([cls], 1000), [-1]), 'float32');
-      const score = (t: tf.Tensor): tf.Scalar => {
-        const z = reference.run(bgr, { from: { blob, value: t } }).get(logits)!;
-        return tf.sum(tf.mul(tf.reshape(z, [-1]), oneHot)) as tf.Scalar;
-      };
-      return gradCam(a, tf.grad(score)(a) as tf.Tensor4D);
-    });
-    const values = normalizeHeatmapInPlace((await map.data()) as Float32Array);
-    map.dispose();
-    a.dispose();
-    bgr.dispose();
-    await tf.setBackend('wasm');
-    expect(Math.max(...values)).toBe(1);
-    expect(r.heatmap.data.length).toBe(values.length);
-    expect(maxAbsDiff(r.heatmap.data, values)).toBeLessThan(1e-4);
-  }, 180_000);
+  test.each(layers)(
+    'Grad-CAM at %s equals the map of tf.grad through the reference (within 1e-4)',
+    async (layer: string, blob: string) => {
+      const { image, bgr } = await inputs(photo('sherlock_golden_retriever.jpg'));
+      const r = await explainer.explain(image, { method: 'gradcam', layer, crop: 'full' });
+      const cls = r.target.classIndex;
+      // The activations on WASM, as the engine's; the gradient by tf.grad on the cpu backend (WASM
+      // lacks the gradient kernels of pooling and convolution; tfjs moves the tensors itself).
+      const a = tf.tidy(() => reference.run(bgr).get(blob)!) as tf.Tensor4D;
+      await tf.setBackend('cpu');
+      const map = tf.tidy(() => {
+        const oneHot = tf.cast(tf.reshape(tf.oneHot([cls], 1000), [-1]), 'float32');
+        const score = (t: tf.Tensor): tf.Scalar => {
+          const z = reference.run(bgr, { from: { blob, value: t } }).get(logits)!;
+          return tf.sum(tf.mul(tf.reshape(z, [-1]), oneHot)) as tf.Scalar;
+        };
+        return gradCam(a, tf.grad(score)(a) as tf.Tensor4D);
+      });
+      const values = normalizeHeatmapInPlace((await map.data()) as Float32Array);
+      map.dispose();
+      a.dispose();
+      bgr.dispose();
+      await tf.setBackend('wasm');
+      expect(Math.max(...values)).toBe(1);
+      expect(r.heatmap.data.length).toBe(values.length);
+      expect(maxAbsDiff(r.heatmap.data, values)).toBeLessThan(1e-4);
+    },
+    180_000,
+  );
 });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Explainer } from '../../src/explain/methods/explainer.js';
@@ -27,7 +28,7 @@ const BULL_MASTIFF = 243;
 const TIGER_CAT = 282;
 
 /** The layers from the input up to `layer`, run by tfjs-layers itself (not the engine's plan). */
-function bodyUpTo(model: Explainer['network']['model'], layer: string): (x: tf.Tensor) => tf.Tensor {
+function bodyUpTo(model: tfl.LayersModel, layer: string): (x: tf.Tensor) => tf.Tensor {
   const names = model.layers.map((l) => l.name);
   const chain = model.layers.slice(1, names.indexOf(layer) + 1);
   return (x) => chain.reduce((t, l) => l.apply(t) as tf.Tensor, x);

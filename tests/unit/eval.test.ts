@@ -122,7 +122,7 @@ describe('the development set: 15 photos, every method at three layers', () => {
   let images: ImageRow[];
   beforeAll(async () => {
     await useNodeBackend('wasm');
-    const loaded = await loadModelOption(undefined, SHARED_MODELS);
+    const loaded = await loadModelOption({}, SHARED_MODELS);
     explainer = loaded.explainer;
     const entries = (JSON.parse(await fs.readFile(BOXES, 'utf8')) as BoxedImage[]).map((e) => ({
       ...e,
@@ -210,13 +210,16 @@ describe('the development set: 15 photos, every method at three layers', () => {
     expect(grad.energyInBox).toBeCloseTo(cam.energyInBox, 5);
   });
 
-  test('the default view has the most mass in the boxes, beats the centre prior, which beats a uniform map', () => {
-    expect(report.defaultView).toBe(`${defaultView('mobilenet_v1_0.75_224').method}@conv_pw_9_relu`);
+  test('the default view is the registry’s, and beats a uniform map; LayerCAM has the most mass, the centre prior beats uniform', () => {
+    const chosen = defaultView('mobilenet_v1_0.75_224');
+    expect(report.defaultView).toBe(`${chosen.method}@${chosen.layer}`);
     const view = report.methods[report.defaultView!]!;
-    for (const key of Object.keys(report.methods).filter((k) => k !== report.defaultView))
-      expect(view.energyInBox, key).toBeGreaterThan(report.methods[key]!.energyInBox);
-    expect(view.energyInBox).toBeGreaterThan(report.baseline.energyInBox);
-    expect(view.pointingGame).toBeGreaterThanOrEqual(report.baseline.pointingGame);
+    expect(view.energyInBox).toBeGreaterThan(report.uniformEnergyInBox);
+    // LayerCAM at conv_pw_9_relu localises best of all, which is why the default is chosen among
+    // the maps that pass the sanity check only (LayerCAM fails it; sanity-gate.test.ts).
+    const layercam = report.methods['layercam@conv_pw_9_relu']!;
+    for (const key of Object.keys(report.methods).filter((k) => k !== 'layercam@conv_pw_9_relu'))
+      expect(layercam.energyInBox, key).toBeGreaterThan(report.methods[key]!.energyInBox);
     expect(report.baseline.energyInBox).toBeGreaterThan(report.uniformEnergyInBox);
     // Inside the network LayerCAM localises where Grad-CAM++ does not (its weights cancel there).
     expect(report.methods['layercam@conv_pw_11_relu']!.pointingGame).toBeGreaterThan(

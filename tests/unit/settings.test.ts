@@ -10,8 +10,8 @@ describe('startOptions (the address bar)', () => {
     expect(o).toEqual({ settings: defaultSettings(), backend: null, camera: true });
     expect(o.settings).toMatchObject({
       model: DEFAULT_MODEL_ID,
-      method: 'layercam',
-      layer: 'conv_pw_9_relu',
+      method: 'hirescam',
+      layer: 'conv_pw_11_relu',
       reduction: 'logit',
       classIndex: null,
       crop: 'center',

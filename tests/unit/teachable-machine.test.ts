@@ -167,7 +167,6 @@ describe('Grad-CAM on a Teachable Machine model', () => {
 
 describe('a damaged or partial export', () => {
   test.each([
-    [['model.json', 'weights.bin'], /has no metadata\.json \(it holds the class names\)/],
     [['weights.bin', 'metadata.json'], /has no model\.json/],
     [['model.json', 'metadata.json'], /the picked files\/weights\.bin is missing/],
   ])('picked without one file (%j) names it', async (names, message) => {
@@ -175,6 +174,23 @@ describe('a damaged or partial export', () => {
     await expect(
       openModel(read, { location: 'the picked files', loadBase: registeredArtifacts(SHARED_MODELS) }),
     ).rejects.toMatchObject({ code: 'model-missing', message: expect.stringMatching(message) });
+  });
+
+  test('without metadata.json it opens as the user’s own Keras model: numbered classes, the assumptions said', async () => {
+    const read = await pickedModelReader(await picked('day-night', ['model.json', 'weights.bin']));
+    const opened = await openModel(read, {
+      location: 'the picked files',
+      loadBase: registeredArtifacts(SHARED_MODELS),
+    });
+    try {
+      expect(opened.kind).toBe('keras');
+      expect(opened.labels).toEqual(['class 0', 'class 1']);
+      expect(opened.summary.join(' ')).toMatch(/Recognised: a Keras model of \d+ layers, input 224×224, 2 classes/);
+      expect(opened.summary.join(' ')).toMatch(/Assumed: no labels/);
+      expect(opened.summary.join(' ')).toMatch(/Assumed: the input is RGB scaled to \[−1, 1\]/);
+    } finally {
+      opened.explainer.dispose();
+    }
   });
 
   test('a truncated weights.bin is named with its length', async () => {

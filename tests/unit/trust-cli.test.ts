@@ -49,8 +49,8 @@ describe('whycam eval: faithfulness', () => {
       VAL_BBOX,
       '--boxes',
       BOXES,
-      // Four photos: on the first two alone, LayerCAM at conv_pw_9_relu deletes more slowly than
-      // noise (AUC 0.083 against 0.012, four steps); on four, 0.078 against 0.107.
+      // Four photos: on the first two alone a 14×14 map can delete more slowly than noise (LayerCAM
+      // at conv_pw_9_relu: AUC 0.083 against 0.012, four steps); on four, 0.078 against 0.107.
       '--limit',
       '4',
       '--steps',
@@ -62,8 +62,8 @@ describe('whycam eval: faithfulness', () => {
     expect(code).toBe(0);
     const report = JSON.parse(out) as EvalReport;
     expect(report.n).toBe(4);
-    expect(report.defaultView).toBe('layercam@conv_pw_9_relu');
-    expect(Object.keys(report.methods)).toEqual(['layercam@conv_pw_9_relu']);
+    expect(report.defaultView).toBe('hirescam@conv_pw_11_relu');
+    expect(Object.keys(report.methods)).toEqual(['hirescam@conv_pw_11_relu']);
     expect(report.faithfulness).toEqual({
       steps: 4,
       blurSigma: 5,
@@ -71,7 +71,7 @@ describe('whycam eval: faithfulness', () => {
       deletionValue: 0,
       inputSize: [224, 224],
     });
-    const view = report.methods['layercam@conv_pw_9_relu']!;
+    const view = report.methods['hirescam@conv_pw_11_relu']!;
     // The centre prior's AUCs, recomputed here: its map is known (a centred Gaussian), so the
     // curves come straight from the probe and the areas from trapezoids written out below.
     const trapezoid = (c: ArrayLike<number>): number => {
@@ -80,7 +80,7 @@ describe('whycam eval: faithfulness', () => {
       return sum / (c.length - 1);
     };
     await useNodeBackend('wasm');
-    const { explainer } = await loadModelOption(undefined, SHARED_MODELS);
+    const { explainer } = await loadModelOption({}, SHARED_MODELS);
     const entries = (JSON.parse(await fs.readFile(BOXES, 'utf8')) as { file: string; class_index: number }[]).slice(
       0,
       4,

@@ -80,22 +80,31 @@ describe('DenseNet-121', () => {
     expect(explainer.camLayer).toBe('bn');
     expect(explainer.network.logits).toBe('fc1000');
     expect(explainer.network.softmax).toBe('fc1000/softmax');
-    expect(explainer.featureLayers.find((l) => l.name === 'bn')).toEqual({ name: 'bn', height: 7, width: 7, channels: 1024 });
+    expect(explainer.featureLayers.find((l) => l.name === 'bn')).toEqual({
+      name: 'bn',
+      height: 7,
+      width: 7,
+      channels: 1024,
+    });
     // Every concatenation output is a cut point: the network can be explained at any dense layer.
     expect(explainer.featureLayers.some((l) => l.name === 'conv4_block24_concat')).toBe(true);
   });
 
-  test.each(PICTURES)('%s: the top-5 and their probabilities equal tfjs-layers’ own predict', async (file) => {
-    const { image, x } = await inputs(file);
-    const r = await explainer.explain(image, { method: 'gradcam', crop: 'full', topK: 5 });
-    const reference = tf.tidy(() => model.predict(x) as tf.Tensor2D);
-    const probs = (await reference.data()) as Float32Array;
-    reference.dispose();
-    x.dispose();
-    const top = [...probs.keys()].sort((a, b) => probs[b]! - probs[a]!).slice(0, 5);
-    expect(r.predictions.map((p) => p.classIndex)).toEqual(top);
-    for (const p of r.predictions) expect(Math.abs(p.score - probs[p.classIndex]!)).toBeLessThan(1e-4);
-  }, 60_000);
+  test.each(PICTURES)(
+    '%s: the top-5 and their probabilities equal tfjs-layers’ own predict',
+    async (file) => {
+      const { image, x } = await inputs(file);
+      const r = await explainer.explain(image, { method: 'gradcam', crop: 'full', topK: 5 });
+      const reference = tf.tidy(() => model.predict(x) as tf.Tensor2D);
+      const probs = (await reference.data()) as Float32Array;
+      reference.dispose();
+      x.dispose();
+      const top = [...probs.keys()].sort((a, b) => probs[b]! - probs[a]!).slice(0, 5);
+      expect(r.predictions.map((p) => p.classIndex)).toEqual(top);
+      for (const p of r.predictions) expect(Math.abs(p.score - probs[p.classIndex]!)).toBeLessThan(1e-4);
+    },
+    60_000,
+  );
 
   // Deeper layers cost minutes on the cpu backend's tf.grad; the pooling and concatenation ops
   // they add are checked against tf.grad one by one in pooling-ops.test.ts.
@@ -111,7 +120,9 @@ describe('DenseNet-121', () => {
       await tf.setBackend('cpu');
       const map = tf.tidy(() => {
         const oneHot = tf.cast(tf.reshape(tf.oneHot([cls], 1000), [-1]), 'float32');
-        const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(logitsFrom(layer, t), oneHot)) as tf.Scalar)(a) as tf.Tensor4D;
+        const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(logitsFrom(layer, t), oneHot)) as tf.Scalar)(
+          a,
+        ) as tf.Tensor4D;
         return gradCam(a, g);
       });
       a.dispose();

@@ -1,8 +1,11 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { findModel, MODELS } from '../../../models/registry.js';
 import { METHODS } from '../../explain/methods/names.js';
+import { isNormalization, NORMALIZATIONS } from '../../explain/network/normalization.js';
 import type { WhyCamApi, WhyCamSet, WhyCamStatus } from '../automation.js';
 import { isLang, LANGS } from '../i18n/choose-lang.js';
 import { setLang } from '../i18n/locale.js';
+import { storedModelName } from '../model-store.js';
 import type { AppSettings } from '../settings.js';
 import { checkClassroomSet } from './comparison.js';
 import type { ModelLibraryController } from './model-library.js';
@@ -47,9 +50,12 @@ export class AutomationController implements ReactiveController {
       checkForUpdate: () => pwa.checkForUpdate(),
       perturb: (request) => perturbation.run(request),
       cancelPerturbation: () => perturbation.cancel(),
-      openModel: async (files) => {
-        const m = await library.openModel(files);
-        return { model: m.model, labels: m.labels, modelName: m.modelName };
+      openModel: async (files, options = {}) => {
+        const { normalize } = options;
+        if (normalize !== undefined && !isNormalization(normalize))
+          throw new Error(`Unknown normalize ${String(normalize)}; valid: ${NORMALIZATIONS.join(', ')}`);
+        const m = await library.openModel(files, normalize ? { normalize } : {});
+        return { model: m.model, labels: m.labels, modelName: m.modelName, summary: m.modelSummary };
       },
       teach: (spec) => teach.teach(spec),
     };
@@ -69,6 +75,9 @@ export class AutomationController implements ReactiveController {
       throw new Error(`Unknown lang ${String(lang)}; valid: ${LANGS.join(', ')}`);
     if (rest.method !== undefined && !METHODS.includes(rest.method))
       throw new Error(`Unknown method ${rest.method}; valid: ${METHODS.join(', ')}`);
+    // A registered id (installed on the server or not: the worker says which) or a model kept on this device.
+    if (rest.model !== undefined && !findModel(rest.model) && storedModelName(rest.model) === null)
+      throw new Error(`Unknown model ${rest.model}; valid: ${MODELS.map((m) => m.id).join(', ')}, or stored:<name>`);
     if (
       rest.classIndex !== undefined &&
       rest.classIndex !== null &&

@@ -2,6 +2,7 @@ import { msg, str } from '@lit/localize';
 import { zipSync } from 'fflate';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { DEFAULT_MODEL_ID, defaultView, findModel } from '../../../models/registry.js';
+import type { Normalization } from '../../explain/network/normalization.js';
 import type { FromWorker, ModelDescribedMessage, ReadyMessage, ToWorker } from '../../protocol.js';
 import type { AppSettings } from '../settings.js';
 import { modelStore, type StoredModel, storedModelId, storedModelName } from '../model-store.js';
@@ -23,10 +24,16 @@ interface Waiter<T> {
 
 type Described = Extract<ModelDescribedMessage, { ok: true }>;
 
+/** How an own model is opened (`window.whycam.openModel(files, options)`). */
+export interface OpenModelOptions {
+  /** The own model's input normalisation; absent: assumed, and the summary says so. */
+  normalize?: Normalization;
+}
+
 /**
- * The models kept on this device (IndexedDB): opening a Teachable Machine export or an exported
- * taught model (the worker reads the files, the page only keeps them), using, exporting and
- * deleting kept ones, and keeping a model once the worker is ready with it.
+ * The models kept on this device (IndexedDB): opening a Teachable Machine export, an exported
+ * taught model or the user's own Keras model (the worker reads the files, the page only keeps
+ * them), using, exporting and deleting kept ones, and keeping a model once the worker is ready with it.
  */
 export class ModelLibraryController implements ReactiveController {
   stored: StoredSummary[] = [];
@@ -60,6 +67,8 @@ export class ModelLibraryController implements ReactiveController {
 
   /** Switches the worker to a model: a registered one by id, a kept one from its stored files. */
   use(id: string): void {
+    // A failed switch's notice is about the model asked for before: this one gets its own answer.
+    this.notices.drop('model-switch');
     if (storedModelName(id) !== null) void this.useStored(id);
     else this.page.loadRegistered(id, findModel(id)?.displayName ?? id);
   }
@@ -71,15 +80,19 @@ export class ModelLibraryController implements ReactiveController {
     if (storedModelName(inUse) !== null) void this.useStored(inUse);
   }
 
-  /** Opens a Teachable Machine export or an exported taught model; it is kept on this device once it works. */
-  async openModel(files: readonly File[]): Promise<ReadyMessage> {
+  /**
+   * Opens a Teachable Machine export, an exported taught model or an own Keras model; it is kept on
+   * this device once it works, with the normalisation it was opened with.
+   */
+  async openModel(files: readonly File[], options: OpenModelOptions = {}): Promise<ReadyMessage> {
     const { name, origin } = await this.describe(files);
     const id = storedModelId(name);
+    const normalize = origin === 'keras' ? options.normalize : undefined;
     const ready = this.expect(id, async () => {
       const zip = files.length === 1 && /\.zip$/i.test(files[0]!.name) ? files[0]! : await zipFiles(files);
-      return { name, origin, labels: [], savedAt: Date.now(), zip };
+      return { name, origin, labels: [], savedAt: Date.now(), zip, ...(normalize ? { normalize } : {}) };
     });
-    this.page.send({ type: 'open-model', model: id, files: [...files] });
+    this.page.send({ type: 'open-model', model: id, files: [...files], ...(normalize ? { normalize } : {}) });
     return ready;
   }
 
@@ -103,6 +116,8 @@ export class ModelLibraryController implements ReactiveController {
       type: 'open-model',
       model: id,
       files: [new File([model.zip], `${model.name}.zip`, { type: 'application/zip' })],
+      // An own model is read the way it was opened (absent: assumed again, as it was then).
+      ...(model.normalize ? { normalize: model.normalize } : {}),
     });
     await ready.catch(() => undefined);
   }
@@ -164,7 +179,9 @@ export class ModelLibraryController implements ReactiveController {
       return true;
     }
     if (m.type !== 'model-failed') return false;
-    this.notices.show({ topic: 'model-files', kind: 'error', message: m.message, hint: m.hint ?? '', actions: [] });
+    // A registered model that could not be loaded (one this server lacks): the model in use stays.
+    const topic = m.during === 'switch' ? 'model-switch' : 'model-files';
+    this.notices.show({ topic, kind: 'error', message: m.message, hint: m.hint ?? '', actions: [] });
     const pending = this.pending;
     if (pending?.id === m.model) {
       this.pending = null;
@@ -179,6 +196,18 @@ export class ModelLibraryController implements ReactiveController {
     if (!pending || pending.id !== m.model) return;
     this.pending = null;
     this.notices.drop('model-files');
+    // An own model: what WhyCam recognised in it and what it assumed, for the user to check.
+    if (m.modelSummary.length > 0) {
+      this.notices.show({
+        topic: 'model-files',
+        kind: 'info',
+        message: msg(
+          str`Your own model "${m.modelName}" is in use. What WhyCam recognised in it, and what it assumed:`,
+        ),
+        hint: m.modelSummary.join('\n'),
+        actions: [],
+      });
+    }
     const save = pending.save;
     void (async () => {
       if (save) {

@@ -37,8 +37,10 @@ export function cascadeBlocks(network: Network): CascadeBlock[] {
   const nodes = network.graph.nodes;
   const logitsAt = nodes.indexOf(network.graph.byName.get(network.logits)!);
   const weighted = nodes.filter((n, i) => Object.keys(n.weights).length > 0 && i <= logitsAt);
-  for (const node of [...weighted].reverse()) {
-    const key = node.name === network.logits ? 'logits' : blockOf(node.name);
+  for (const [i, node] of [...weighted].reverse().entries()) {
+    // The classifier is the last weighted layer: the logits' own (MobileNet's conv_preds, a dense
+    // layer), or, where pooling makes the logits (SqueezeNet's conv10 → pool10), the one before it.
+    const key = i === 0 ? 'logits' : blockOf(node.name);
     let block = byKey.get(key);
     if (!block) {
       block = { name: key, layers: [] };
@@ -192,7 +194,7 @@ export async function sanityCheck(
   const total = blocks.length * images.length;
   for (let level = 0; level < blocks.length; level++) {
     throwIfAborted(options.signal);
-    const scrambled = await randomizedExplainer(explainer, level + 1, options.seed ?? 1);
+    const scrambled = randomizedExplainer(explainer, level + 1, options.seed ?? 1);
     try {
       for (const [i, image] of images.entries()) {
         throwIfAborted(options.signal);

@@ -86,7 +86,10 @@ export async function openModel(read: ModelFileReader, options: OpenOptions): Pr
   }
   const raw = metadataBytes ? parseJsonObject(metadataBytes) : null;
   if (!raw || !isTeachableMachineOrTaught(raw)) {
-    const artifacts = await readVerifiedModel(read, { location, fix: 'Export the model again with tensorflowjs_converter.' });
+    const artifacts = await readVerifiedModel(read, {
+      location,
+      fix: 'Export the model again with tensorflowjs_converter.',
+    });
     const own = await openOwnModel(read, artifacts, raw, options);
     return {
       explainer: own.explainer,
@@ -264,7 +267,11 @@ function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | null {
 
 /** Teachable Machine writes its version (`tmVersion`) or package name; WhyCam's taught models name their base. */
 function isTeachableMachineOrTaught(raw: Record<string, unknown>): boolean {
-  return 'tmVersion' in raw || String(raw['packageName'] ?? '').startsWith('@teachablemachine/') || 'whycam' in raw;
+  return (
+    'tmVersion' in raw ||
+    (typeof raw['packageName'] === 'string' && raw['packageName'].startsWith('@teachablemachine/')) ||
+    'whycam' in raw
+  );
 }
 
 /** One line: which methods are exact for the model's head, or why CAM does not apply. */

@@ -39,7 +39,9 @@ export function parseLabelLines(text: string): string[] {
 
 function metadataLabels(raw: Record<string, unknown> | null): string[] | null {
   const labels = raw?.['labels'];
-  return Array.isArray(labels) && labels.length > 0 && labels.every((l) => typeof l === 'string') ? (labels as string[]) : null;
+  return Array.isArray(labels) && labels.length > 0 && labels.every((l) => typeof l === 'string')
+    ? (labels as string[])
+    : null;
 }
 
 export async function openOwnModel(
@@ -74,7 +76,9 @@ export async function openOwnModel(
     summary.push(`Labels: the ${labels.length} lines of labels.txt.`);
   } else {
     labels = Array.from({ length: classes }, (_, i) => `class ${i}`);
-    summary.push(`Assumed: no labels (no metadata.json, labels.txt or --labels), so classes are numbered 0–${classes - 1}.`);
+    summary.push(
+      `Assumed: no labels (no metadata.json, labels.txt or --labels), so classes are numbered 0–${classes - 1}.`,
+    );
   }
   if (labels.length !== classes) {
     model.dispose();

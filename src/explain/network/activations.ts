@@ -92,7 +92,13 @@ export function applyActivation(x: tf.Tensor, act: Activation, alpha = 0.2): tf.
  * dL/dx from dL/dy, the activation's output y and (for swish only) its input x. The rest need
  * no gradient kernels (several are missing on WASM); ReLU6 (MobileNet's) is one kernel of WhyCam's own.
  */
-export function activationBackward(dy: tf.Tensor, y: tf.Tensor, act: Activation, x?: tf.Tensor, alpha = 0.2): tf.Tensor {
+export function activationBackward(
+  dy: tf.Tensor,
+  y: tf.Tensor,
+  act: Activation,
+  x?: tf.Tensor,
+  alpha = 0.2,
+): tf.Tensor {
   switch (act) {
     case 'linear':
       return dy;

@@ -22,7 +22,9 @@ export function affineOps(scale: tf.Tensor, shift: tf.Tensor, act: Activation): 
 }
 
 /** tfjs' form of a padding: 'same' / 'valid', or explicit per-axis pairs. */
-export function tfPadding(p: ConvPadding): 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
+export function tfPadding(
+  p: ConvPadding,
+): 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
   if (p === 'same' || p === 'valid') return p;
   return [
     [0, 0],

@@ -45,7 +45,8 @@ function batchLogits(network: Network, batch: tf.Tensor4D): tf.Tensor2D {
       const spatial =
         step.shape.length === 4 &&
         kind !== undefined &&
-        !PER_IMAGE.has(kind) && step.inputs.every((i) => batched.get(i)?.rank === 4);
+        !PER_IMAGE.has(kind) &&
+        step.inputs.every((i) => batched.get(i)?.rank === 4);
       if (spatial) {
         batched.set(step.name, step.forward(step.inputs.map((i) => batched.get(i)!)));
       } else {

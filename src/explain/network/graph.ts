@@ -118,11 +118,13 @@ export function buildGraph(specs: readonly NodeSpec[], output: string, dispose: 
   for (const node of nodes.values()) {
     for (const input of node.inputs) {
       const from = nodes.get(input);
-      if (!from) throw new WhyCamError('unsupported-model', `Layer "${node.name}" reads "${input}", which no layer makes.`);
+      if (!from)
+        throw new WhyCamError('unsupported-model', `Layer "${node.name}" reads "${input}", which no layer makes.`);
       from.consumers.push(node.name);
     }
   }
-  if (!nodes.has(output)) throw new WhyCamError('unsupported-model', `The model's output "${output}" is not one of its layers.`);
+  if (!nodes.has(output))
+    throw new WhyCamError('unsupported-model', `The model's output "${output}" is not one of its layers.`);
   const order = new Map(specs.map((s, i) => [s.name, i]));
   const pending = new Map([...nodes.values()].map((n) => [n.name, n.inputs.length]));
   const ready = [...nodes.values()].filter((n) => n.inputs.length === 0).map((n) => n.name);

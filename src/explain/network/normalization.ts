@@ -11,7 +11,8 @@ export type Normalization = (typeof NORMALIZATIONS)[number];
 export const NORMALIZATION_TEXT: Readonly<Record<Normalization, string>> = {
   'minus-one-to-one': 'RGB scaled to [−1, 1] (Keras MobileNet, Teachable Machine)',
   'zero-to-one': 'RGB scaled to [0, 1]',
-  imagenet: 'RGB in [0, 1] minus the ImageNet mean (0.485, 0.456, 0.406), divided by its std (0.229, 0.224, 0.225) (PyTorch, Keras DenseNet)',
+  imagenet:
+    'RGB in [0, 1] minus the ImageNet mean (0.485, 0.456, 0.406), divided by its std (0.229, 0.224, 0.225) (PyTorch, Keras DenseNet)',
   caffe: 'BGR 0–255 minus the mean (104, 117, 123) (Caffe)',
 };
 
@@ -50,7 +51,12 @@ const CAFFE_MEAN_BGR = [104, 117, 123];
 export function withNormalization(specs: readonly NodeSpec[], n: Normalization): NodeSpec[] {
   const op =
     n === 'imagenet'
-      ? { type: 'normalize' as const, order: [0, 1, 2], scale: STD.map((s) => 1 / s), shift: MEAN.map((m, i) => -m / STD[i]!) }
+      ? {
+          type: 'normalize' as const,
+          order: [0, 1, 2],
+          scale: STD.map((s) => 1 / s),
+          shift: MEAN.map((m, i) => -m / STD[i]!),
+        }
       : n === 'caffe'
         ? { type: 'normalize' as const, order: [2, 1, 0], scale: [1, 1, 1], shift: CAFFE_MEAN_BGR.map((m) => -m) }
         : null;
@@ -60,7 +66,14 @@ export function withNormalization(specs: readonly NodeSpec[], n: Normalization):
   const name = `${input.name}/normalize`;
   const readers = specs.map((s) => ({ ...s, inputs: s.inputs.map((i) => (i === input.name ? name : i)) }));
   const at = specs.indexOf(input) + 1;
-  const node: NodeSpec = { name, op, sourceType: 'normalisation', inputs: [input.name], shape: [...input.shape], weights: {} };
+  const node: NodeSpec = {
+    name,
+    op,
+    sourceType: 'normalisation',
+    inputs: [input.name],
+    shape: [...input.shape],
+    weights: {},
+  };
   return [...readers.slice(0, at), node, ...readers.slice(at)];
 }
 

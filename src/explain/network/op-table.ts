@@ -89,8 +89,17 @@ export const OP_KINDS: Readonly<Record<Exclude<OpType, 'input' | 'opaque'>, OpKi
         return [tf.tensor4d(m, [1, 1, 3, 3]), tf.tensor1d([...op.shift])];
       });
       return {
-        forward: ([x]) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: matrix as tf.Tensor4D, strides: 1, pad: 'valid', bias: shift }),
-        backward: (dy) => [tf.conv2d(dy as tf.Tensor4D, tf.transpose(matrix!, [0, 1, 3, 2]) as tf.Tensor4D, 1, 'valid')],
+        forward: ([x]) =>
+          tf.fused.conv2d({
+            x: x as tf.Tensor4D,
+            filter: matrix as tf.Tensor4D,
+            strides: 1,
+            pad: 'valid',
+            bias: shift,
+          }),
+        backward: (dy) => [
+          tf.conv2d(dy as tf.Tensor4D, tf.transpose(matrix!, [0, 1, 3, 2]) as tf.Tensor4D, 1, 'valid'),
+        ],
       };
     },
     affine: always,
@@ -229,7 +238,8 @@ export function isShapeOnly(node: GraphNode): boolean {
 /** Which nodes may be fused after this one (see `OpKind.fuses`). */
 export function fusesAfter(node: GraphNode): OpKind['fuses'] {
   const fuses = kindOf(node)?.fuses;
-  if (fuses === 'batchnorm-activation' && (node.op as { activation: Activation }).activation !== 'linear') return undefined;
+  if (fuses === 'batchnorm-activation' && (node.op as { activation: Activation }).activation !== 'linear')
+    return undefined;
   return fuses;
 }
 
@@ -246,5 +256,8 @@ export function stepOps(context: StepContext): StepOps {
 /** The activation the group ends in (a fused activation node, or the head's own) and its fused BatchNorm. */
 function fusedParts(group: readonly GraphNode[], own: Activation): { act: Activation; bn: GraphNode | undefined } {
   const actNode = group.slice(1).find((g) => g.op.type === 'activation');
-  return { act: actNode ? foldableActivation(actNode)! : own, bn: group.slice(1).find((g) => g.op.type === 'batchNorm') };
+  return {
+    act: actNode ? foldableActivation(actNode)! : own,
+    bn: group.slice(1).find((g) => g.op.type === 'batchNorm'),
+  };
 }

@@ -3,7 +3,13 @@ import { WhyCamError } from '../errors.js';
 import type { ConvPadding, GraphNode, Op } from './graph.js';
 
 /** Output length of a convolution or pooling window laid over `size` values. */
-export function windowOutput(size: number, kernel: number, stride: number, dilation: number, padding: ConvPadding | readonly [number, number]): number {
+export function windowOutput(
+  size: number,
+  kernel: number,
+  stride: number,
+  dilation: number,
+  padding: ConvPadding | readonly [number, number],
+): number {
   const effective = (kernel - 1) * dilation + 1;
   if (padding === 'same') return Math.ceil(size / stride);
   if (padding === 'valid') return Math.floor((size - effective) / stride) + 1;
@@ -78,7 +84,8 @@ export function inferShape(
     }
     case 'add':
       for (const s of inputShapes) {
-        if (s.join() !== x.join()) throw new WhyCamError('unsupported-model', `Layer "${name}" adds tensors of different shapes.`);
+        if (s.join() !== x.join())
+          throw new WhyCamError('unsupported-model', `Layer "${name}" adds tensors of different shapes.`);
       }
       return [...x];
     case 'pad':
