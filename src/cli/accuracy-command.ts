@@ -70,7 +70,9 @@ export async function accuracyCommand(args: string[]): Promise<number> {
   const rows = (await readLabelsTsv(o.images)).slice(0, limit);
 
   await useNodeBackend(backend);
-  const { explainer, name } = await loadModelOption(o);
+  const { explainer, name, summary } = await loadModelOption(o);
+  // What was recognised and assumed of the user's own model: on stderr, also with --json.
+  for (const line of summary) console.error(line);
   try {
     const bar = new ProgressBar('accuracy', rows.length);
     let top1 = 0;

@@ -97,7 +97,9 @@ export async function evalCommand(args: string[]): Promise<number> {
   const boxed = (await readBoxes(o.boxes, o.images)).slice(0, limit);
 
   await useNodeBackend(backend);
-  const { explainer, name: model, view, crop: trainedCrop } = await loadModelOption(o);
+  const { explainer, name: model, view, crop: trainedCrop, summary } = await loadModelOption(o);
+  // What was recognised and assumed of the user's own model: on stderr, also with --json.
+  for (const line of summary) console.error(line);
   const crop = o.crop === undefined ? (trainedCrop ?? cropOption) : cropOption;
   try {
     const entries = boxed.map((e) =>

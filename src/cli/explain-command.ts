@@ -99,7 +99,9 @@ export async function explainCommand(args: string[]): Promise<number> {
   const files = await collectImages(positionals);
 
   await useNodeBackend(backend);
-  const { explainer, name: modelId, notes, crop: trainedCrop } = await loadModelOption(o);
+  const { explainer, name: modelId, notes, crop: trainedCrop, summary } = await loadModelOption(o);
+  // What was recognised and assumed of the user's own model: on stderr, also with --json.
+  for (const line of summary) console.error(line);
   const crop = o.crop === undefined ? (trainedCrop ?? cropOption) : cropOption;
   if (notes && !o.json) console.error(`${modelId}: ${notes}`);
   // A taught or Teachable Machine model may score fewer than five classes.

@@ -82,7 +82,9 @@ export async function sanityCommand(args: string[]): Promise<number> {
   const files = (await collectImages([o.images])).slice(0, limit);
 
   await useNodeBackend(backend);
-  const { explainer, name: modelId, crop: trainedCrop } = await loadModelOption(o);
+  const { explainer, name: modelId, crop: trainedCrop, summary } = await loadModelOption(o);
+  // What was recognised and assumed of the user's own model: on stderr, also with --json.
+  for (const line of summary) console.error(line);
   const crop = o.crop === undefined ? (trainedCrop ?? cropOption) : cropOption;
   // A boxes.json beside ImageNet photos names ImageNet classes: a Teachable Machine or taught model
   // (one with a trained crop) has its own classes, so it is read only when named with --boxes.

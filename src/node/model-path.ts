@@ -62,6 +62,8 @@ interface LoadedModel {
   name: string;
   /** Which methods are exact for the model's head (null for registered ImageNet models). */
   notes: string | null;
+  /** For the user's own model: what was recognised and what was assumed (empty otherwise). */
+  summary: string[];
   /** The live app's default view: the registry's for its models, LayerCAM at the last conv map for others. */
   view: DefaultView;
   /** The crop the model was trained with, where it is known (Teachable Machine and taught models: the centre square). */
@@ -104,6 +106,7 @@ export async function loadModelOption(
       explainer: await loadExplainerFromDisk(id, dir),
       name: id,
       notes: null,
+      summary: [],
       crop: null,
       view: defaultView(id),
     };
@@ -130,8 +133,10 @@ export async function loadModelOption(
   return {
     explainer: opened.explainer,
     name: `${opened.name} (${path.basename(path.resolve(value))})`,
-    notes: [...opened.summary, opened.methodNotes].join('\n'),
-    crop: 'center',
+    notes: opened.methodNotes,
+    summary: opened.summary,
+    // Teachable Machine and taught models were trained on the centre square; nothing is known of one's own.
+    crop: opened.kind === 'keras' ? null : 'center',
     view: { ...defaultView(''), layer: opened.explainer.lastConvLayer },
   };
 }

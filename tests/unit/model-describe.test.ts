@@ -1,5 +1,5 @@
 // What picked model files are, as the worker tells the page (the page never unzips them): the name
-// and kind from metadata.json, or an error that names the file.
+// and kind from metadata.json, an own Keras model (a model.json without it), or an error that names the file.
 import fs from 'node:fs';
 import path from 'node:path';
 import { zipSync } from 'fflate';
@@ -45,9 +45,25 @@ describe('describing picked model files', () => {
     expect((posted[0] as { message: string }).message).toMatch(/lesson 3\.zip/);
   });
 
-  it('files without metadata.json say so, naming the file', async () => {
-    const zip = zipSync({ 'model.json': new TextEncoder().encode('{}') });
-    await expect(describePickedModel([file('half.zip', zip)])).rejects.toThrow(/half\.zip has no metadata\.json/);
+  it("a model.json without Teachable Machine metadata is the user's own Keras model, named after its zip", async () => {
+    const json = new TextEncoder().encode('{}');
+    const zip = zipSync({ 'model.json': json });
+    expect(await describePickedModel([file('my net.zip', zip)])).toEqual({ name: 'my net', origin: 'keras' });
+    // Loose files carry no name; a metadata.json that only lists labels is not Teachable Machine's.
+    const labels = new TextEncoder().encode(JSON.stringify({ labels: ['cat', 'dog'] }));
+    const loose = [
+      file('model.json', json),
+      file('metadata.json', labels),
+      file('group1-shard1of1', new Uint8Array(4)),
+    ];
+    expect(await describePickedModel(loose)).toEqual({ name: 'own model', origin: 'keras' });
+  });
+
+  it('files with neither model.json nor Teachable Machine metadata say so, naming the file', async () => {
+    const zip = zipSync({ 'weights.bin': new Uint8Array(8) });
+    await expect(describePickedModel([file('half.zip', zip)])).rejects.toThrow(
+      /^half\.zip has no model\.json and no metadata\.json/,
+    );
   });
 
   it('answers a good request with its name and kind', async () => {

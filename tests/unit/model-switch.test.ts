@@ -60,11 +60,10 @@ function lifecycle(runtime: Partial<ServiceRuntime>) {
 
 describe('switching to a registered model the server lacks', () => {
   it('keeps the model in use, says why (naming the fix), then says ready with the kept model', async () => {
-    const missing = new WhyCamError(
-      'model-missing',
-      'http://127.0.0.1/models/squeezenet1.1/deploy.prototxt is missing: the model has not been downloaded.',
-      'SqueezeNet 1.1 is fetched on request. On the machine that serves WhyCam run `npm run models -- --model squeezenet1.1`.',
-    );
+    const message =
+      'http://127.0.0.1/models/squeezenet1.1/deploy.prototxt is missing: the model has not been downloaded.';
+    const hint = 'On the machine that serves WhyCam run `npm run models -- --model squeezenet1.1`.';
+    const missing = new WhyCamError('model-missing', message, hint);
     const { models, posted, wake, start } = lifecycle({
       fetchExplainer: async (id) => {
         if (id === 'squeezenet1.1') throw missing;
@@ -85,8 +84,8 @@ describe('switching to a registered model the server lacks', () => {
       model: 'squeezenet1.1',
       during: 'switch',
       code: 'model-missing',
-      message: missing.message,
-      hint: missing.hint,
+      message,
+      hint,
     });
     expect(posted[1]).toEqual(first);
     expect(models.explainer).toBe(kept);
@@ -98,18 +97,16 @@ describe('switching to a registered model the server lacks', () => {
 
 describe('a model from files', () => {
   it('is opened with the normalisation given, and its ready message carries its kind and summary', async () => {
-    const openFiles = vi.fn(
-      async (): Promise<OpenedModel> => ({
-        explainer: fakeExplainer() as unknown as Explainer,
-        name: 'my model',
-        kind: 'keras',
-        summary: ['Recognised: a Keras model.', 'Input: RGB in [0, 1].'],
-        labels: ['day', 'night'],
-        baseModel: null,
-        accuracy: null,
-        methodNotes: 'CAM at conv is exact.',
-      }),
-    );
+    const openFiles = vi.fn(async (): Promise<OpenedModel> => ({
+      explainer: fakeExplainer() as unknown as Explainer,
+      name: 'my model',
+      kind: 'keras',
+      summary: ['Recognised: a Keras model.', 'Input: RGB in [0, 1].'],
+      labels: ['day', 'night'],
+      baseModel: null,
+      accuracy: null,
+      methodNotes: 'CAM at conv is exact.',
+    }));
     const { models, posted, start } = lifecycle({ openFiles });
     await start();
     posted.length = 0;
