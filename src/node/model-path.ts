@@ -132,7 +132,7 @@ export async function loadModelOption(
   const opened = await openModelAt(value, dir, { ...(labels ? { labels } : {}), ...(normalize ? { normalize } : {}) });
   return {
     explainer: opened.explainer,
-    name: `${opened.name} (${path.basename(path.resolve(value))})`,
+    name: opened.kind === 'keras' ? opened.name : `${opened.name} (${path.basename(path.resolve(value))})`,
     notes: opened.methodNotes,
     summary: opened.summary,
     // Teachable Machine and taught models were trained on the centre square; nothing is known of one's own.
