@@ -21,7 +21,17 @@ const COLOURS = [
   '#7f7f7f',
   '#bcbd22',
   '#17becf',
+  '#000000',
+  '#aec7e8',
+  '#ffbb78',
 ];
+const METHOD_COLOURS: Record<string, string> = {
+  cam: '#7f7f7f',
+  gradcam: '#1f77b4',
+  'gradcam++': '#ff7f0e',
+  layercam: '#d62728',
+  hirescam: '#2ca02c',
+};
 const [input, output] = process.argv.slice(2);
 if (!input || !output) {
   console.error('usage: plot-sanity REPORT.json OUT.svg');
@@ -53,7 +63,9 @@ parts.push(
   `<text transform="translate(12,${(h - bottom + top) / 2}) rotate(-90)" text-anchor="middle">Spearman ρ with the real map</text>`,
 );
 entries.forEach(([name, { spearman }], k) => {
-  const colour = COLOURS[k % COLOURS.length]!;
+  // One colour per method, the same at every layer (the dash tells the layers apart).
+  const method = name.split('@')[0]!;
+  const colour = METHOD_COLOURS[method] ?? COLOURS[k % COLOURS.length]!;
   const dash = name.includes('conv_pw_13')
     ? ''
     : name.includes('conv_pw_11')
