@@ -6,7 +6,9 @@
  * comment there), so their check lives here and prints the largest differences instead.
  */
 import type { Explainer } from '../src/explain/methods/explainer.js';
+import type { Explanation } from '../src/explain/methods/types.js';
 import type { RgbaImage } from '../src/explain/runtime/input.js';
+import { countKernels } from './frame-probe.js';
 
 export interface CaptureCheck {
   model: string;
@@ -17,6 +19,12 @@ export interface CaptureCheck {
   gradcamLogitDiff: number;
   /** Whether the replay really read the new picture: its map differs from the captured picture's. */
   replayUsedNewInput: boolean;
+  /**
+   * tfjs kernels the op-by-op and the replayed Grad-CAM frame asked for: a replay dispatches the
+   * recorded work itself, so far fewer go through tfjs (a zero difference with as many kernels
+   * would mean nothing was replayed).
+   */
+  kernels: { opByOp: number; replayed: number };
   layer: string;
   seconds: number;
   error: string | null;
@@ -52,12 +60,14 @@ export async function checkCapture(explainer: Explainer, model: string, image: R
   try {
     explainer.useGraphCapture = false;
     const directClass = await explainer.classify(image, { topK: 5 });
-    const directMap = await explainer.explain(image, request);
+    let directMap!: Explanation;
+    const opByOp = await countKernels(async () => (directMap = await explainer.explain(image, request)));
     explainer.useGraphCapture = true;
     await explainer.classify(other, { topK: 5 });
     const capturedMap = await explainer.explain(other, request);
     const replayedClass = await explainer.classify(image, { topK: 5 });
-    const replayedMap = await explainer.explain(image, request);
+    let replayedMap!: Explanation;
+    const replayed = await countKernels(async () => (replayedMap = await explainer.explain(image, request)));
     const sameClasses =
       replayedClass.predictions.map((p) => p.classIndex).join() ===
       directClass.predictions.map((p) => p.classIndex).join();
@@ -75,6 +85,7 @@ export async function checkCapture(explainer: Explainer, model: string, image: R
           ? Math.abs(replayedMap.target.logit - directMap.target.logit)
           : Infinity,
       replayUsedNewInput: maxAbsDiff(replayedMap.heatmap.data, capturedMap.heatmap.data) > 1e-3,
+      kernels: { opByOp: opByOp.kernels, replayed: replayed.kernels },
       layer: replayedMap.layer,
       seconds: (performance.now() - t0) / 1000,
       error: explainer.graphCaptureError,
@@ -87,6 +98,7 @@ export async function checkCapture(explainer: Explainer, model: string, image: R
       gradcamMapMaxDiff: NaN,
       gradcamLogitDiff: NaN,
       replayUsedNewInput: false,
+      kernels: { opByOp: 0, replayed: 0 },
       layer: '',
       seconds: (performance.now() - t0) / 1000,
       error: (e as Error).message,
@@ -97,12 +109,12 @@ export async function checkCapture(explainer: Explainer, model: string, image: R
 export function captureTable(checks: readonly CaptureCheck[]): string {
   const e = (v: number): string => (Number.isFinite(v) ? v.toExponential(1) : String(v));
   const lines = [
-    '| model | layer | classify top-5 max abs diff | Grad-CAM map max abs diff | logit diff | replay read the new picture | seconds | error |',
-    '|---|---|---|---|---|---|---|---|',
+    '| model | layer | classify top-5 max abs diff | Grad-CAM map max abs diff | logit diff | replay read the new picture | tfjs kernels op by op / replayed | seconds | error |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const c of checks) {
     lines.push(
-      `| ${c.model} | ${c.layer} | ${e(c.classifyMaxDiff)} | ${e(c.gradcamMapMaxDiff)} | ${e(c.gradcamLogitDiff)} | ${c.replayUsedNewInput ? 'yes' : 'no'} | ${c.seconds.toFixed(1)} | ${c.error ?? ''} |`,
+      `| ${c.model} | ${c.layer} | ${e(c.classifyMaxDiff)} | ${e(c.gradcamMapMaxDiff)} | ${e(c.gradcamLogitDiff)} | ${c.replayUsedNewInput ? 'yes' : 'no'} | ${c.kernels.opByOp} / ${c.kernels.replayed} | ${c.seconds.toFixed(1)} | ${c.error ?? ''} |`,
     );
   }
   return lines.join('\n');

@@ -6,11 +6,9 @@ import type { ExplainRequest } from '../../src/explain/methods/types.js';
 import type { RgbaImage } from '../../src/explain/runtime/input.js';
 import { topOneHot } from '../../src/explain/runtime/kernels/index.js';
 import { topOneHot as topOneHotOnCpu } from '../../src/explain/runtime/kernels/reference.js';
-import { checkCapture } from '../../bench/capture-check.js';
 import { readImage } from '../../src/node/image-io.js';
-import { loadExplainerFromDisk } from '../../src/node/load-model.js';
 import { mirrorExplainer } from '../helpers/engine.js';
-import { photo, SHARED_MODELS } from '../helpers/shared.js';
+import { photo } from '../helpers/shared.js';
 import { maxAbsDiff } from '../helpers/stats.js';
 
 // tfjs-backend-webgpu on Dawn under Node, here on the SwiftShader Vulkan driver Debian's Chromium ships
@@ -140,23 +138,10 @@ test('classification replays too, and released graphs give their tensors back', 
 }, 300_000);
 
 /*
- * The zoo models through the same capture: classification and Grad-CAM at the auto layer, op by op
- * on one picture, captured on its mirror image, replayed on the first (bench/capture-check.ts).
- * ZOO_TIMES_S_MEASURED
+ * The zoo models (GoogLeNet, SqueezeNet 1.1, DenseNet-121) are not checked here: on SwiftShader the
+ * same check (classification and Grad-CAM at the auto layer, op by op, captured, replayed: six
+ * frames) took 181 s for SqueezeNet, 288 s for GoogLeNet and 783 s for DenseNet (MobileNet 0.25:
+ * 39 s) on this 2-core machine, far over the minute a test here may cost. It lives in the bench
+ * instead, and prints each model's largest differences (all 0 when measured):
+ *   VK_DRIVER_FILES=/usr/lib/chromium/vk_swiftshader_icd.json npm run bench:node -- --backend webgpu --check-capture --model all
  */
-for (const id of ZOO_IN_TEST) {
-  test(`${id}: replayed classification and Grad-CAM at the auto layer equal op by op`, async () => {
-    const zoo = await loadExplainerFromDisk(id, SHARED_MODELS);
-    try {
-      const check = await checkCapture(zoo, id, sherlock);
-      expect(check.error).toBeNull();
-      expect(check.layer).toBe(zoo.lastConvLayer);
-      expect(check.classifyMaxDiff).toBeLessThan(1e-5);
-      expect(check.gradcamMapMaxDiff).toBeLessThan(1e-5);
-      expect(check.gradcamLogitDiff).toBeLessThan(1e-4);
-      expect(check.replayUsedNewInput).toBe(true);
-    } finally {
-      zoo.dispose();
-    }
-  }, 180_000);
-}
