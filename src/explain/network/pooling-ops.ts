@@ -105,6 +105,18 @@ function scatterWindows(g: tf.Tensor, filter: tf.Tensor, geo: Geometry): tf.Tens
   return tf.reshape(tf.transpose(tf.reshape(dx, [c, h, w]), [1, 2, 0]), [1, h, w, c]);
 }
 
+/** Whether the geometry's pads are TensorFlow's 'same' padding: ⌈size / stride⌉ outputs, the odd pad after. */
+function isSame(geo: Geometry): boolean {
+  const axis = (size: number, out: number, k: number, s: number, before: number, after: number): boolean => {
+    const total = Math.max((out - 1) * s + k - size, 0);
+    return out === Math.ceil(size / s) && before === Math.floor(total / 2) && after === total - before;
+  };
+  const [top, bottom, left, right] = geo.pads;
+  return (
+    axis(geo.h, geo.oh, geo.kh, geo.strides[0], top, bottom) && axis(geo.w, geo.ow, geo.kw, geo.strides[1], left, right)
+  );
+}
+
 /** [kh, kw, channels, kh·kw]: output tap t of every channel reads kernel offset t (row-major). */
 function tapFilter(kh: number, kw: number, channels: number): tf.Tensor {
   const taps = kh * kw;
@@ -150,9 +162,13 @@ export function maxPoolOps(
       if (geo.padded) kept.push(padPenalty(geo));
       return kept;
     });
+  // Where the pads are TensorFlow's 'same' ones (Caffe's round-up often is), the pool pads by itself: one kernel, not two.
+  const same = geo.padded && isSame(geo);
   return {
     forward: ([x]) =>
-      tf.maxPool((geo.padded ? tf.pad(x!, geo.explicit, LOWEST) : x!) as tf.Tensor4D, [kh, kw], strides, 'valid'),
+      same
+        ? tf.maxPool(x as tf.Tensor4D, [kh, kw], strides, 'same')
+        : tf.maxPool((geo.padded ? tf.pad(x!, geo.explicit, LOWEST) : x!) as tf.Tensor4D, [kh, kw], strides, 'valid'),
     backward: (dy, _y, [x]) => {
       const [select, scatter, penalty] = constants();
       if (taps === 1) return [scatterWindows(dy, scatter!, geo)];
