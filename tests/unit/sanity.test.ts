@@ -42,7 +42,11 @@ describe('cascading randomisation of MobileNet V1 0.75', () => {
   test('a randomised copy changes the prediction and the map; the real network comes back bit for bit', async () => {
     const request = { method: 'layercam' as const, layer: 'conv_pw_11_relu', crop: 'full' as const, topK: 3 };
     const before = await explainer.explain(image, request);
-    const weightsBefore = kerasSource(explainer.network).getLayer('conv_preds').getWeights()[0]!.dataSync().slice(0, 64);
+    const weightsBefore = kerasSource(explainer.network)
+      .getLayer('conv_preds')
+      .getWeights()[0]!
+      .dataSync()
+      .slice(0, 64);
     const scrambled = randomizedExplainer(explainer, 3, 7);
     const random = await scrambled.explain(image, { ...request, classIndex: before.target.classIndex });
     scrambled.dispose();
@@ -52,9 +56,9 @@ describe('cascading randomisation of MobileNet V1 0.75', () => {
     const after = await explainer.explain(image, request);
     expect(after.predictions).toEqual(before.predictions);
     expect(Array.from(after.heatmap.data)).toEqual(Array.from(before.heatmap.data));
-    expect(Array.from(kerasSource(explainer.network).getLayer('conv_preds').getWeights()[0]!.dataSync().slice(0, 64))).toEqual(
-      Array.from(weightsBefore),
-    );
+    expect(
+      Array.from(kerasSource(explainer.network).getLayer('conv_preds').getWeights()[0]!.dataSync().slice(0, 64)),
+    ).toEqual(Array.from(weightsBefore));
     // Zero blocks: an unchanged copy gives the original map exactly.
     const copy = randomizedExplainer(explainer, 0);
     const same = await copy.explain(image, request);
