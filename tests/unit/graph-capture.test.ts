@@ -140,8 +140,9 @@ test('classification replays too, and released graphs give their tensors back', 
 /*
  * The zoo models (GoogLeNet, SqueezeNet 1.1, DenseNet-121) are not checked here: on SwiftShader the
  * same check (classification and Grad-CAM at the auto layer, op by op, captured, replayed: six
- * frames) took 181 s for SqueezeNet, 288 s for GoogLeNet and 783 s for DenseNet (MobileNet 0.25:
- * 39 s) on this 2-core machine, far over the minute a test here may cost. It lives in the bench
- * instead, and prints each model's largest differences (all 0 when measured):
+ * frames) took 126–181 s for SqueezeNet, 146–288 s for GoogLeNet and 247–783 s for DenseNet
+ * (MobileNet 0.25: 39 s) on this 2-core machine, far over the minute a test here may cost. It lives
+ * in the bench instead, and prints each model's largest differences (all 0 when measured, with no
+ * kernel going through tfjs in the replays; docs/benchmarks.md):
  *   VK_DRIVER_FILES=/usr/lib/chromium/vk_swiftshader_icd.json npm run bench:node -- --backend webgpu --check-capture --model all
  */
