@@ -26,10 +26,12 @@ test('opening sherlock.jpg shows golden retriever with the heatmap on the dog, a
   let s = await waitForStatus(page, (x) => x.frames > 0 && x.mode === 'image', 60_000, 'the photo explained');
   expect(s.predictions[0]).toMatchObject({ classIndex: 207, label: 'golden retriever' });
   expect(s.region).toEqual({ x: 160, y: 0, width: 640, height: 640 });
-  // The head covers 40% of the explained square; it holds most of the map.
-  expect(massInBox(s, HEAD)).toBeGreaterThan(0.5);
+  // The default view (HiResCAM at conv_pw_11_relu, chosen for passing the sanity check) is
+  // sharper but less concentrated here: about 0.36 of its mass on the head, peaking on the neck.
+  expect(s).toMatchObject({ method: 'hirescam', layer: 'conv_pw_11_relu', heatmap: { width: 14, height: 14 } });
 
-  // The same controls work on the still picture.
+  // The same controls work on the still picture: Grad-CAM at 7×7 (MATLAB's view) puts most of the
+  // map on the head, which covers 40% of the explained square.
   await set(page, { method: 'gradcam', layer: 'conv_pw_13_relu' });
   s = await waitForStatus(page, (x) => x.method === 'gradcam' && x.heatmap?.width === 7, 20_000);
   expect(massInBox(s, HEAD)).toBeGreaterThan(0.5);
