@@ -9,6 +9,7 @@ import type { Explainer } from '../src/explain/methods/explainer.js';
 import type { Explanation } from '../src/explain/methods/types.js';
 import type { RgbaImage } from '../src/explain/runtime/input.js';
 import { countKernels } from './frame-probe.js';
+import { flipped } from '../src/node/image-io.js';
 
 export interface CaptureCheck {
   model: string;
@@ -35,18 +36,6 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
-}
-
-/** The same picture flipped left to right: new content, same size (so the captured graph applies). */
-export function flipped(image: RgbaImage): RgbaImage {
-  const data = new Uint8Array(image.data.length);
-  for (let y = 0; y < image.height; y++) {
-    for (let x = 0; x < image.width; x++) {
-      const from = (y * image.width + x) * 4;
-      data.set(image.data.subarray(from, from + 4), (y * image.width + image.width - 1 - x) * 4);
-    }
-  }
-  return { width: image.width, height: image.height, data };
 }
 
 /**

@@ -4,7 +4,12 @@ import { isWhyCamError, WhyCamError } from '../src/explain/errors.js';
 import type { Explainer } from '../src/explain/methods/explainer.js';
 import { explainerForEntry } from '../src/explain/models/registered-model.js';
 import { readVerifiedEntry, type VerifiedModelFiles } from '../src/explain/models/model-files.js';
-import { openModel, type OpenedModel, pickedModelReader } from '../src/explain/models/open-model.js';
+import {
+  isTeachableMachineMetadata,
+  openModel,
+  type OpenedModel,
+  pickedModelReader,
+} from '../src/explain/models/open-model.js';
 import { taughtMetadata } from '../src/explain/models/taught-format.js';
 import { parseMetadata } from '../src/explain/models/teachable-machine.js';
 import type { Normalization } from '../src/explain/network/normalization.js';
@@ -150,23 +155,6 @@ function ownModelName(files: readonly File[]): string {
 }
 
 /**
- * Teachable Machine writes its version or package name into metadata.json, a taught model its base
- * (the same test as `openModel`'s): any other metadata.json belongs to an own model (its labels).
- */
-function isTeachableMachineOrTaught(bytes: Uint8Array): boolean {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return false; // as `openModel` reads it: not JSON, so no Teachable Machine metadata
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;
-  const r = raw as Record<string, unknown>;
-  const pkg = r['packageName'];
-  return 'tmVersion' in r || (typeof pkg === 'string' && pkg.startsWith('@teachablemachine/')) || 'whycam' in r;
-}
-
-/**
  * What picked files are (the page keeps a model under its name and never unzips): a Teachable
  * Machine export or a taught model, from its metadata.json; the user's own Keras model (a
  * model.json without Teachable Machine metadata); or an error that names the file.
@@ -175,7 +163,7 @@ export async function describePickedModel(files: readonly File[]): Promise<{ nam
   const location = pickedLocation(files);
   const read = await pickedModelReader(files);
   const bytes = await read('metadata.json');
-  if (!bytes || !isTeachableMachineOrTaught(bytes)) {
+  if (!bytes || !isTeachableMachineMetadata(bytes)) {
     if (await read('model.json')) return { name: ownModelName(files), origin: 'keras' };
     throw new WhyCamError(
       'model-missing',

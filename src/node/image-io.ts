@@ -104,3 +104,18 @@ export function encodePng(image: RgbaImage): Buffer {
   png.data = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength);
   return PNG.sync.write(png);
 }
+
+/**
+ * The same picture flipped left to right: new content of the same size, so that a graph captured
+ * on one replays on the other (graph-capture checks in tests and bench).
+ */
+export function flipped(image: RgbaImage): RgbaImage {
+  const data = new Uint8Array(image.data.length);
+  for (let y = 0; y < image.height; y++) {
+    for (let x = 0; x < image.width; x++) {
+      const from = (y * image.width + x) * 4;
+      data.set(image.data.subarray(from, from + 4), (y * image.width + image.width - 1 - x) * 4);
+    }
+  }
+  return { width: image.width, height: image.height, data };
+}

@@ -5,7 +5,7 @@ import type { ExplainRequest } from '../../src/explain/methods/types.js';
 import type { RgbaImage } from '../../src/explain/runtime/input.js';
 import { layerCamMap } from '../../src/explain/runtime/kernels/index.js';
 import { layerCamReduce } from '../../src/explain/runtime/kernels/reference.js';
-import { readImage } from '../../src/node/image-io.js';
+import { flipped, readImage } from '../../src/node/image-io.js';
 import { mirrorExplainer } from '../helpers/engine.js';
 import { photo } from '../helpers/shared.js';
 import { maxAbsDiff } from '../helpers/stats.js';
@@ -24,17 +24,6 @@ const REQUESTS: ExplainRequest[] = [
 let explainer: Explainer;
 let sherlock: RgbaImage;
 let mirrored: RgbaImage;
-
-function flipped(image: RgbaImage): RgbaImage {
-  const data = new Uint8Array(image.data.length);
-  for (let y = 0; y < image.height; y++) {
-    for (let x = 0; x < image.width; x++) {
-      const from = (y * image.width + x) * 4;
-      data.set(image.data.subarray(from, from + 4), (y * image.width + image.width - 1 - x) * 4);
-    }
-  }
-  return { width: image.width, height: image.height, data };
-}
 
 beforeAll(async () => {
   explainer = await mirrorExplainer('webgpu', 'mobilenet_v1_0.25_224');

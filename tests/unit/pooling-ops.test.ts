@@ -10,6 +10,7 @@ import type { StepOps } from '../../src/explain/network/step.js';
 import { WeightStore } from '../../src/explain/network/weights.js';
 import { type NodeBackend, useNodeBackend } from '../../src/node/backend.js';
 import { maxAbsDiff } from '../helpers/stats.js';
+import { mulberry32 } from '../../src/explain/random.js';
 
 // The pooling, LRN, softmax and concat steps' own forward and backward passes (forward ops only)
 // against independent references: tf.grad of the matching tf op, computed on the cpu backend
@@ -38,22 +39,10 @@ interface Case {
   windows?: LoopGeometry;
 }
 
-/** A deterministic stream of uniforms in [0, 1) (mulberry32), so that failures reproduce. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 function values(n: number, fill: Fill, seed: number): Float32Array {
-  const next = random(seed);
+  const next = mulberry32(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const u = next();

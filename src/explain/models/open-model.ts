@@ -265,6 +265,15 @@ function parseJsonObject(bytes: Uint8Array): Record<string, unknown> | null {
   }
 }
 
+/**
+ * Whether metadata.json's bytes are a Teachable Machine export's or a taught model's; any other
+ * (or none that parses) belongs to the user's own model. The worker asks the same before opening.
+ */
+export function isTeachableMachineMetadata(bytes: Uint8Array): boolean {
+  const raw = parseJsonObject(bytes);
+  return raw !== null && isTeachableMachineOrTaught(raw);
+}
+
 /** Teachable Machine writes its version (`tmVersion`) or package name; WhyCam's taught models name their base. */
 function isTeachableMachineOrTaught(raw: Record<string, unknown>): boolean {
   return (

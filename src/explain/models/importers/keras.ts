@@ -21,6 +21,16 @@ import { inferShape } from '../../network/shapes.js';
 type Layer = LayersModel['layers'][number];
 type Config = Record<string, unknown>;
 
+/** Dropout and noise layers: the identity at inference. */
+const IDENTITY_LAYERS = [
+  'Dropout',
+  'SpatialDropout1D',
+  'SpatialDropout2D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+] as const;
+
 /** The Keras layer classes the engine runs and differentiates itself (for messages). */
 export const KERAS_LAYER_CLASSES = [
   'InputLayer',
@@ -42,22 +52,10 @@ export const KERAS_LAYER_CLASSES = [
   'Add',
   'Reshape',
   'Flatten',
-  'Dropout',
-  'SpatialDropout1D',
-  'SpatialDropout2D',
-  'GaussianNoise',
-  'GaussianDropout',
-  'AlphaDropout',
+  ...IDENTITY_LAYERS,
 ] as const;
 
-const IDENTITY_CLASSES = new Set([
-  'Dropout',
-  'SpatialDropout1D',
-  'SpatialDropout2D',
-  'GaussianNoise',
-  'GaussianDropout',
-  'AlphaDropout',
-]);
+const IDENTITY_CLASSES = new Set<string>(IDENTITY_LAYERS);
 
 /**
  * The graph of a loaded LayersModel (one image input, one output). The graph reads the model's
