@@ -11,6 +11,7 @@ const PURE = [
   'architecture',
   'explain-service',
   'frame-pump',
+  'grab-choice',
   'i18n',
   'latest-frame',
   'metrics',

@@ -13,7 +13,7 @@ import type { ClassReport } from './explain/models/taught-format.js';
 import type { PerturbationMethod } from './explain/perturbation/perturbation.js';
 import type { Normalization } from './explain/network/normalization.js';
 
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -64,10 +64,30 @@ interface StreamMessage extends NewRequest {
   streamId: number;
 }
 
-/** One camera frame, where no track processor exists (rVFC + createImageBitmap), transferred. */
+/** A camera's `MediaStreamTrack`, as far as the worker uses it (workers' types have no MediaStreamTrack). */
+export interface CameraTrack {
+  readonly kind: string;
+  stop(): void;
+}
+
+/**
+ * The camera's track itself (a clone), transferred, where the page has no track processor but the
+ * worker may (Safari 18+): the worker reads it with its own `MediaStreamTrackProcessor`, or answers
+ * `track-refused` and stops it, and the page sends frames one by one instead.
+ */
+interface TrackMessage extends NewRequest {
+  type: 'track';
+  track: CameraTrack;
+  streamId: number;
+}
+
+/**
+ * One camera frame, where no track processor exists: grabbed from the `<video>` at a presented
+ * frame as a VideoFrame or an ImageBitmap (whichever costs less here, measured), transferred.
+ */
 export interface FrameMessage {
   type: 'frame';
-  bitmap: ImageBitmap;
+  picture: ImageBitmap | VideoFrame;
   /** When the camera captured it, in ms since the epoch (performance.timeOrigin + now). */
   captureTime: number;
   streamId: number;
@@ -177,6 +197,7 @@ export type ToWorker =
   | PerturbCancelMessage
   | InitMessage
   | StreamMessage
+  | TrackMessage
   | FrameMessage
   | ImageMessage
   | SettingsMessage
@@ -253,8 +274,12 @@ export interface ResultMessage {
   scrambled: number;
   region: Region;
   sourceSize: { width: number; height: number };
-  /** Per stage; `preprocessMs` is frame → tensor. `waitMs`: from capture until the worker took the frame. */
-  timings: StageTimings & { waitMs: number };
+  /**
+   * Per stage; `preprocessMs` is frame → tensor. `waitMs`: from capture until the worker took the
+   * frame. `idleMs`: how long the worker sat with nothing to do between finishing the camera frame
+   * before and taking this one (null for the first of a session, and for still pictures).
+   */
+  timings: StageTimings & { waitMs: number; idleMs: number | null };
   /** Camera frames the worker closed unread since the previous result (it always takes the newest). */
   skipped: number;
   /** Tensors alive in the worker after this frame (flat when nothing leaks). */
@@ -285,6 +310,12 @@ interface StreamEndedMessage {
   streamId: number;
 }
 
+/** The worker cannot read a transferred track (no `MediaStreamTrackProcessor` there): it stopped it. */
+interface TrackRefusedMessage {
+  type: 'track-refused';
+  streamId: number;
+}
+
 /** The GPU device was lost; the worker is re-creating the backend and reloading the model. */
 interface RecoveringMessage {
   type: 'recovering';
@@ -307,7 +338,13 @@ export type FrameDropReason =
  * next frame once the previous one is acknowledged, whatever happened to it.
  */
 export type FrameAckMessage = { type: 'frame-ack'; frameId: number; streamId: number } & (
-  | { outcome: 'done'; /** The result's running number. */ result: number }
+  | {
+      outcome: 'done';
+      /** The result's running number. */
+      result: number;
+      /** The worker's time to read the picture's pixels (part of frame → tensor): what the grab costs there. */
+      readMs: number;
+    }
   | { outcome: 'dropped'; reason: FrameDropReason }
   | { outcome: 'failed'; message: string }
 );
@@ -402,6 +439,7 @@ export type FromWorker =
   | ErrorMessage
   | AliveMessage
   | StreamEndedMessage
+  | TrackRefusedMessage
   | RecoveringMessage
   | FrameAckMessage;
 

@@ -60,6 +60,8 @@ export class ExplainService {
   private readonly scrambler = new Scrambler<FrameExplainer>();
   /** The occlusion or LIME run on the still picture, while it runs. */
   private job: PerturbationJob | null = null;
+  /** The camera frame finished last (its session, and when), for the idle time of the next. */
+  private lastCameraFrame: { streamId: number; finishedAt: number } | null = null;
   /** Set by the 'fail-frame' drill: the next picture's explanation throws. */
   private failNextFrame = false;
 
@@ -74,6 +76,10 @@ export class ExplainService {
     stream: (m) => {
       this.newRequest(m);
       return this.frames.readStream(m.readable, m.streamId);
+    },
+    track: (m) => {
+      this.newRequest(m);
+      return this.frames.readTrack(m.track, m.streamId);
     },
     frame: (m) => this.frames.acceptSent(m),
     image: (m) => {
@@ -266,11 +272,12 @@ export class ExplainService {
       const explainer = this.models.explainer;
       if (!explainer || this.settings!.paused) continue;
       if (this.mode === 'image') {
+        this.lastCameraFrame = null;
         const held = this.held;
         if (held?.dirty) {
           held.dirty = false;
           const source = { kind: 'image', imageId: held.imageId } as const;
-          await this.process(explainer, held.bitmap, source, null, 0);
+          await this.process(explainer, held.bitmap, source, null, 0, null);
         }
         continue;
       }
@@ -282,11 +289,15 @@ export class ExplainService {
         continue;
       }
       let outcome: FrameOutcome = { outcome: 'failed', message: 'the worker stopped while explaining this frame' };
+      // Idle: the worker finished the session's frame before this one and had nothing to do until now.
+      const last = this.lastCameraFrame;
+      const idleMs = last?.streamId === frame.streamId ? wallClock() - last.finishedAt : null;
       try {
         const source = { kind: 'camera', streamId: frame.streamId } as const;
-        outcome = await this.process(explainer, frame.picture, source, frame.captureTime, skipped);
+        outcome = await this.process(explainer, frame.picture, source, frame.captureTime, skipped, idleMs);
       } finally {
         this.frames.release(frame, outcome);
+        this.lastCameraFrame = { streamId: frame.streamId, finishedAt: wallClock() };
       }
     }
   }
@@ -301,6 +312,7 @@ export class ExplainService {
     source: ResultMessage['source'],
     captureTime: number | null,
     skipped: number,
+    idleMs: number | null,
   ): Promise<FrameOutcome> {
     const { explainer, scrambled } = this.scrambler.active(real);
     const settings = this.settings!;
@@ -311,6 +323,7 @@ export class ExplainService {
       settings: { classIndex: settings.classIndex, compare: settings.compare },
       captureTime,
       tookAt: wallClock(),
+      idleMs,
       skipped,
       scrambled,
       readMs: 0,
@@ -354,7 +367,7 @@ export class ExplainService {
     const openFrames = this.frames.openFrames - (context.source.kind === 'camera' ? 1 : 0);
     const message = resultMessage(context, result, second, this.results, this.models.backend, openFrames);
     this.post(message, [result.heatmap.data.buffer, ...(second ? [second.heatmap.data.buffer] : [])]);
-    return { outcome: 'done', result: this.results };
+    return { outcome: 'done', result: this.results, readMs: context.readMs };
   }
 
   /** The engine requests for the settings in force: the same array while neither request nor model changes. */

@@ -27,7 +27,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   const message = event.data;
   // The camera stream is read for as long as it lives, and training takes seconds: neither may hold
   // up the messages after it (settings changes, teaching examples).
-  if (message.type === 'stream' || message.type === 'teach-train') {
+  if (message.type === 'stream' || message.type === 'track' || message.type === 'teach-train') {
     void queue.then(() => service.handle(message)).catch(crash);
     return;
   }

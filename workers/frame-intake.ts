@@ -1,6 +1,11 @@
-import { type FrameDropReason, type FrameMessage, wallClock } from '../src/protocol.js';
+import { type CameraTrack, type FrameDropReason, type FrameMessage, wallClock } from '../src/protocol.js';
 import { CaptureClock, LatestFrame } from './latest-frame.js';
 import type { CameraFrame, FrameOutcome, Post } from './service-types.js';
+
+type TrackProcessorConstructor = new (init: {
+  track: CameraTrack;
+  maxBufferSize?: number;
+}) => { readonly readable: ReadableStream<VideoFrame> };
 
 /** A camera frame waiting for the processing loop. */
 interface CameraInput {
@@ -23,6 +28,8 @@ export class FrameIntake {
   );
   private readonly clock = new CaptureClock();
   private reader: ReadableStreamDefaultReader<VideoFrame> | null = null;
+  /** The page's camera track transferred here (a clone of the one it shows), stopped with its stream. */
+  private track: CameraTrack | null = null;
   /** The camera session whose frames are explained. */
   streamId = 0;
   private opened = 0;
@@ -44,18 +51,22 @@ export class FrameIntake {
     this.opened++;
     if (message.streamId > this.streamId) this.streamId = message.streamId;
     this.offer({
-      picture: message.bitmap,
+      picture: message.picture,
       captureTime: message.captureTime,
       streamId: message.streamId,
       frameId: message.frameId,
     });
   }
 
-  /** Reads a track's frames for as long as the stream lives (or until another replaces it). */
-  async readStream(readable: ReadableStream<VideoFrame>, streamId: number): Promise<void> {
+  /**
+   * Reads a track's frames for as long as the stream lives (or until another replaces it); `track`,
+   * when the worker made the stream itself, is stopped with it.
+   */
+  async readStream(readable: ReadableStream<VideoFrame>, streamId: number, track?: CameraTrack): Promise<void> {
     await this.stopStream();
     const reader = readable.getReader();
     this.reader = reader;
+    this.track = track ?? null;
     this.streamId = streamId;
     this.clock.reset();
     for (;;) {
@@ -83,19 +94,54 @@ export class FrameIntake {
       }
       this.offer(input);
     }
-    if (this.reader === reader) this.reader = null;
+    if (this.reader === reader) {
+      this.reader = null;
+      this.track?.stop();
+      this.track = null;
+    }
+  }
+
+  /**
+   * Reads a transferred camera track with this worker's own track processor (Safari 18+ has one in
+   * workers only); where there is none, stops the track and tells the page, which then sends frames.
+   */
+  async readTrack(track: CameraTrack, streamId: number): Promise<void> {
+    const Processor = (globalThis as { MediaStreamTrackProcessor?: TrackProcessorConstructor }).MediaStreamTrackProcessor;
+    if (!Processor) {
+      track.stop();
+      this.post({ type: 'track-refused', streamId });
+      return;
+    }
+    let readable: ReadableStream<VideoFrame>;
+    try {
+      readable = new Processor({ track, maxBufferSize: 1 }).readable;
+    } catch {
+      track.stop();
+      this.post({ type: 'track-refused', streamId });
+      return;
+    }
+    await this.readStream(readable, streamId, track);
   }
 
   async stopStream(): Promise<void> {
     const reader = this.reader;
     this.reader = null;
+    this.track?.stop();
+    this.track = null;
     this.drop('not-current');
     if (reader) await reader.cancel().catch(() => undefined);
   }
 
-  /** Resolves when a frame is waiting or `wake` was called. */
-  next(): Promise<void> {
-    return this.pending.next();
+  /**
+   * Resolves when a frame is waiting or `wake` was called. While a track's stream is read, the
+   * frames that queued in it during the last explanation are read first (one task later: each
+   * queued read resolves as a microtask), so that the frame taken is the newest, not the oldest
+   * queued: WebKit's track processor keeps a queue whatever `maxBufferSize` says, and the worker
+   * that explains is the one thread that reads it.
+   */
+  async next(): Promise<void> {
+    await this.pending.next();
+    if (this.reader) await nextTask();
   }
 
   /** Lets the processing loop look again (new settings, a new picture, a model) without a new frame. */
@@ -127,4 +173,16 @@ export class FrameIntake {
     if (refusal) this.release(input, { outcome: 'dropped', reason: refusal });
     else this.pending.put(input);
   }
+}
+
+/** Resolves after the tasks queued now (a message to ourselves: faster than a timer). */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }

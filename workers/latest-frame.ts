@@ -57,19 +57,31 @@ export class LatestFrame<F> {
 }
 
 /**
- * Maps VideoFrame timestamps (µs on the browser's monotonic capture clock) onto the wall clock
- * shared with the page. Both clocks tick together; their offset is the smallest arrival delay
- * seen, since frames read while the worker waits arrive within a fraction of a millisecond.
+ * Maps VideoFrame timestamps (µs on the browser's capture clock) onto the wall clock shared with
+ * the page. Both clocks tick together, nearly: their offset is the smallest arrival delay seen,
+ * since frames read while the worker waits arrive within a fraction of a millisecond. Taken over
+ * the last few seconds only, so that a capture clock that drifts (WebKit's mock camera stamps
+ * frames at 30 per second while it delivers 29) cannot make the waits grow without end.
  */
 export class CaptureClock {
-  private offset = Infinity;
+  private readonly delays: number[] = [];
+  private next = 0;
+
+  /** `window`: how many recent frames the offset is taken over. */
+  constructor(private readonly window = 90) {}
 
   captureTime(timestampMicros: number, arrivedAt: number): number {
-    this.offset = Math.min(this.offset, arrivedAt - timestampMicros / 1000);
-    return timestampMicros / 1000 + this.offset;
+    const delay = arrivedAt - timestampMicros / 1000;
+    if (this.delays.length < this.window) this.delays.push(delay);
+    else this.delays[this.next] = delay;
+    this.next = (this.next + 1) % this.window;
+    let offset = Infinity;
+    for (const d of this.delays) if (d < offset) offset = d;
+    return timestampMicros / 1000 + offset;
   }
 
   reset(): void {
-    this.offset = Infinity;
+    this.delays.length = 0;
+    this.next = 0;
   }
 }

@@ -10,6 +10,8 @@ export interface ResultContext {
   settings: Pick<ExplainSettings, 'classIndex' | 'compare'>;
   captureTime: number | null;
   tookAt: number;
+  /** How long the worker was idle before it took this camera frame (null: none before it in this session). */
+  idleMs: number | null;
   skipped: number;
   scrambled: number;
   /** Time spent reading the picture's pixels before the engine got them (part of "frame → tensor"). */
@@ -59,6 +61,7 @@ export function resultMessage(
       ...result.timings,
       preprocessMs: result.timings.preprocessMs + c.readMs,
       waitMs: c.captureTime === null ? 0 : c.tookAt - c.captureTime,
+      idleMs: c.idleMs,
     },
     skipped: c.skipped,
     numTensors: tf.memory().numTensors,

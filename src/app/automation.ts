@@ -4,7 +4,7 @@ import type { Normalization } from '../explain/network/normalization.js';
 import type { PerturbationMethod } from '../explain/perturbation/perturbation.js';
 import type { BackendName, DrillMessage, PerturbationSettings, ReadyMessage, ResultMessage } from '../protocol.js';
 import type { PerturbationState } from './controllers/perturbation.js';
-import type { FrameAckCounts } from './controllers/camera.js';
+import type { FrameAckCounts, FramePath } from './controllers/camera.js';
 import type { PictureResult } from './controllers/source.js';
 import type { HudFigures } from './hud.js';
 import type { Lang } from './i18n/choose-lang.js';
@@ -46,6 +46,12 @@ export interface WhyCamStatus {
   frozen: boolean;
   /** The worker's answers to frames sent one by one (only where there is no MediaStreamTrackProcessor). */
   frameAcks: FrameAckCounts;
+  /**
+   * How the camera's frames reach the worker: a track processor's stream (`track-processor` on the
+   * page, `worker-track-processor` for the track transferred to the worker), or grabbed one by one
+   * as a `videoframe` or a `bitmap`, chosen by timing both (`costs`); null without a camera.
+   */
+  framePath: FramePath | null;
   /** Heatmaps painted so far. */
   frames: number;
   /**

@@ -7,7 +7,17 @@ export interface HudFigures {
   cameraFps: number | null;
   latencyMs: { p50: number | null; p95: number | null };
   /** Mean time per stage over recent frames. */
-  stages: { waitMs: number; preprocessMs: number; forwardMs: number; heatmapMs: number; readbackMs: number } | null;
+  stages: {
+    waitMs: number;
+    /** Median time the worker sat idle before a camera frame (null: no camera frames). */
+    idleMs: number | null;
+    preprocessMs: number;
+    forwardMs: number;
+    heatmapMs: number;
+    readbackMs: number;
+  } | null;
+  /** How camera frames reach the worker, in words (null without a camera). */
+  framePath: string | null;
   backend: string;
   backendNotes: readonly string[];
   model: string;
@@ -46,8 +56,9 @@ export class Hud extends LitElement {
         <dt>${msg('heatmaps/s')}</dt><dd data-hud="rate">${f.heatmapsPerSecond.toFixed(1)}</dd>
         <dt>${msg('camera')}</dt><dd data-hud="camera">${f.cameraFps === null ? '–' : msg(str`${f.cameraFps.toFixed(1)} fps`)}</dd>
         <dt>${msg('latency')}</dt><dd data-hud="latency">p50 ${ms(f.latencyMs.p50)} · p95 ${ms(f.latencyMs.p95)}</dd>
-        <dt>${msg('stages')}</dt><dd data-hud="stages">${s ? msg(str`wait ${ms(s.waitMs)} · frame→tensor ${ms(s.preprocessMs)} · forward ${ms(s.forwardMs)} · heatmap ${ms(s.heatmapMs)} · read-back ${ms(s.readbackMs)}`) : '–'}</dd>
+        <dt>${msg('stages')}</dt><dd data-hud="stages">${s ? msg(str`wait ${ms(s.waitMs)} · idle ${ms(s.idleMs)} · frame→tensor ${ms(s.preprocessMs)} · forward ${ms(s.forwardMs)} · heatmap ${ms(s.heatmapMs)} · read-back ${ms(s.readbackMs)}`) : '–'}</dd>
         <dt>${msg('backend')}</dt><dd data-hud="backend">${f.backend}</dd>
+        ${f.framePath ? html`<dt>${msg('frames')}</dt><dd data-hud="frame-path">${f.framePath}</dd>` : null}
         <dt>${msg('model')}</dt><dd>${f.model}</dd>
         <dt>${msg('map')}</dt><dd data-hud="map">${f.method} · ${f.layer} (${f.grid}) · ${f.reduction}</dd>
       </dl>

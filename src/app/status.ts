@@ -12,6 +12,7 @@ import type { ComparisonController } from './controllers/comparison.js';
 import type { PresentationController } from './controllers/presentation.js';
 import type { TeachController } from './controllers/teach.js';
 import type { WorkerConnection } from './controllers/worker-connection.js';
+import { framePathText } from './frame-path-text.js';
 import type { HudFigures } from './hud.js';
 import type { LiveView } from './live-view.js';
 import type { AppSettings } from './settings.js';
@@ -70,6 +71,7 @@ export function statusOf(a: AppState): WhyCamStatus {
     mode: a.mode,
     frozen: a.frozen,
     frameAcks: { ...a.camera.acks, dropped: { ...a.camera.acks.dropped } },
+    framePath: a.camera.framePath,
     frames: a.measurements.painted,
     request: a.worker.request,
     answers: r
@@ -144,6 +146,7 @@ export function figuresOf(a: AppState): HudFigures | null {
     stages: a.measurements.stages(),
     backend: ready.backend,
     backendNotes: ready.backendNotes,
+    framePath: a.mode === 'camera' && a.camera.framePath ? framePathText(a.camera.framePath) : null,
     model: ready.modelName || (findModel(ready.model)?.displayName ?? ready.model),
     layer: r.layer,
     grid: layer ? `${layer.height}×${layer.width}` : `${r.heatmap.height}×${r.heatmap.width}`,

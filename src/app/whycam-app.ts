@@ -85,6 +85,7 @@ export class WhyCamApp extends LitElement {
         result: (r) => this.onResult(r),
         frameAck: (ack) => this.source.camera.acknowledge(ack),
         streamEnded: (id) => this.source.camera.streamEnded(id),
+        trackRefused: (id) => this.source.camera.trackRefused(id),
         ready: (m) => {
           this.notices.drop('model');
           // The note that the worker was restarted stays a few seconds, so that it can be read.

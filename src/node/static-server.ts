@@ -17,6 +17,8 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
+const BEFORE_APP = '/__before-app.js';
+
 interface StaticServerOptions {
   /**
    * Send WhyCam's security headers, cross-origin isolation included (the default), or none, as a
@@ -25,6 +27,11 @@ interface StaticServerOptions {
   headers?: 'security' | 'none';
   /** A fixed port (default: any free one); a restarted server keeps its origin, and so its service worker. */
   port?: number;
+  /**
+   * Tests: a script run before the app in every page served (`/__before-app.js`, first in the
+   * head), as WebDriver classic has no "evaluate on new document".
+   */
+  beforeApp?: string;
 }
 
 /**
@@ -46,6 +53,12 @@ export class StaticServer {
   async start(): Promise<void> {
     this.server = http.createServer((req, res) => {
       const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+      if (this.options.beforeApp !== undefined && pathname === BEFORE_APP) {
+        if (this.options.headers !== 'none') for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+        res.setHeader('Content-Type', TYPES['.js']!);
+        res.end(this.options.beforeApp);
+        return;
+      }
       let file = path.join(this.root, pathname);
       if (!file.startsWith(this.root)) {
         res.statusCode = 403;
@@ -65,6 +78,11 @@ export class StaticServer {
       if (this.options.headers !== 'none') for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
       res.setHeader('Content-Type', TYPES[path.extname(file)] ?? 'application/octet-stream');
       res.setHeader('Cache-Control', 'no-cache');
+      if (this.options.beforeApp !== undefined && file.endsWith('.html')) {
+        const html = fs.readFileSync(file, 'utf8');
+        res.end(html.replace('<head>', `<head><script src="${BEFORE_APP}"></script>`));
+        return;
+      }
       fs.createReadStream(file).pipe(res);
     });
     await new Promise<void>((resolve) => this.server!.listen(this.options.port ?? 0, '127.0.0.1', resolve));

@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import type { WhyCamSet, WhyCamStatus } from '../../src/app/automation.js';
+import { photoPayload, pollStatus } from '../helpers/app-status.js';
 import { ROOT } from '../helpers/shared.js';
 
 /** The production build the Firefox tests serve (made once by global-setup.ts). */
@@ -20,28 +20,18 @@ export async function set(page: Page, partial: WhyCamSet): Promise<void> {
 }
 
 /** Waits until `check` holds for the app's status (polled as it changes), and returns that status. */
-export async function waitForStatus(
+export function waitForStatus(
   page: Page,
   check: (s: WhyCamStatus) => boolean,
   what: string,
   timeout = 90_000,
 ): Promise<WhyCamStatus> {
-  const end = Date.now() + timeout;
-  let last: WhyCamStatus | null = null;
-  while (Date.now() < end) {
-    last = await status(page).catch(() => null); // null while a reload replaces the page
-    if (last && check(last)) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(
-    `Timed out waiting for ${what}; last status: ${JSON.stringify({ ...last, heatmap: undefined, layers: undefined, recent: undefined })}`,
-  );
+  return pollStatus(() => status(page), check, what, timeout);
 }
 
 /** Opens a photo in still-image mode, as a drop or paste would: the file's bytes go into the page as a Blob. */
 export async function openPhoto(page: Page, file: string): Promise<void> {
-  const base64 = fs.readFileSync(file).toString('base64');
-  const type = file.endsWith('.png') ? 'image/png' : 'image/jpeg';
+  const { base64, type } = photoPayload(file);
   await page.evaluate(
     async (data, mime) => {
       const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));

@@ -163,7 +163,7 @@ class Harness {
     const frameId = this.nextFrameId++;
     void this.send({
       type: 'frame',
-      bitmap: bitmap as unknown as ImageBitmap,
+      picture: bitmap as unknown as ImageBitmap,
       captureTime: Date.now(),
       streamId,
       frameId,
@@ -224,6 +224,7 @@ describe('ExplainService frame acknowledgements', () => {
       streamId: 1,
       outcome: 'done',
       result: 1,
+      readMs: expect.any(Number),
     });
     const second = harness.frame();
     expect(await harness.ack(second)).toEqual({
@@ -232,9 +233,14 @@ describe('ExplainService frame acknowledgements', () => {
       streamId: 1,
       outcome: 'done',
       result: 2,
+      readMs: expect.any(Number),
     });
     const results = harness.results();
     expect(results.map((r) => r.frame)).toEqual([1, 2]);
+    // Idle time: none before the session's first frame; before the second, the time the worker
+    // waited between finishing the first and this frame's arrival (the test sent it after the ack).
+    expect(results[0]!.timings.idleMs).toBeNull();
+    expect(results[1]!.timings.idleMs).toBeGreaterThanOrEqual(0);
     expect(results[1]).toMatchObject({
       source: { kind: 'camera', streamId: 1 },
       method: 'layercam',
@@ -415,5 +421,63 @@ describe('ExplainService frame acknowledgements', () => {
     expect(explainer.requests.at(-1)!.contrastClass).toBeNull();
     expect(harness.results()[1]!.contrast).toBeNull();
     harness.expectAllAnswered();
+  });
+});
+
+describe('ExplainService, a camera track transferred to the worker (Safari 18+)', () => {
+  /** A camera track as the worker receives it: stopped at most once. */
+  class FakeTrack {
+    readonly kind = 'video';
+    stops = 0;
+    stop(): void {
+      this.stops++;
+    }
+  }
+
+  it('without a track processor in the worker: the track is stopped and the page told to send frames', async () => {
+    harness = new Harness();
+    await harness.start();
+    const track = new FakeTrack();
+    await harness.send({ type: 'track', track, streamId: 2 });
+    expect(harness.posted.filter((m) => m.type === 'track-refused')).toEqual([{ type: 'track-refused', streamId: 2 }]);
+    expect(track.stops).toBe(1);
+  });
+
+  it("with one, the worker reads the track's frames itself, and stops the track with its stream", async () => {
+    harness = new Harness();
+    await harness.start();
+    const made: { track: unknown; maxBufferSize?: number }[] = [];
+    let push!: (frame: unknown) => void;
+    class FakeProcessor {
+      readonly readable: ReadableStream<VideoFrame>;
+      constructor(init: { track: unknown; maxBufferSize?: number }) {
+        made.push(init);
+        this.readable = new ReadableStream({
+          start(controller) {
+            push = (frame) => controller.enqueue(frame as VideoFrame);
+          },
+        });
+      }
+    }
+    vi.stubGlobal('MediaStreamTrackProcessor', FakeProcessor);
+    try {
+      const track = new FakeTrack();
+      void harness.send({ type: 'track', track, streamId: 3 });
+      await vi.waitFor(() => expect(made).toHaveLength(1), { timeout: 2_000, interval: 1 });
+      expect(made[0]).toEqual({ track, maxBufferSize: 1 });
+      const frame = Object.assign(new FakeBitmap(), { timestamp: 1_000_000 });
+      push(frame);
+      await vi.waitFor(() => expect(harness.results()).toHaveLength(1), { timeout: 2_000, interval: 1 });
+      expect(harness.results()[0]!.source).toEqual({ kind: 'camera', streamId: 3 });
+      expect(frame.closes).toBe(1);
+      // Frames read from a track are not acknowledged (the page sent none).
+      expect(harness.acks()).toEqual([]);
+      expect(harness.posted.some((m) => m.type === 'track-refused')).toBe(false);
+      expect(track.stops).toBe(0);
+      await harness.send({ type: 'stop-stream' });
+      expect(track.stops).toBe(1);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

@@ -61,6 +61,20 @@ describe('CaptureClock', () => {
     expect(clock.captureTime(1_000_000, 9_999)).toBe(5_002);
   });
 
+  it('a drifting capture clock does not make waits grow: the offset is taken over recent frames', () => {
+    // WebKit's mock camera: frames stamped 1/30 s apart, delivered 29 per second, each read at once.
+    const clock = new CaptureClock(90);
+    const waits: number[] = [];
+    for (let i = 0; i < 600; i++) {
+      const arrived = 1_000 + (i * 1000) / 29;
+      waits.push(arrived - clock.captureTime(((i * 1000) / 30) * 1000, arrived));
+    }
+    // The drift is 1.15 ms per frame: over all 600 frames the wait would reach ~690 ms.
+    expect(waits.at(-1)!).toBeGreaterThan(90);
+    expect(waits.at(-1)!).toBeLessThan(90 * 1.2);
+    expect(Math.max(...waits)).toBeLessThan(90 * 1.2);
+  });
+
   it('forgets the offset on reset (a new camera session has another capture clock)', () => {
     const clock = new CaptureClock();
     clock.captureTime(1_000_000, 5_001);

@@ -148,7 +148,7 @@ class Loopback {
   cameraFrame(shows: string, streamId = 1): void {
     void this.service.handle({
       type: 'frame',
-      bitmap: new Picture(shows) as unknown as ImageBitmap,
+      picture: new Picture(shows) as unknown as ImageBitmap,
       captureTime: Date.now(),
       streamId,
       frameId: this.frameId++,

@@ -1,7 +1,24 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { FrameAckMessage, FrameDropReason, ToWorker } from '../../protocol.js';
 import { type CameraInfo, listCameras, openCamera, type Resolution, stopCamera, trackReadable } from '../camera.js';
-import { FramePump } from '../frame-pump.js';
+import { FramePump, type GrabbedPicture, type GrabKind } from '../frame-pump.js';
+
+/** The ways this browser has to grab the `<video>`'s current frame for the worker. */
+function grabbersFor(video: HTMLVideoElement): Partial<Record<GrabKind, () => Promise<GrabbedPicture>>> {
+  const ways: Partial<Record<GrabKind, () => Promise<GrabbedPicture>>> = {};
+  if (typeof VideoFrame !== 'undefined') ways.videoframe = async () => new VideoFrame(video);
+  ways.bitmap = () => createImageBitmap(video);
+  return ways;
+}
+
+/** How the camera's frames reach the worker (`status().framePath`, the HUD's backend notes). */
+export interface FramePath {
+  kind: 'track-processor' | 'worker-track-processor' | GrabKind;
+  /** Chosen by timing each way on the first frames (false: the only way, or still timing). */
+  measured: boolean;
+  /** Per way of grabbing tried: its median cost per frame (grab on the page + read in the worker), ms. */
+  costs: Partial<Record<GrabKind, number>>;
+}
 
 export interface FrameAckCounts {
   done: number;
@@ -42,6 +59,10 @@ export class CameraController implements ReactiveController {
   /** Identifies the current camera session in results and acknowledgements. */
   private streamId = 0;
   private pump: FramePump | null = null;
+  /** How the current session's frames go when no pump runs. */
+  private path: 'track-processor' | 'worker-track-processor' | null = null;
+  /** Learned once: this worker cannot read a transferred track, so the pump is used from the start. */
+  private workerRefusesTracks = false;
   private retryTimer = 0;
   private waitForVideo = 0;
 
@@ -103,8 +124,50 @@ export class CameraController implements ReactiveController {
     this.streamId++;
     this.stopPump();
     const readable = trackReadable(track);
-    if (readable) this.page.send({ type: 'stream', readable, streamId: this.streamId }, [readable]);
-    else this.startPump(this.streamId);
+    if (readable) {
+      this.path = 'track-processor';
+      this.page.send({ type: 'stream', readable, streamId: this.streamId }, [readable]);
+    } else if (!this.workerRefusesTracks && this.sendTrack(track, this.streamId)) {
+      this.path = 'worker-track-processor';
+    } else {
+      this.startPump(this.streamId);
+    }
+  }
+
+  /**
+   * Hands a clone of the track to the worker, to read with its own track processor (Safari 18+).
+   * The clone: a transferred track ends on this side, and the page still shows the camera.
+   * False where a track cannot be transferred (postMessage throws).
+   */
+  private sendTrack(track: MediaStreamTrack, streamId: number): boolean {
+    const clone = track.clone();
+    try {
+      this.page.send({ type: 'track', track: clone, streamId }, [clone as unknown as Transferable]);
+      return true;
+    } catch {
+      clone.stop();
+      this.workerRefusesTracks = true;
+      return false;
+    }
+  }
+
+  /** The worker has no track processor: frames go one by one (and the next camera session starts that way). */
+  trackRefused(streamId: number): void {
+    this.workerRefusesTracks = true;
+    if (streamId === this.streamId && this.stream) this.startPump(streamId);
+  }
+
+  /**
+   * How camera frames reach the worker: a track processor's stream (on the page, or in the worker
+   * for a transferred track), or frames grabbed one by one — and then how, and at what cost.
+   */
+  get framePath(): FramePath | null {
+    if (!this.stream) return null;
+    if (this.pump) {
+      const g = this.pump.grabbing;
+      return { kind: g.kind, measured: g.measured, costs: g.costs };
+    }
+    return this.path === null ? null : { kind: this.path, measured: false, costs: {} };
   }
 
   acknowledge(ack: FrameAckMessage): void {
@@ -125,15 +188,16 @@ export class CameraController implements ReactiveController {
   }
 
   private startPump(streamId: number): void {
+    this.path = null;
     const video = this.page.video();
     if (!video) {
       this.waitForVideo = requestAnimationFrame(() => this.startPump(streamId));
       return;
     }
     this.pump = new FramePump(video, {
-      grab: () => createImageBitmap(video),
-      send: ({ bitmap, captureTime, frameId }) =>
-        this.page.send({ type: 'frame', bitmap, captureTime, streamId, frameId }, [bitmap]),
+      grabbers: grabbersFor(video),
+      send: ({ picture, captureTime, frameId }) =>
+        this.page.send({ type: 'frame', picture, captureTime, streamId, frameId }, [picture]),
       paused: () => this.page.frozen(),
     });
   }

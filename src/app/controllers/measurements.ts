@@ -130,9 +130,13 @@ export class MeasurementsController implements ReactiveController {
   stages(): Stages | null {
     const n = this.stageSamples.length;
     if (n === 0) return null;
-    const mean = (k: keyof ResultMessage['timings']): number => this.stageSamples.reduce((a, t) => a + t[k], 0) / n;
+    const mean = (k: Exclude<keyof ResultMessage['timings'], 'idleMs'>): number =>
+      this.stageSamples.reduce((a, t) => a + t[k], 0) / n;
+    // Idle is a median: one long pause (a settings change, a hidden page) says nothing of the frame path.
+    const idle = this.stageSamples.flatMap((t) => (t.idleMs === null ? [] : [t.idleMs])).sort((a, b) => a - b);
     return {
       waitMs: mean('waitMs'),
+      idleMs: idle.length ? idle[idle.length >> 1]! : null,
       preprocessMs: mean('preprocessMs'),
       forwardMs: mean('forwardMs'),
       heatmapMs: mean('heatmapMs'),

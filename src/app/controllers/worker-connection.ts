@@ -17,6 +17,7 @@ import { WorkerClient } from '../worker-client.js';
 const NEW_REQUEST = new Set<ToWorker['type']>([
   'init',
   'stream',
+  'track',
   'image',
   'camera',
   'stop-stream',
@@ -33,6 +34,8 @@ export interface WorkerConnectionEvents {
   result(result: ResultMessage): void;
   frameAck(ack: FrameAckMessage): void;
   streamEnded(streamId: number): void;
+  /** The worker could not read the transferred camera track (no track processor there). */
+  trackRefused(streamId: number): void;
   /** A model is ready; also after a restart or a recovered GPU. */
   ready(ready: ReadyMessage): void;
   /** The worker reported a failure (fatal: it cannot go on without a reload). */
@@ -98,8 +101,11 @@ export class WorkerConnection implements ReactiveController {
 
   /** Sends a message; one that changes the source, model or settings is numbered as the new request. */
   send(message: ToWorker, transfer: Transferable[] = []): void {
-    const numbered = NEW_REQUEST.has(message.type) ? { ...message, request: ++this.request } : message;
+    const starts = NEW_REQUEST.has(message.type);
+    const numbered = starts ? { ...message, request: this.request + 1 } : message;
+    // A message that cannot be sent (postMessage throws: not transferable here) starts no request.
     this.client?.send(numbered, transfer);
+    if (starts) this.request++;
   }
 
   /** Whether a result answers the current request with the model in use (not an earlier source, model or setting). */
@@ -142,6 +148,8 @@ export class WorkerConnection implements ReactiveController {
         return this.events.frameAck(m);
       case 'stream-ended':
         return this.events.streamEnded(m.streamId);
+      case 'track-refused':
+        return this.events.trackRefused(m.streamId);
       case 'progress':
         this.progress = m.text;
         break;
