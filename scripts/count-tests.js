@@ -1,4 +1,4 @@
-// Adds up the vitest, Playwright and Firefox (vitest) JSON reports into the one closing line CI reads.
+// Adds up the vitest, Playwright, Firefox and WebKit (vitest) JSON reports into the one closing line CI reads.
 // A vitest report that was asked for but is missing counts as a failure: its runner died.
 import fs from 'node:fs';
 

@@ -20,7 +20,7 @@ export interface WebKitOptions {
   features?: string[];
   /** Accelerated compositing (off by default: see `launchWebKit`). */
   compositing?: boolean;
-  /** The browser window's size, CSS pixels. */
+  /** The page's viewport, CSS pixels. */
   width?: number;
   height?: number;
 }
@@ -38,6 +38,9 @@ export function miniBrowserArgs({ camera = 'mock', features = [] }: WebKitOption
   if (features.length) args.push(`--features=${features.join(',')}`);
   return args;
 }
+
+/** The key under which W3C WebDriver passes an element reference. */
+const ELEMENT_KEY = 'element-6066-11e4-a52e-4f735466cecf';
 
 /** A WebDriver error, with the driver's own error name and message. */
 export class WebDriverError extends Error {
@@ -100,9 +103,17 @@ export class WebKitPage {
     return Buffer.from(await this.command<string>('GET', '/screenshot'), 'base64');
   }
 
-  /** The browser window's outer size (the viewport is a little smaller: MiniBrowser has a toolbar). */
-  async setWindowSize(width: number, height: number): Promise<void> {
+  /** The page's viewport size, CSS pixels: the window is sized so (MiniBrowser's toolbar takes some of it). */
+  async setViewport(width: number, height: number): Promise<void> {
     await this.command('POST', '/window/rect', { width, height, x: 0, y: 0 });
+    const inner = await this.evaluate(() => [innerWidth, innerHeight]);
+    if (inner[0] === width && inner[1] === height) return;
+    await this.command('POST', '/window/rect', {
+      width: width + (width - inner[0]!),
+      height: height + (height - inner[1]!),
+      x: 0,
+      y: 0,
+    });
   }
 
   /** The element's id for the W3C element commands, found by a CSS selector through shadow roots. */
@@ -111,13 +122,20 @@ export class WebKitPage {
       script: `return (${script})`,
       args: [],
     });
-    const id = value && Object.values(value)[0];
+    const id = value?.[ELEMENT_KEY];
     if (!id) throw new Error(`no element for ${script}`);
     return id;
   }
 
-  /** A real click (the driver's pointer), at the element's centre. */
+  /**
+   * A real click (the driver's pointer) at the element's centre, scrolled to the middle of its
+   * scrolling box first (the driver scrolls only the page, not a panel that scrolls on its own).
+   */
   async click(elementId: string): Promise<void> {
+    await this.command('POST', '/execute/sync', {
+      script: "arguments[0].scrollIntoView({ block: 'center' });",
+      args: [{ [ELEMENT_KEY]: elementId }],
+    });
     await this.command('POST', `/element/${elementId}/click`, {});
   }
 
@@ -254,7 +272,7 @@ export async function launchWebKit(options: WebKitOptions = {}): Promise<WebKitS
     const json = (await response.json()) as { value: { sessionId?: string; error?: string; message?: string } };
     if (!json.value.sessionId) throw new WebDriverError(json.value.error ?? 'session', json.value.message ?? '');
     const page = new WebKitPage(base, json.value.sessionId);
-    await page.setWindowSize(options.width ?? 1280, options.height ?? 900);
+    await page.setViewport(options.width ?? 1280, options.height ?? 860);
     return {
       page,
       output: () => log,

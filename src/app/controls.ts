@@ -1,6 +1,7 @@
 import { localized, msg, str } from '@lit/localize';
 import { css, html, LitElement, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import { selectStyles } from './select-styles.js';
 import { MODELS } from '../../models/registry.js';
 import { COLORMAPS } from '../explain/render/colormaps.js';
 import { IMAGENET_LABELS, LabelSet } from '../explain/network/labels.js';
@@ -20,7 +21,8 @@ import type { Action } from './shortcuts.js';
 @customElement('whycam-controls')
 @localized()
 export class Controls extends LitElement {
-  static override styles = css`
+  static override styles = [
+    css`
     :host { display: block; }
     form { display: grid; grid-template-columns: auto 1fr; gap: 0.45rem 0.6rem; align-items: center; }
     label { font-size: 0.9em; opacity: 0.85; }
@@ -35,7 +37,9 @@ export class Controls extends LitElement {
     kbd { font-size: 0.75em; opacity: 0.7; margin-left: 0.3em; }
     select.scrambled { border-color: #ff5252; }
     .scrambled-badge { grid-column: 1 / -1; background: #c62828; color: #fff; font-weight: bold; border-radius: 0.3rem; padding: 0.25rem 0.5rem; font-size: 0.85em; }
-  `;
+  `,
+    selectStyles,
+  ];
 
   @property({ attribute: false }) settings!: AppSettings;
   @property({ attribute: false }) layers: readonly FeatureLayer[] = [];
@@ -173,7 +177,7 @@ export class Controls extends LitElement {
         <button type="button" aria-pressed=${String(s.mirror)} @click=${() => this.act('mirror')}>${msg('Mirror')}<kbd>f</kbd></button>
         <button type="button" data-control="presentation" aria-pressed=${String(s.presentation)} @click=${() => this.act('presentation')}>${msg('Present')}<kbd>g</kbd></button>
         <button type="button" data-control="hud" aria-pressed=${String(s.hud)} @click=${() => this.act('hud')}>${msg('HUD')}<kbd>h</kbd></button>
-        <button type="button" @click=${() => this.act('help')}>${msg('Keys')}<kbd>?</kbd></button>
+        <button type="button" data-control="help" @click=${() => this.act('help')}>${msg('Keys')}<kbd>?</kbd></button>
       </div>
     `;
   }

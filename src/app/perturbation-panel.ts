@@ -1,6 +1,7 @@
 import { localized, msg, str } from '@lit/localize';
 import { css, html, LitElement } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
+import { selectStyles } from './select-styles.js';
 import {
   PERTURBATION_METHOD_NAMES,
   PERTURBATION_METHODS,
@@ -17,7 +18,8 @@ import type { PerturbationAction, PerturbationView } from './controllers/perturb
 @localized()
 @customElement('whycam-perturbation-panel')
 export class PerturbationPanel extends LitElement {
-  static override styles = css`
+  static override styles = [
+    css`
     :host { display: block; }
     form { display: grid; grid-template-columns: auto 1fr; gap: 0.45rem 0.6rem; align-items: center; }
     label { font-size: 0.9em; opacity: 0.85; }
@@ -31,7 +33,9 @@ export class PerturbationPanel extends LitElement {
     progress { width: 100%; margin-top: 0.5rem; }
     .note, .state { font-size: 0.8em; opacity: 0.85; margin: 0.3rem 0; }
     .state[data-state='failed'] { color: #ff8a80; opacity: 1; }
-  `;
+  `,
+    selectStyles,
+  ];
 
   @property({ attribute: false }) view: PerturbationView | null = null;
   /** The camera is live: running freezes its frame first. */

@@ -29,7 +29,7 @@ export type Action =
 
 // Labels are functions: a msg() evaluated when this module loads would stay in the first language.
 export const SHORTCUTS: readonly { key: string; label: () => string; action: Action }[] = [
-  { key: 'c', label: () => msg('CAM ↔ default view (LayerCAM)'), action: 'toggle-cam' },
+  { key: 'c', label: () => msg('CAM ↔ the default view'), action: 'toggle-cam' },
   { key: 'm', label: () => msg('next method'), action: 'next-method' },
   { key: 'l', label: () => msg('next feature layer (L: previous)'), action: 'layer-toward-input' },
   { key: 'L', label: () => msg('previous feature layer'), action: 'layer-toward-output' },

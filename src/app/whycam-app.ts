@@ -194,7 +194,7 @@ export class WhyCamApp extends LitElement {
       </main>
       <whycam-help ?open=${this.helpOpen} .model=${s.model} @close=${() => {
         this.helpOpen = false;
-      }}></whycam-help>
+      }} @action=${(e: CustomEvent<{ action: Action }>) => void this.perform(e.detail.action)}></whycam-help>
       <input type="file" accept="image/*" hidden @change=${this.onFileChosen}>
       <footer>WhyCam ${import.meta.env.VITE_APP_VERSION ?? ''} · ${msg('build')} ${import.meta.env.VITE_BUILD_ID ?? 'dev'} · ${msg('pictures never leave this device')}</footer>
     `;

