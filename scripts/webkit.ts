@@ -85,7 +85,6 @@ export class WebKitPage {
    * Runs a function in the page and returns its (JSON) result; async functions are awaited.
    * The function is sent as source text, so it may use only its arguments.
    */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   async evaluate<R, A extends unknown[]>(fn: (...args: A) => R | Promise<R>, ...args: A): Promise<R> {
     const script = `const done = arguments[arguments.length - 1];
       Promise.resolve().then(() => (${fn.toString()})(...Array.from(arguments).slice(0, -1)))

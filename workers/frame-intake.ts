@@ -2,10 +2,9 @@ import { type CameraTrack, type FrameDropReason, type FrameMessage, wallClock } 
 import { CaptureClock, LatestFrame } from './latest-frame.js';
 import type { CameraFrame, FrameOutcome, Post } from './service-types.js';
 
-type TrackProcessorConstructor = new (init: {
-  track: CameraTrack;
-  maxBufferSize?: number;
-}) => { readonly readable: ReadableStream<VideoFrame> };
+type TrackProcessorConstructor = new (init: { track: CameraTrack; maxBufferSize?: number }) => {
+  readonly readable: ReadableStream<VideoFrame>;
+};
 
 /** A camera frame waiting for the processing loop. */
 interface CameraInput {
@@ -106,7 +105,8 @@ export class FrameIntake {
    * workers only); where there is none, stops the track and tells the page, which then sends frames.
    */
   async readTrack(track: CameraTrack, streamId: number): Promise<void> {
-    const Processor = (globalThis as { MediaStreamTrackProcessor?: TrackProcessorConstructor }).MediaStreamTrackProcessor;
+    const Processor = (globalThis as { MediaStreamTrackProcessor?: TrackProcessorConstructor })
+      .MediaStreamTrackProcessor;
     if (!Processor) {
       track.stop();
       this.post({ type: 'track-refused', streamId });

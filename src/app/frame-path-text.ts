@@ -19,4 +19,3 @@ export function framePathText(p: FramePath): string {
     ? msg(str`${name} per frame, the cheaper measured (${costs})`)
     : msg(str`${name} per frame (${costs})`);
 }
-

@@ -107,9 +107,7 @@ export class FramePump {
     return this.unacknowledged.size;
   }
 
-  acknowledge(
-    ack: Pick<FrameAckMessage, 'frameId'> & { outcome?: FrameAckMessage['outcome']; readMs?: number },
-  ): void {
+  acknowledge(ack: Pick<FrameAckMessage, 'frameId'> & { outcome?: FrameAckMessage['outcome']; readMs?: number }): void {
     const sent = this.sentAt.get(ack.frameId);
     if (sent !== undefined) {
       const now = this.now();
@@ -198,12 +196,8 @@ export class FramePump {
 
   private grab(kind: GrabKind, captureTime: number, grabStart: number): void {
     this.grabInProgress = true;
-    let grabbing: Promise<GrabbedPicture>;
-    try {
-      grabbing = this.options.grabbers[kind]!();
-    } catch (e) {
-      grabbing = Promise.reject(e);
-    }
+    // A grabber that throws at once (`new VideoFrame(video)` with no frame) fails like one that rejects.
+    const grabbing = Promise.resolve().then(() => this.options.grabbers[kind]!());
     grabbing.then(
       (picture) => {
         this.grabInProgress = false;

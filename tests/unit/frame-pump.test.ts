@@ -57,9 +57,7 @@ interface FakeBitmap {
   close(): void;
 }
 
-function setup(
-  options: { depth?: number; paused?: () => boolean; failGrab?: () => boolean; now?: () => number } = {},
-) {
+function setup(options: { depth?: number; paused?: () => boolean; failGrab?: () => boolean; now?: () => number } = {}) {
   const video = new FakeVideo();
   // Timers that never fire unless the test says: these tests are about presented frames.
   const timers = new FakeTimers(options.now ?? (() => 0));
@@ -241,7 +239,8 @@ describe('FramePump, two ways to grab', () => {
     const pump = new FramePump(video, {
       grabbers: { videoframe: async () => make('videoframe'), bitmap: async () => make('bitmap') },
       send: (f) => {
-        if ((f.picture as unknown as { way: string }).way === 'videoframe') throw new DOMException('x', 'DataCloneError');
+        if ((f.picture as unknown as { way: string }).way === 'videoframe')
+          throw new DOMException('x', 'DataCloneError');
         sent.push(f as unknown as (typeof sent)[number]);
       },
       paused: () => false,

@@ -19,7 +19,7 @@ describe('GrabChoice', () => {
   it("times each way on three frames, then keeps the cheaper one (WebKitGTK's figures)", () => {
     const choice = new GrabChoice<Way>(['videoframe', 'bitmap']);
     // VideoFrame: 0.02 ms on the page + copyTo in the worker (slow the first time); ImageBitmap: ~160 ms.
-    const used = run(choice, 10, (way, i) => (way === 'videoframe' ? [21, 1.1, 0.8][i] ?? 0.8 : 160 + i));
+    const used = run(choice, 10, (way, i) => (way === 'videoframe' ? ([21, 1.1, 0.8][i] ?? 0.8) : 160 + i));
     expect(used.slice(0, 6)).toEqual(['videoframe', 'bitmap', 'videoframe', 'bitmap', 'videoframe', 'bitmap']);
     expect(used.slice(6)).toEqual(['videoframe', 'videoframe', 'videoframe', 'videoframe']);
     expect(choice.summary()).toEqual({

@@ -130,9 +130,20 @@ for (const [width, height] of [
 
     it('by touch: the help opens from its button, and every shortcut there is a button that does it', async () => {
       await tap(page, `${APP}.querySelector('whycam-controls').shadowRoot.querySelector('button[data-control=help]')`);
-      await expect.poll(() => page.evaluate(() => document.querySelector('whycam-app')!.shadowRoot!.querySelector('whycam-help')!.hasAttribute('open'))).toBe(true);
+      await expect
+        .poll(() =>
+          page.evaluate(() =>
+            document.querySelector('whycam-app')!.shadowRoot!.querySelector('whycam-help')!.hasAttribute('open'),
+          ),
+        )
+        .toBe(true);
       const actions = await page.evaluate(() =>
-        Array.from(document.querySelector('whycam-app')!.shadowRoot!.querySelector('whycam-help')!.shadowRoot!.querySelectorAll('button[data-action]')).map((b) => b.getAttribute('data-action')),
+        Array.from(
+          document
+            .querySelector('whycam-app')!
+            .shadowRoot!.querySelector('whycam-help')!
+            .shadowRoot!.querySelectorAll('button[data-action]'),
+        ).map((b) => b.getAttribute('data-action')),
       );
       expect(actions).toEqual(SHORTCUTS.map((s) => s.action));
       // Tapping "mirror" mirrors the view, and the help stays open to tap again.
@@ -142,21 +153,36 @@ for (const [width, height] of [
       await tap(page, `${APP}.querySelector('whycam-help').shadowRoot.querySelector('button[data-action=mirror]')`);
       await expect.poll(async () => (await status(page))!.settings.mirror).toBe(before);
       await tap(page, `${APP}.querySelector('whycam-help').shadowRoot.querySelector('button[data-action=close]')`);
-      await expect.poll(() => page.evaluate(() => document.querySelector('whycam-app')!.shadowRoot!.querySelector('whycam-help')!.hasAttribute('open'))).toBe(false);
+      await expect
+        .poll(() =>
+          page.evaluate(() =>
+            document.querySelector('whycam-app')!.shadowRoot!.querySelector('whycam-help')!.hasAttribute('open'),
+          ),
+        )
+        .toBe(false);
     });
 
     it('presentation mode by touch: the picture fills the screen, and a tap brings the button to leave', async () => {
-      await tap(page, `${APP}.querySelector('whycam-controls').shadowRoot.querySelector('button[data-control=presentation]')`);
+      await tap(
+        page,
+        `${APP}.querySelector('whycam-controls').shadowRoot.querySelector('button[data-control=presentation]')`,
+      );
       await expect.poll(async () => (await status(page))!.settings.presentation).toBe(true);
       const s = await waitForStatus(page, (x) => x.frames > 0, 'heatmaps in presentation mode');
       const view = await page.evaluate(() => {
-        const r = document.querySelector('whycam-app')!.shadowRoot!.querySelector('whycam-live-view')!.getBoundingClientRect();
+        const r = document
+          .querySelector('whycam-app')!
+          .shadowRoot!.querySelector('whycam-live-view')!
+          .getBoundingClientRect();
         return { width: r.width, height: r.height };
       });
       // Side by side with the screen's own shape: the picture takes the whole of one dimension.
       expect(Math.max(view.width / width, view.height / height)).toBeGreaterThan(0.97);
       expect(s.error).toBeNull();
-      await tap(page, `${APP}.querySelector('whycam-controls').shadowRoot.querySelector('button[data-control=presentation]')`);
+      await tap(
+        page,
+        `${APP}.querySelector('whycam-controls').shadowRoot.querySelector('button[data-control=presentation]')`,
+      );
       await expect.poll(async () => (await status(page))!.settings.presentation).toBe(false);
     });
   });

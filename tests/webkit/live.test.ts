@@ -26,7 +26,11 @@ describe('WebKit, live camera', () => {
   });
 
   it('explains the camera frame after frame on WASM, frames grabbed the cheaper way (measured)', async () => {
-    const first = await waitForStatus(page, (x) => x.mode === 'camera' && x.frames > 10, 'ten heatmaps from the camera');
+    const first = await waitForStatus(
+      page,
+      (x) => x.mode === 'camera' && x.frames > 10,
+      'ten heatmaps from the camera',
+    );
     expect(first.backend).toBe('wasm');
     expect(first.error).toBeNull();
     expect(first).toMatchObject({ method: 'hirescam', layer: 'conv_pw_11_relu', heatmap: { width: 14, height: 14 } });
@@ -97,7 +101,10 @@ describe('WebKit, live camera', () => {
     await set(page, { model: 'mobilenet_v1_0.25_224' });
     const s = await waitForStatus(
       page,
-      (x) => x.model === 'mobilenet_v1_0.25_224' && x.answers?.model === 'mobilenet_v1_0.25_224' && x.frames > before.frames + 3,
+      (x) =>
+        x.model === 'mobilenet_v1_0.25_224' &&
+        x.answers?.model === 'mobilenet_v1_0.25_224' &&
+        x.frames > before.frames + 3,
       'heatmaps from the 0.25 model',
     );
     expect(s.mode).toBe('camera');

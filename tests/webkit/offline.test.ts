@@ -34,7 +34,11 @@ describe('WebKit, offline', () => {
       ),
     ).toBe('failed');
     await page.goto(`${origin}/`);
-    const s = await waitForStatus(page, (x) => x.ready && x.mode === 'camera' && x.frames > 3, 'heatmaps with the server gone');
+    const s = await waitForStatus(
+      page,
+      (x) => x.ready && x.mode === 'camera' && x.frames > 3,
+      'heatmaps with the server gone',
+    );
     expect(s.backend).toBe('wasm');
     expect(s.error).toBeNull();
     expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);

@@ -1,7 +1,9 @@
 /**
  * `npm run bench:browsers`: the live default view on WASM in Firefox (firefox-esr, its fake
- * camera) and in Chromium (the Pomeranian clip as camera), one after the other, on the same
- * production build served the same way; prints heatmaps per second and end-to-end latency.
+ * camera), in Chromium (the Pomeranian clip as camera) and in WebKit (WebKitGTK's MiniBrowser, its
+ * mock camera; `webkit-composited` runs it with accelerated compositing, which under a virtual
+ * display is software GL), one after the other, on the same production build served the same way;
+ * prints heatmaps per second, end-to-end latency, the worker's stages and how frames reached it.
  * `--threads 1,2` builds the app once per WASM thread count (VITE_WASM_THREADS) and runs each;
  * the default is one build that measures its thread count itself.
  */
@@ -15,6 +17,7 @@ import { chromium } from 'playwright-core';
 import type { Page as PuppeteerPage } from 'puppeteer-core';
 import { chromiumLaunchOptions } from '../scripts/chromium.js';
 import { launchFirefox } from '../scripts/firefox.js';
+import { launchWebKit } from '../scripts/webkit.js';
 import type { WhyCamStatus } from '../src/app/automation.js';
 import { PROJECT_ROOT } from '../src/node/paths.js';
 import { StaticServer } from '../src/node/static-server.js';
@@ -30,13 +33,13 @@ const { values: o } = parseArgs({
 });
 if (o.help) {
   console.log(
-    'Usage: npm run bench:browsers -- [--seconds 20] [--threads auto|1,2] [--browsers firefox,chromium] [--root CHECKOUT]',
+    'Usage: npm run bench:browsers -- [--seconds 20] [--threads auto|1,2] [--browsers firefox,chromium,webkit,webkit-composited] [--root CHECKOUT]',
   );
   process.exit(0);
 }
 const seconds = Number(o.seconds ?? 20);
 const threadVariants = (o.threads ?? 'auto').split(',');
-const browsers = (o.browsers ?? 'firefox,chromium').split(',');
+const browsers = (o.browsers ?? 'firefox,chromium,webkit').split(',');
 /** The checkout whose app is built (another one, e.g. an export of an older commit, for before/after figures). */
 const root = path.resolve(o.root ?? PROJECT_ROOT);
 const SHARED = path.resolve(process.env['WHYCAM_SHARED'] ?? path.join(PROJECT_ROOT, '..', 'shared'));
@@ -59,6 +62,10 @@ interface Row {
   preprocessMs: number | null;
   heatmapMs: number | null;
   waitMs: number | null;
+  /** Median time the worker sat idle waiting for the next camera frame. */
+  idleMs: number | null;
+  /** How frames reached the worker (a track processor, or grabbed as VideoFrame / ImageBitmap, with costs). */
+  framePath: string;
   frames: number;
 }
 
@@ -92,6 +99,12 @@ async function measure(evaluate: Evaluate, browser: string, build: string): Prom
     preprocessMs: end.stages?.preprocessMs ?? null,
     heatmapMs: end.stages?.heatmapMs ?? null,
     waitMs: end.stages?.waitMs ?? null,
+    idleMs: end.stages?.idleMs ?? null,
+    framePath: end.framePath
+      ? `${end.framePath.kind}${Object.entries(end.framePath.costs)
+          .map(([k, v]) => ` ${k} ${v!.toFixed(1)} ms`)
+          .join(',')}`
+      : '–',
     frames: end.frames - startFrames,
   };
 }
@@ -119,6 +132,23 @@ async function runFirefox(url: string, build: string): Promise<Row> {
   }
 }
 
+async function runWebKit(url: string, build: string, compositing: boolean): Promise<Row> {
+  const session = await launchWebKit({ camera: 'mock', width: 1280, height: 800, compositing });
+  try {
+    await session.page.goto(url);
+    return await measure((fn) => session.page.evaluate(fn), compositing ? 'webkit-composited' : 'webkit', build);
+  } finally {
+    await session.close();
+  }
+}
+
+function run(name: string, url: string, build: string): Promise<Row> {
+  if (name === 'firefox') return runFirefox(url, build);
+  if (name === 'chromium') return runChromium(url, build);
+  if (name === 'webkit' || name === 'webkit-composited') return runWebKit(url, build, name === 'webkit-composited');
+  throw new Error(`unknown browser ${name}: firefox, chromium, webkit or webkit-composited`);
+}
+
 function buildApp(threads: string): string {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), `whycam-bench-${threads}-`));
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
@@ -139,7 +169,7 @@ for (const threads of threadVariants) {
   try {
     for (const name of browsers) {
       const url = `${server.url}/?backend=wasm`;
-      const row = name === 'firefox' ? await runFirefox(url, threads) : await runChromium(url, threads);
+      const row = await run(name, url, threads);
       rows.push(row);
       console.error(
         `${row.browser} (build: ${threads}): ${row.fps.toFixed(1)} heatmaps/s, p50 ${row.p50?.toFixed(0)} ms`,
@@ -153,23 +183,23 @@ for (const threads of threadVariants) {
 
 const f = (x: number | null, digits = 1): string => (x === null || Number.isNaN(x) ? '–' : x.toFixed(digits));
 console.log(
-  `\nLive default view (LayerCAM, ${defaultView(DEFAULT_MODEL_ID).layer}), WASM, ${seconds} s after ${WARM_FRAMES} warm-up heatmaps; ${os.cpus().length} cores\n`,
+  `\nLive default view (${defaultView(DEFAULT_MODEL_ID).method}, ${defaultView(DEFAULT_MODEL_ID).layer}), WASM, ${seconds} s after ${WARM_FRAMES} warm-up heatmaps; ${os.cpus().length} cores\n`,
 );
 console.log(
-  '| browser | build threads | WASM threads in use | heatmaps/s | latency p50 (ms) | p95 (ms) | frame → tensor (ms) | forward (ms) | heatmap (ms) | wait (ms) |',
+  '| browser | build threads | WASM threads in use | heatmaps/s | latency p50 (ms) | p95 (ms) | frame → tensor (ms) | forward (ms) | heatmap (ms) | wait (ms) | idle, median (ms) | frames |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
   console.log(
-    `| ${r.browser} | ${r.build} | ${r.wasmThreads} | ${f(r.fps)} | ${f(r.p50, 0)} | ${f(r.p95, 0)} | ${f(r.preprocessMs)} | ${f(r.forwardMs)} | ${f(r.heatmapMs)} | ${f(r.waitMs)} |`,
+    `| ${r.browser} | ${r.build} | ${r.wasmThreads} | ${f(r.fps)} | ${f(r.p50, 0)} | ${f(r.p95, 0)} | ${f(r.preprocessMs)} | ${f(r.forwardMs)} | ${f(r.heatmapMs)} | ${f(r.waitMs)} | ${f(r.idleMs)} | ${r.framePath} |`,
   );
 }
 for (const build of threadVariants) {
-  const ff = rows.find((r) => r.build === build && r.browser === 'firefox');
   const cr = rows.find((r) => r.build === build && r.browser === 'chromium');
-  if (ff && cr) {
+  for (const other of rows.filter((r) => r.build === build && r.browser !== 'chromium')) {
+    if (!cr) break;
     console.log(
-      `\nbuild ${build}: Firefox/Chromium rate ${f(ff.fps / cr.fps, 2)}×, latency p50 ${ff.p50 && cr.p50 ? f(ff.p50 / cr.p50, 2) : '–'}×`,
+      `\nbuild ${build}: ${other.browser}/chromium rate ${f(other.fps / cr.fps, 2)}×, latency p50 ${other.p50 && cr.p50 ? f(other.p50 / cr.p50, 2) : '–'}×`,
     );
   }
 }
