@@ -75,11 +75,11 @@ const readStatus = (): WhyCamStatus | null =>
 
 /** Waits for the warm-up, then counts heatmaps over `seconds`; latency is the app's own window at the end. */
 async function measure(evaluate: Evaluate, browser: string, build: string): Promise<Row> {
-  const deadline = Date.now() + 180_000;
+  const deadline = Date.now() + 90_000;
   let s = await evaluate(readStatus);
   while (!s || s.frames < WARM_FRAMES) {
     if (Date.now() > deadline)
-      throw new Error(`${browser}: no heatmaps after 180 s (${JSON.stringify(s?.error ?? s?.notices)})`);
+      throw new Error(`${browser}: no heatmaps after 90 s (${JSON.stringify(s?.error ?? s?.notices)})`);
     await sleep(250);
     s = await evaluate(readStatus);
   }
@@ -101,7 +101,7 @@ async function measure(evaluate: Evaluate, browser: string, build: string): Prom
     waitMs: end.stages?.waitMs ?? null,
     idleMs: end.stages?.idleMs ?? null,
     framePath: end.framePath
-      ? `${end.framePath.kind}${Object.entries(end.framePath.costs)
+      ? `${end.framePath.kind}${Object.keys(end.framePath.costs).length ? ':' : ''}${Object.entries(end.framePath.costs)
           .map(([k, v]) => ` ${k} ${v!.toFixed(1)} ms`)
           .join(',')}`
       : '–',
@@ -169,7 +169,22 @@ for (const threads of threadVariants) {
   try {
     for (const name of browsers) {
       const url = `${server.url}/?backend=wasm`;
-      const row = await run(name, url, threads);
+      // A browser that draws no heatmap at all is a row too (0/s, and why), not the end of the run.
+      const row = await run(name, url, threads).catch((e: unknown): Row => ({
+        browser: name,
+        build: threads,
+        wasmThreads: '?',
+        fps: 0,
+        p50: null,
+        p95: null,
+        forwardMs: null,
+        preprocessMs: null,
+        heatmapMs: null,
+        waitMs: null,
+        idleMs: null,
+        framePath: `failed: ${(e as Error).message.slice(0, 120)}`,
+        frames: 0,
+      }));
       rows.push(row);
       console.error(
         `${row.browser} (build: ${threads}): ${row.fps.toFixed(1)} heatmaps/s, p50 ${row.p50?.toFixed(0)} ms`,

@@ -116,3 +116,43 @@ describe('WebKit, live camera', () => {
     expect(s.workerRestarts).toBe(0);
   });
 });
+
+describe("WebKit with Safari 18's worker track processor (MediaStreamTrackProcessing on)", () => {
+  const server = new StaticServer(APP_DIR);
+  let webkit: WebKitSession;
+
+  beforeAll(async () => {
+    await server.start();
+    webkit = await launchWebKit({ camera: 'mock', features: ['+MediaStreamTrackProcessing'] });
+  });
+  afterAll(async () => {
+    await webkit?.close();
+    await server.stop();
+  });
+
+  it('the camera track goes to the worker, which reads it with its own processor: no frame is sent one by one', async () => {
+    const page = webkit.page;
+    await page.goto(`${server.url}/`);
+    // The page has none (as in Safari), the worker has one.
+    expect(await page.evaluate(() => 'MediaStreamTrackProcessor' in window)).toBe(false);
+    const s = await waitForStatus(page, (x) => x.mode === 'camera' && x.frames > 10, 'ten heatmaps from the track');
+    expect(s.framePath).toEqual({ kind: 'worker-track-processor', measured: false, costs: {} });
+    expect(s.frameAcks).toEqual({ done: 0, failed: 0, dropped: {} });
+    expect(s.error).toBeNull();
+    // The page still shows the camera: the worker got a clone of the track, not the one on screen.
+    expect(
+      await page.evaluate(() => {
+        const v = document
+          .querySelector('whycam-app')!
+          .shadowRoot!.querySelector('whycam-live-view')!
+          .shadowRoot!.querySelector('video')!;
+        const track = (v.srcObject as MediaStream).getVideoTracks()[0]!;
+        return { state: track.readyState, playing: !v.paused && v.videoWidth > 0 };
+      }),
+    ).toEqual({ state: 'live', playing: true });
+    // Frames keep coming, the newest each time (never a backlog: the waits stay bounded).
+    const later = await waitForStatus(page, (x) => x.frames >= s.frames + 20, 'twenty more heatmaps');
+    expect(later.openFrames).toBeLessThanOrEqual(1);
+    expect(later.stages!.waitMs).toBeLessThan(1000);
+  });
+});
