@@ -2,7 +2,7 @@
  * The README's browser comparison: the same build, the same drawn picture and the same view in
  * WebKit (WebKitGTK's MiniBrowser) and in Chromium at an iPad's 1024×768, side by side in
  * docs/. Builds the app into test-results/screenshots-app and serves it itself:
- *   npx tsc -p tsconfig.tools.json --noEmit false --outDir /tmp/shots --rootDir . && node /tmp/shots/scripts/make-browser-screenshots.js
+ *   npx tsc -p tsconfig.tools.json --noEmit false --outDir build/tools --rootDir . && node build/tools/scripts/make-browser-screenshots.js
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -193,6 +193,17 @@ export class LiveView extends LitElement {
     this.renderer.draw(frame.heatmap, frame.region, frame.sourceSize, this.overlayStyle);
     const repaint = frame === this.last;
     this.last = frame;
+    // A still picture's map is drawn once, right after the picture changed the layout; WebKitGTK
+    // painting without compositing loses that first WebGL draw (the map never appears until the
+    // next). Drawn again after the next rendering update (two animation frames on), it stays. (Camera maps are redrawn anyway.)
+    if (!repaint && frame.captureTime === null) {
+      requestAnimationFrame(() =>
+        requestAnimationFrame(() => {
+          if (this.last === frame && this.renderer)
+            this.renderer.draw(frame.heatmap, frame.region, frame.sourceSize, this.overlayStyle);
+        }),
+      );
+    }
     if (!repaint) {
       this.dispatchEvent(
         new CustomEvent('painted', {

@@ -1,11 +1,36 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchWebKit, type WebKitSession } from '../../scripts/webkit.js';
+import { PNG } from 'pngjs';
+import { launchWebKit, type WebKitPage, type WebKitSession } from '../../scripts/webkit.js';
 import { StaticServer } from '../../src/node/static-server.js';
 import { photo } from '../helpers/shared.js';
 import { APP_DIR, massInBox, openPhoto, set, waitForStatus } from './app.js';
 
 /** The dog's head in sherlock.jpg (960×640), hand-measured (as in tests/e2e/still.spec.ts). */
 const HEAD: [number, number, number, number] = [375, 30, 830, 395];
+
+/** Strongly blue pixels (jet's cold end) in the screenshot, inside the live view's box. */
+async function bluePixelsInView(page: WebKitPage): Promise<number> {
+  const box = await page.evaluate(() => {
+    const r = document
+      .querySelector('whycam-app')!
+      .shadowRoot!.querySelector('whycam-live-view')!
+      .getBoundingClientRect();
+    return { x: r.x, y: r.y, width: r.width, height: r.height };
+  });
+  // Two rendering updates later, as a person would look.
+  await page.evaluate(
+    () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 100)))),
+  );
+  const png = PNG.sync.read(await page.screenshot());
+  let blue = 0;
+  for (let y = Math.ceil(box.y); y < box.y + box.height; y += 2) {
+    for (let x = Math.ceil(box.x); x < box.x + box.width; x += 2) {
+      const i = (y * png.width + x) * 4;
+      if (png.data[i + 2]! > png.data[i]! + 60 && png.data[i + 2]! > png.data[i + 1]! + 20) blue++;
+    }
+  }
+  return blue;
+}
 
 describe('WebKit, still image', () => {
   const server = new StaticServer(APP_DIR);
@@ -31,6 +56,9 @@ describe('WebKit, still image', () => {
     expect(s.predictions[0]!.score).toBeGreaterThan(0.5);
     expect(s.region).toEqual({ x: 160, y: 0, width: 640, height: 640 });
     expect(s).toMatchObject({ method: 'hirescam', heatmap: { width: 14, height: 14 } });
+    // The map is on screen, not only in the status: the jet overlay's blues over a photo that has
+    // none (a dog on a wooden floor). WebKit without compositing once dropped a still map's draw.
+    expect(await bluePixelsInView(page)).toBeGreaterThan(1000);
 
     const before = s.frames;
     await set(page, { method: 'gradcam', layer: 'conv_pw_13_relu' });
