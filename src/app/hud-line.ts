@@ -29,7 +29,11 @@ export class HudLine extends LitElement {
     const f = this.figures;
     if (!f) return html`<span data-hud-line="waiting">${msg('waiting for the first heatmap…')}</span>`;
     const p50 = f.latencyMs.p50;
-    return html`<span><b data-hud-line="rate">${f.heatmapsPerSecond.toFixed(1)}</b> ${msg('heatmaps/s')}</span> · <span>p50 <b data-hud-line="latency">${p50 === null ? '–' : p50.toFixed(0)}</b> ${msg('ms')}</span> · <span data-hud-line="backend">${f.backend}</span> · <span class="shown" data-hud-line="shown">${this.shown.split(' | ').map((v, k) => html`${k > 0 ? ' | ' : ''}<span>${v}</span>`)}</span>`;
+    const shown = html`<span data-hud-line="backend">${f.backend}</span> · <span class="shown" data-hud-line="shown">${this.shown.split(' | ').map((v, k) => html`${k > 0 ? ' | ' : ''}<span>${v}</span>`)}</span>`;
+    // A still picture (a photo, a frozen frame) has no rate: what one explanation took instead.
+    if (f.stillMs !== null)
+      return html`<span data-hud-line="still">${msg('still picture')}</span> · <span>${msg('explained in')} <b data-hud-line="still-ms">${f.stillMs.toFixed(0)}</b> ${msg('ms')}</span> · ${shown}`;
+    return html`<span><b data-hud-line="rate">${f.heatmapsPerSecond.toFixed(1)}</b> ${msg('heatmaps/s')}</span> · <span>p50 <b data-hud-line="latency">${p50 === null ? '–' : p50.toFixed(0)}</b> ${msg('ms')}</span> · ${shown}`;
   }
 }
 

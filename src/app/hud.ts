@@ -16,6 +16,8 @@ export interface HudFigures {
     heatmapMs: number;
     readbackMs: number;
   } | null;
+  /** For a still picture (photo, frozen frame): the worker's time for its explanation; null while live. */
+  stillMs: number | null;
   /** How camera frames reach the worker, in words (null without a camera). */
   framePath: string | null;
   backend: string;

@@ -147,6 +147,7 @@ export function figuresOf(a: AppState): HudFigures | null {
     backend: ready.backend,
     backendNotes: ready.backendNotes,
     framePath: a.mode === 'camera' && a.camera.framePath ? framePathText(a.camera.framePath) : null,
+    stillMs: r.captureTime === null ? r.timings.totalMs : null,
     model: ready.modelName || (findModel(ready.model)?.displayName ?? ready.model),
     layer: r.layer,
     grid: layer ? `${layer.height}×${layer.width}` : `${r.heatmap.height}×${r.heatmap.width}`,

@@ -59,6 +59,15 @@ describe('WebKit, still image', () => {
     // The map is on screen, not only in the status: the jet overlay's blues over a photo that has
     // none (a dog on a wooden floor). WebKit without compositing once dropped a still map's draw.
     expect(await bluePixelsInView(page)).toBeGreaterThan(1000);
+    // The line on the picture says what a still picture has: no rate, the time its explanation took.
+    const line = await page.evaluate(
+      () =>
+        document.querySelector('whycam-app')!.shadowRoot!.querySelector('whycam-hud-line')?.shadowRoot?.textContent ??
+        '',
+    );
+    expect(line.replace(/\s+/g, ' ').trim()).toMatch(
+      /^still picture · explained in \d+ ms · wasm · HiResCAM · conv_pw_11_relu$/,
+    );
 
     const before = s.frames;
     await set(page, { method: 'gradcam', layer: 'conv_pw_13_relu' });
