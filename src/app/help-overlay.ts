@@ -74,7 +74,7 @@ export class HelpOverlay extends LitElement {
     return html`
       <section role="dialog" aria-modal="true" aria-label=${msg('Keyboard shortcuts')}>
         <h2>${msg('Keyboard shortcuts')}</h2>
-        <table>${SHORTCUTS.map((s) => html`<tr><td><button type="button" class="key" data-action=${s.action} @click=${() => this.perform(s.action)}><kbd>${s.key === ' ' ? msg('space') : s.key}</kbd></button></td><td>${s.label()}</td></tr>`)}</table>
+        <table>${SHORTCUTS.map((s, i) => html`<tr><td><button type="button" class="key" data-action=${s.action} aria-describedby=${`key-${i}`} @click=${() => this.perform(s.action)}><kbd>${s.key === ' ' ? msg('space') : s.key}</kbd></button></td><td id=${`key-${i}`}>${s.label()}</td></tr>`)}</table>
         <p data-help="default-view">${this.defaultViewText()}</p>
         <p>${msg('Touch: tap a key above to do what it does; tap a prediction to pin its class.')}</p>
         <button type="button" @click=${() => this.dispatchEvent(new CustomEvent('close', { bubbles: true, composed: true }))}>${msg('Close')}</button>
