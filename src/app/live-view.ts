@@ -65,12 +65,30 @@ export class LiveView extends LitElement {
   private last: OverlayFrame | null = null;
   private rafId = 0;
   private readonly cameraRate = new RateMeter(2000);
+  private readonly decodedSamples: { at: number; frames: number }[] = [];
   private videoFrameCallback = 0;
   private sourceSize = { width: 16, height: 9 };
 
   /** Frames per second the camera's video actually presents. */
   get cameraFps(): number {
-    return this.cameraRate.rate(performance.now());
+    const now = performance.now();
+    const presented = this.cameraRate.rate(now);
+    return presented > 0 ? presented : this.decodedRate(now);
+  }
+
+  /**
+   * The video's decoded frames per second, from its playback counters sampled when asked (twice a
+   * second, by the panel): WebKitGTK painting without compositing never calls
+   * `requestVideoFrameCallback`, though the camera runs.
+   */
+  private decodedRate(now: number): number {
+    const quality = this.video?.getVideoPlaybackQuality?.();
+    if (!quality) return 0;
+    const samples = this.decodedSamples;
+    samples.push({ at: now, frames: quality.totalVideoFrames });
+    while (samples.length > 2 && now - samples[0]!.at > 2000) samples.shift();
+    const first = samples[0]!;
+    return now - first.at < 250 ? 0 : ((quality.totalVideoFrames - first.frames) * 1000) / (now - first.at);
   }
 
   get rendererKind(): string {
@@ -178,6 +196,7 @@ export class LiveView extends LitElement {
     if (!v || !('requestVideoFrameCallback' in v)) return;
     if (this.videoFrameCallback) v.cancelVideoFrameCallback(this.videoFrameCallback);
     this.cameraRate.clear();
+    this.decodedSamples.length = 0;
     const tick = (): void => {
       this.cameraRate.tick(performance.now());
       this.videoFrameCallback = v.requestVideoFrameCallback(tick);
