@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { chromium, type Page } from '@playwright/test';
 import { chromiumLaunchOptions } from './chromium.js';
+import { openDrawnScene } from './drawn-scene.js';
 
 const OUT = path.resolve('public/screenshots');
 const APP = process.env['WHYCAM_URL'] ?? 'http://127.0.0.1:4173';
@@ -17,32 +18,7 @@ const browser = await chromium.launch(chromiumLaunchOptions());
 async function openScene(page: Page, query = ''): Promise<void> {
   await page.goto(`${APP}/?backend=wasm&camera=off&method=layercam${query}`);
   await page.waitForFunction(() => window.whycam !== undefined, null, { timeout: 60_000 });
-  await page.evaluate(async () => {
-    // A yellow ball on a green lawn under a blue sky.
-    const c = new OffscreenCanvas(640, 480);
-    const g = c.getContext('2d')!;
-    g.fillStyle = '#6fa8dc';
-    g.fillRect(0, 0, 640, 260);
-    g.fillStyle = '#4e8f3a';
-    g.fillRect(0, 260, 640, 220);
-    const ball = g.createRadialGradient(300, 280, 10, 320, 300, 90);
-    ball.addColorStop(0, '#fff59d');
-    ball.addColorStop(1, '#c9a400');
-    g.fillStyle = ball;
-    g.beginPath();
-    g.arc(320, 300, 90, 0, Math.PI * 2);
-    g.fill();
-    g.strokeStyle = '#ffffff';
-    g.lineWidth = 6;
-    g.beginPath();
-    g.arc(250, 300, 90, -0.9, 0.9);
-    g.stroke();
-    g.beginPath();
-    g.arc(390, 300, 90, Math.PI - 0.9, Math.PI + 0.9);
-    g.stroke();
-    const blob = await c.convertToBlob({ type: 'image/png' });
-    await window.whycam!.openImage(blob);
-  });
+  await page.evaluate(openDrawnScene);
   await page.waitForFunction(() => window.whycam!.status().frames > 0, null, { timeout: 120_000 });
 }
 

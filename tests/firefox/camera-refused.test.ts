@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { launchFirefox, type FirefoxSession } from '../../scripts/firefox.js';
 import { StaticServer } from '../../src/node/static-server.js';
-import { photo } from '../helpers/shared.js';
-import { APP_DIR, openPhoto, waitForStatus } from './app.js';
+import { refusedThenPhoto } from '../helpers/browser-flows.js';
+import { APP_DIR, browserApp } from './app.js';
 
 // The user has blocked the camera for every site (permissions.default.camera = 2): getUserMedia
 // is refused, as when someone answers "Block" to Firefox's prompt.
@@ -23,11 +23,6 @@ describe('Firefox, camera refused', () => {
   it('says the camera was refused, and a photo still gets explained', async () => {
     const page = await firefox.browser.newPage();
     await page.goto(`${server.url}/?backend=wasm`);
-    const refused = await waitForStatus(page, (x) => x.notices.some((n) => n.topic === 'camera'), 'a camera notice');
-    expect(refused.notices.find((n) => n.topic === 'camera')!.message).toContain('Camera access was refused.');
-    expect(refused.mode).not.toBe('camera');
-    await openPhoto(page, photo('brown_bear.jpg'));
-    const s = await waitForStatus(page, (x) => x.mode === 'image' && x.frames > 0, 'the photo explained');
-    expect(s.predictions[0]!.label).toBe('brown bear');
+    await refusedThenPhoto(browserApp(page));
   });
 });

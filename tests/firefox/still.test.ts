@@ -1,11 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { launchFirefox, type FirefoxSession } from '../../scripts/firefox.js';
 import { StaticServer } from '../../src/node/static-server.js';
-import { photo } from '../helpers/shared.js';
-import { APP_DIR, massInBox, openPhoto, set, waitForStatus } from './app.js';
-
-/** The dog's head in sherlock.jpg (960×640), hand-measured (as in tests/e2e/still.spec.ts). */
-const HEAD: [number, number, number, number] = [375, 30, 830, 395];
+import { explainSherlock, gradcamOnTheHead } from '../helpers/browser-flows.js';
+import { APP_DIR, browserApp } from './app.js';
 
 describe('Firefox, still image', () => {
   const server = new StaticServer(APP_DIR);
@@ -23,24 +20,7 @@ describe('Firefox, still image', () => {
   it('explains sherlock.jpg as a golden retriever with the heatmap on its head, and re-explains it on a change', async () => {
     const page = await firefox.browser.newPage();
     await page.goto(`${server.url}/?backend=wasm&camera=off`);
-    await waitForStatus(page, (x) => x.ready, 'the model ready');
-    await openPhoto(page, photo('sherlock_golden_retriever.jpg'));
-    let s = await waitForStatus(page, (x) => x.mode === 'image' && x.frames > 0, 'the photo explained');
-    expect(s.predictions[0]).toMatchObject({ classIndex: 207, label: 'golden retriever' });
-    expect(s.predictions[0]!.score).toBeGreaterThan(0.5);
-    expect(s.region).toEqual({ x: 160, y: 0, width: 640, height: 640 });
-    // The default view (HiResCAM at 14×14, chosen for passing the sanity check) is less concentrated
-    // on this photo (about 0.36 of its mass on the head); Grad-CAM at 7×7 below holds most of it.
-    expect(s).toMatchObject({ method: 'hirescam', heatmap: { width: 14, height: 14 } });
-
-    const before = s.frames;
-    await set(page, { method: 'gradcam', layer: 'conv_pw_13_relu' });
-    s = await waitForStatus(
-      page,
-      (x) => x.frames > before && x.method === 'gradcam' && x.heatmap?.width === 7,
-      'Grad-CAM at 7×7',
-    );
-    expect(s.predictions[0]!.label).toBe('golden retriever');
-    expect(massInBox(s, HEAD)).toBeGreaterThan(0.5);
+    const app = browserApp(page);
+    await gradcamOnTheHead(app, await explainSherlock(app));
   });
 });

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { WebKitPage } from '../../scripts/webkit.js';
 import type { WhyCamSet, WhyCamStatus } from '../../src/app/automation.js';
 import { photoPayload, pollStatus } from '../helpers/app-status.js';
+import type { BrowserApp } from '../helpers/browser-flows.js';
 import { ROOT } from '../helpers/shared.js';
 
 /** The production build the WebKit tests serve (made once by global-setup.ts). */
@@ -40,6 +41,11 @@ export async function openPhoto(page: WebKitPage, file: string): Promise<void> {
     base64,
     type,
   );
+}
+
+/** The page as the shared flows drive it (tests/helpers/browser-flows.ts). */
+export function browserApp(page: WebKitPage): BrowserApp {
+  return { status: () => status(page), set: (p) => set(page, p), openPhoto: (file) => openPhoto(page, file) };
 }
 
 export { massInBox } from '../helpers/heatmap-mass.js';

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { launchWebKit, type WebKitSession } from '../../scripts/webkit.js';
 import { StaticServer } from '../../src/node/static-server.js';
-import { photo } from '../helpers/shared.js';
-import { APP_DIR, openPhoto, waitForStatus } from './app.js';
+import { refusedThenPhoto } from '../helpers/browser-flows.js';
+import { APP_DIR, browserApp } from './app.js';
 
 // WebKitGTK's automation grants the camera without a prompt and has no switch to refuse it (no
 // WebDriver permissions command, no Permissions-Policy for the top-level page), so the refusal is
@@ -27,13 +27,7 @@ describe('WebKit, camera refused', () => {
   });
 
   it('says the camera was refused, and a photo still gets explained', async () => {
-    const page = webkit.page;
-    await page.goto(`${server.url}/`);
-    const refused = await waitForStatus(page, (x) => x.notices.some((n) => n.topic === 'camera'), 'a camera notice');
-    expect(refused.notices.find((n) => n.topic === 'camera')!.message).toContain('Camera access was refused.');
-    expect(refused.mode).not.toBe('camera');
-    await openPhoto(page, photo('brown_bear.jpg'));
-    const s = await waitForStatus(page, (x) => x.mode === 'image' && x.frames > 0, 'the photo explained');
-    expect(s.predictions[0]!.label).toBe('brown bear');
+    await webkit.page.goto(`${server.url}/`);
+    await refusedThenPhoto(browserApp(webkit.page));
   });
 });

@@ -2,11 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { launchWebKit, type WebKitPage, type WebKitSession } from '../../scripts/webkit.js';
 import { StaticServer } from '../../src/node/static-server.js';
-import { photo } from '../helpers/shared.js';
-import { APP_DIR, massInBox, openPhoto, set, waitForStatus } from './app.js';
-
-/** The dog's head in sherlock.jpg (960×640), hand-measured (as in tests/e2e/still.spec.ts). */
-const HEAD: [number, number, number, number] = [375, 30, 830, 395];
+import { explainSherlock, gradcamOnTheHead } from '../helpers/browser-flows.js';
+import { APP_DIR, browserApp } from './app.js';
 
 /** Strongly blue pixels (jet's cold end) in the screenshot, inside the live view's box. */
 async function bluePixelsInView(page: WebKitPage): Promise<number> {
@@ -48,14 +45,8 @@ describe('WebKit, still image', () => {
   it('explains sherlock.jpg as a golden retriever, with the Grad-CAM map on its head', async () => {
     const page = webkit.page;
     await page.goto(`${server.url}/?camera=off`);
-    await waitForStatus(page, (x) => x.ready, 'the model ready');
-    await openPhoto(page, photo('sherlock_golden_retriever.jpg'));
-    let s = await waitForStatus(page, (x) => x.mode === 'image' && x.frames > 0, 'the photo explained');
-    expect(s.backend).toBe('wasm');
-    expect(s.predictions[0]).toMatchObject({ classIndex: 207, label: 'golden retriever' });
-    expect(s.predictions[0]!.score).toBeGreaterThan(0.5);
-    expect(s.region).toEqual({ x: 160, y: 0, width: 640, height: 640 });
-    expect(s).toMatchObject({ method: 'hirescam', heatmap: { width: 14, height: 14 } });
+    const app = browserApp(page);
+    const shown = await explainSherlock(app);
     // The map is on screen, not only in the status: the jet overlay's blues over a photo that has
     // none (a dog on a wooden floor). WebKit without compositing once dropped a still map's draw.
     expect(await bluePixelsInView(page)).toBeGreaterThan(1000);
@@ -69,15 +60,7 @@ describe('WebKit, still image', () => {
       /^still picture · explained in \d+ ms · wasm · HiResCAM · conv_pw_11_relu$/,
     );
 
-    const before = s.frames;
-    await set(page, { method: 'gradcam', layer: 'conv_pw_13_relu' });
-    s = await waitForStatus(
-      page,
-      (x) => x.frames > before && x.method === 'gradcam' && x.heatmap?.width === 7,
-      'Grad-CAM at 7×7',
-    );
-    expect(s.predictions[0]!.label).toBe('golden retriever');
-    expect(massInBox(s, HEAD)).toBeGreaterThan(0.5);
+    const s = await gradcamOnTheHead(app, shown);
     // A still picture is no measure of live speed: the slow-device notice does not come up over it.
     expect(s.notices.some((n) => n.topic === 'slow')).toBe(false);
   });
