@@ -170,10 +170,15 @@ export class FramePump {
     const now = this.now();
     const kind = this.choice.next();
     if (this.grabInProgress || this.unacknowledged.size >= this.depth) return;
-    if (this.options.paused() || this.presentedFramesDrive(now) || this.untilNeeded(now, kind) > 1) {
-      // Paused, or the presented frames will bring it: look again later (a presented frame's
-      // callback that stops coming is noticed here).
-      this.timer = this.timers.set(this.onTimer, this.options.paused() ? PAUSED_POLL_MS : PRESENTED_FRAMES_STALE_MS);
+    // Paused, or the presented frames will bring it: look again later (a presented frame's callback
+    // that stops coming is noticed here). Woken early: wait the rest.
+    const wait = this.options.paused()
+      ? PAUSED_POLL_MS
+      : this.presentedFramesDrive(now)
+        ? PRESENTED_FRAMES_STALE_MS
+        : this.untilNeeded(now, kind);
+    if (wait > 1) {
+      this.timer = this.timers.set(this.onTimer, wait);
       return;
     }
     // No presented-frame time: the frame on screen now, captured (as far as the page knows) now.
