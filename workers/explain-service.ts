@@ -60,8 +60,9 @@ export class ExplainService {
   private readonly scrambler = new Scrambler<FrameExplainer>();
   /** The occlusion or LIME run on the still picture, while it runs. */
   private job: PerturbationJob | null = null;
-  /** The camera frame finished last (its session, and when), for the idle time of the next. */
-  private lastCameraFrame: { streamId: number; finishedAt: number } | null = null;
+  /** The camera frame finished last: its session (null: none since a still picture) and when, for the idle time of the next. */
+  private lastCameraStream: number | null = null;
+  private lastCameraFinishedAt = 0;
   /** Set by the 'fail-frame' drill: the next picture's explanation throws. */
   private failNextFrame = false;
 
@@ -272,7 +273,7 @@ export class ExplainService {
       const explainer = this.models.explainer;
       if (!explainer || this.settings!.paused) continue;
       if (this.mode === 'image') {
-        this.lastCameraFrame = null;
+        this.lastCameraStream = null;
         const held = this.held;
         if (held?.dirty) {
           held.dirty = false;
@@ -290,14 +291,14 @@ export class ExplainService {
       }
       let outcome: FrameOutcome = { outcome: 'failed', message: 'the worker stopped while explaining this frame' };
       // Idle: the worker finished the session's frame before this one and had nothing to do until now.
-      const last = this.lastCameraFrame;
-      const idleMs = last?.streamId === frame.streamId ? wallClock() - last.finishedAt : null;
+      const idleMs = this.lastCameraStream === frame.streamId ? wallClock() - this.lastCameraFinishedAt : null;
       try {
         const source = { kind: 'camera', streamId: frame.streamId } as const;
         outcome = await this.process(explainer, frame.picture, source, frame.captureTime, skipped, idleMs);
       } finally {
         this.frames.release(frame, outcome);
-        this.lastCameraFrame = { streamId: frame.streamId, finishedAt: wallClock() };
+        this.lastCameraStream = frame.streamId;
+        this.lastCameraFinishedAt = wallClock();
       }
     }
   }

@@ -107,15 +107,13 @@ export class FrameIntake {
   async readTrack(track: CameraTrack, streamId: number): Promise<void> {
     const Processor = (globalThis as { MediaStreamTrackProcessor?: TrackProcessorConstructor })
       .MediaStreamTrackProcessor;
-    if (!Processor) {
-      track.stop();
-      this.post({ type: 'track-refused', streamId });
-      return;
-    }
-    let readable: ReadableStream<VideoFrame>;
+    let readable: ReadableStream<VideoFrame> | null = null;
     try {
-      readable = new Processor({ track, maxBufferSize: 1 }).readable;
+      readable = Processor ? new Processor({ track, maxBufferSize: 1 }).readable : null;
     } catch {
+      // A processor that refuses this track is as good as none.
+    }
+    if (!readable) {
       track.stop();
       this.post({ type: 'track-refused', streamId });
       return;
@@ -175,14 +173,17 @@ export class FrameIntake {
   }
 }
 
-/** Resolves after the tasks queued now (a message to ourselves: faster than a timer). */
+/** Resolves after the tasks queued now (a message to ourselves: faster than a timer). One channel for all calls. */
+let taskChannel: MessageChannel | null = null;
+const afterTask: (() => void)[] = [];
 function nextTask(): Promise<void> {
+  if (!taskChannel) {
+    taskChannel = new MessageChannel();
+    taskChannel.port1.onmessage = () => afterTask.shift()?.();
+  }
+  const channel = taskChannel;
   return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
+    afterTask.push(resolve);
     channel.port2.postMessage(null);
   });
 }

@@ -4,6 +4,8 @@ import { GrabChoice, type GrabChoiceSummary } from './grab-choice.js';
 /** A camera frame as the page grabs it from the `<video>`: a VideoFrame or an ImageBitmap. */
 export type GrabbedPicture = ImageBitmap | VideoFrame;
 export type GrabKind = 'videoframe' | 'bitmap';
+/** The ways a browser has to grab the `<video>`'s current frame, by kind. */
+export type Grabbers = Partial<Record<GrabKind, () => Promise<GrabbedPicture>>>;
 
 /** The part of a `<video>` the pump uses (a fake in unit tests). */
 export interface FrameSource {
@@ -18,7 +20,7 @@ interface FramePumpOptions {
    * The ways to grab the frame on screen (`new VideoFrame(video)`, `createImageBitmap(video)`),
    * those this browser has; the pump times each and keeps the cheapest (`GrabChoice`).
    */
-  grabbers: Partial<Record<GrabKind, () => Promise<GrabbedPicture>>>;
+  grabbers: Grabbers;
   /** Hands a frame to the worker, which answers every one with a `frame-ack`; throws if it cannot be sent. */
   send(frame: { picture: GrabbedPicture; captureTime: number; frameId: number }): void;
   /** While true (frozen view) no frame is sent. */

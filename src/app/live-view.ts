@@ -214,7 +214,8 @@ export class LiveView extends LitElement {
     this.last = frame;
     // A still picture's map is drawn once, right after the picture changed the layout; WebKitGTK
     // painting without compositing loses that first WebGL draw (the map never appears until the
-    // next). Drawn again after the next rendering update (two animation frames on), it stays. (Camera maps are redrawn anyway.)
+    // next). Drawn again after the next rendering update (two animation frames on), it stays.
+    // (Camera maps are redrawn anyway.)
     if (!repaint && frame.captureTime === null) {
       requestAnimationFrame(() =>
         requestAnimationFrame(() => {

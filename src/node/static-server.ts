@@ -53,8 +53,11 @@ export class StaticServer {
   async start(): Promise<void> {
     this.server = http.createServer((req, res) => {
       const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-      if (this.options.beforeApp !== undefined && pathname === BEFORE_APP) {
+      const secure = (): void => {
         if (this.options.headers !== 'none') for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+      };
+      if (this.options.beforeApp !== undefined && pathname === BEFORE_APP) {
+        secure();
         res.setHeader('Content-Type', TYPES['.js']!);
         res.end(this.options.beforeApp);
         return;
@@ -75,7 +78,7 @@ export class StaticServer {
           return;
         }
       }
-      if (this.options.headers !== 'none') for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+      secure();
       res.setHeader('Content-Type', TYPES[path.extname(file)] ?? 'application/octet-stream');
       res.setHeader('Cache-Control', 'no-cache');
       if (this.options.beforeApp !== undefined && file.endsWith('.html')) {

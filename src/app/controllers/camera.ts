@@ -1,11 +1,11 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { FrameAckMessage, FrameDropReason, ToWorker } from '../../protocol.js';
 import { type CameraInfo, listCameras, openCamera, type Resolution, stopCamera, trackReadable } from '../camera.js';
-import { FramePump, type GrabbedPicture, type GrabKind } from '../frame-pump.js';
+import { FramePump, type Grabbers, type GrabKind } from '../frame-pump.js';
 
 /** The ways this browser has to grab the `<video>`'s current frame for the worker. */
-function grabbersFor(video: HTMLVideoElement): Partial<Record<GrabKind, () => Promise<GrabbedPicture>>> {
-  const ways: Partial<Record<GrabKind, () => Promise<GrabbedPicture>>> = {};
+function grabbersFor(video: HTMLVideoElement): Grabbers {
+  const ways: Grabbers = {};
   if (typeof VideoFrame !== 'undefined') ways.videoframe = async () => new VideoFrame(video);
   ways.bitmap = () => createImageBitmap(video);
   return ways;
