@@ -6,10 +6,13 @@ import { defineConfig } from '@playwright/test';
 // Service workers' own requests (precaching) show up in the privacy test's request log too.
 process.env['PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS'] = '1';
 
-/** The app as `npm start` serves it: a production build on a preview server. */
-export const APP_PORT = 4174;
+/**
+ * The app as `npm start` serves it: a production build on a preview server. WHYCAM_E2E_PORT moves
+ * it (and the development server, 1000 above) so that two checkouts can run their tests at once.
+ */
+export const APP_PORT = Number(process.env['WHYCAM_E2E_PORT'] ?? 4174);
 /** The development server, for the component fixtures (pages that exist only in tests). */
-export const DEV_PORT = 5174;
+export const DEV_PORT = APP_PORT + 1000;
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 
