@@ -13,7 +13,7 @@ import { GOOGLENET_SHA256, SQUEEZENET_1_1_SHA256 } from './registry-checksums-ca
 import { DENSENET121_SHA256 } from './registry-checksums-densenet121.js';
 
 /** How a model's files are laid out, which decides how they are listed, verified and imported. */
-export type ModelFormat = 'tfjs-layers' | 'caffe';
+export type ModelFormat = 'tfjs-layers' | 'caffe' | 'onnx';
 
 export interface ModelEntry {
   /** Folder name under `models/` and the value of `--model`. */
@@ -22,7 +22,8 @@ export interface ModelEntry {
   format: ModelFormat;
   /**
    * tfjs-layers: canonical URL of `model.json` (the weight shards sit beside it). caffe: the base
-   * URL of the model folder, ending in `/`; its files are exactly the keys of `sha256`.
+   * URL of the model folder, ending in `/`; its files are exactly the keys of `sha256`. onnx: the
+   * URL of the `.onnx` file, kept under its own name (the one key of `sha256`).
    */
   url: string;
   /**
@@ -49,8 +50,8 @@ export interface ModelEntry {
   inputRange: readonly [number, number];
   /** The layer whose output is the pre-softmax class scores. */
   logitLayer: string;
-  /** The softmax layer that turns logits into probabilities. */
-  softmaxLayer: string;
+  /** The softmax layer that turns logits into probabilities (null where the model gives logits). */
+  softmaxLayer: string | null;
   /**
    * Documentation of what the engine finds: the last feature map (what `auto` means) and the map
    * CAM weights with the classifier (null where no global-pool-then-linear head makes CAM exact).
@@ -103,6 +104,9 @@ const MOBILENET_JSON_BYTES = 49_403;
 const HOST = 'https://storage.googleapis.com/tfjs-models/tfjs';
 // The zoo models' public homes, pinned to the commits whose files the checksums are of.
 const CAFFEJS = 'https://raw.githubusercontent.com/chaosmail/caffejs/424d98682b50dd88d0b8cca401c66855709bd013/models';
+// The ONNX Model Zoo's int8 MobileNet V2, byte-identical in this repository at this commit (SOURCES.md).
+const ONNX_MOBILENETV2 =
+  'https://raw.githubusercontent.com/Lawrence-lugs/hwacc_design_garage/3d6147f8729cafb4c79faf9c2f1eab1bf76213a2/onnx_models/mobilenetv2-12-int8.onnx';
 const TFJS_GRADCAM =
   'https://raw.githubusercontent.com/carlthome/tfjs-gradcam/65518224b2fa5b53edcab9cdfdac7fc06953b4a8/models';
 
@@ -343,6 +347,28 @@ export const MODELS: readonly ModelEntry[] = [
     viewFigures: { pointing: 277 / 300, energy: 0.704, spearman: 0.158 },
     licence:
       "weights: Keras Applications' port of the authors' release (BSD-3-Clause upstream); the hosting repository's code is GPL-3.0",
+  }),
+  withInputRange({
+    id: 'mobilenetv2',
+    displayName: 'MobileNet V2 1.0 (ONNX int8, 224)',
+    format: 'onnx',
+    url: ONNX_MOBILENETV2,
+    mirrorFolder: 'mobilenetv2-12-int8_onnx',
+    fetch: 'on-request',
+    note: "MATLAB's webcam CAM network, as PyTorch users export it (ONNX, int8 weights run in float), 3.7 MB",
+    bytes: 3_655_640,
+    sha256: { 'mobilenetv2-12-int8.onnx': '83530ad811bc31d2b60a5599a21265a5057608c9b044b4ee758cc22f2309f54f' },
+    inputSize: [224, 224],
+    normalize: 'imagenet',
+    // The quantizer named the final Gemm's halves; its MatMul takes the Add's bias (onnx-quantized.ts).
+    logitLayer: 'Gemm_104_MatMul',
+    softmaxLayer: null,
+    // The last 7×7 map, 1280 channels after ReLU6: MATLAB's mobilenetv2 calls it out_relu.
+    featureLayer: 'Conv_95',
+    camLayer: 'Conv_95',
+    defaultView: { method: 'hirescam', layer: 'Conv_95' },
+    viewFigures: { pointing: 0, energy: 0, spearman: 0 },
+    licence: 'Apache-2.0 (ONNX Model Zoo)',
   }),
 ];
 

@@ -380,7 +380,7 @@ export interface TaughtMessage {
 }
 
 /** What picked model files are: a Teachable Machine export, a taught model, or the user's own Keras model. */
-export type PickedOrigin = 'teachable-machine' | 'taught' | 'keras';
+export type PickedOrigin = 'teachable-machine' | 'taught' | 'keras' | 'onnx';
 
 /** The name and kind of picked model files, or why they are not a model (naming the file). */
 export type ModelDescribedMessage = { type: 'model-described'; requestId: number } & (

@@ -10,6 +10,7 @@ import {
   type OpenedModel,
   pickedModelReader,
 } from '../src/explain/models/open-model.js';
+import { isOnnxFileName } from '../src/explain/models/onnx-model.js';
 import { taughtMetadata } from '../src/explain/models/taught-format.js';
 import { parseMetadata } from '../src/explain/models/teachable-machine.js';
 import type { Normalization } from '../src/explain/network/normalization.js';
@@ -162,13 +163,15 @@ function ownModelName(files: readonly File[]): string {
 export async function describePickedModel(files: readonly File[]): Promise<{ name: string; origin: PickedOrigin }> {
   const location = pickedLocation(files);
   const read = await pickedModelReader(files);
+  const onnxName = read.names?.find(isOnnxFileName);
+  if (onnxName) return { name: onnxName.replace(/\.onnx$/i, ''), origin: 'onnx' };
   const bytes = await read('metadata.json');
   if (!bytes || !isTeachableMachineMetadata(bytes)) {
     if (await read('model.json')) return { name: ownModelName(files), origin: 'keras' };
     throw new WhyCamError(
       'model-missing',
       `${location} has no model.json${bytes ? '' : ' and no metadata.json'}.`,
-      'A Teachable Machine export is three files: model.json, weights.bin and metadata.json; your own Keras model is model.json with its weight files (and a labels.txt if you have one). Pick them all, or the zip they came in.',
+      'A Teachable Machine export is three files: model.json, weights.bin and metadata.json; your own Keras model is model.json with its weight files (and a labels.txt if you have one); your own ONNX model is its .onnx file (and a labels.txt). Pick them all, or the zip they came in.',
     );
   }
   const metadata = parseMetadata(bytes, location);

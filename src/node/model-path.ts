@@ -6,7 +6,8 @@ import type { DefaultView } from '../explain/methods/names.js';
 import { WhyCamError } from '../explain/errors.js';
 import type { Explainer } from '../explain/methods/explainer.js';
 import type { CropPolicy } from '../explain/runtime/preprocess.js';
-import { readVerifiedModel } from '../explain/models/model-files.js';
+import { type ModelFileReader, readVerifiedModel } from '../explain/models/model-files.js';
+import { isOnnxFileName } from '../explain/models/onnx-model.js';
 import { openModel, type OpenedModel, readerForArchive } from '../explain/models/open-model.js';
 import { parseLabelLines } from '../explain/models/own-model.js';
 import { NORMALIZATIONS, type Normalization, parseNormalization } from '../explain/network/normalization.js';
@@ -48,6 +49,14 @@ export async function openModelAt(
     throw new WhyCamError('model-missing', `${location} does not exist.`);
   }
   const loadBase = registeredArtifacts(baseDir);
+  if (stat.isFile() && isOnnxFileName(location)) {
+    // The one file, with a labels.txt beside it if there is one.
+    const read = fileReader(path.dirname(location));
+    const reader: ModelFileReader = Object.assign((name: string) => read(name), {
+      names: [path.basename(location)],
+    });
+    return openModel(reader, { location, loadBase, ...own });
+  }
   if (stat.isDirectory()) return openModel(fileReader(location), { location, loadBase, ...own });
   const buf = await fs.readFile(location);
   return openModel(readerForArchive(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), location), {
@@ -79,9 +88,11 @@ export const MODEL_OPTIONS = {
 
 export const MODEL_USAGE = `  --model ID|DIR|ZIP  ${DEFAULT_MODEL_ID} (default) or another id from \`whycam models --list\`
                       (${MODELS.map((m) => m.id).join(', ')}), or the folder (or .zip) of a Teachable Machine
-                      "TensorFlow.js" image export, a taught model, or your own Keras model (tensorflowjs_converter)
+                      "TensorFlow.js" image export, a taught model, your own Keras model (tensorflowjs_converter),
+                      or your own ONNX model (a .onnx file; a labels.txt beside it is read)
   --labels FILE       your own model's labels, one a line (else metadata.json, labels.txt, or class numbers)
-  --normalize N       your own model's input: ${NORMALIZATIONS.join(' | ')} (else assumed minus-one-to-one)`;
+  --normalize N       your own model's input: ${NORMALIZATIONS.join(' | ')} (else assumed minus-one-to-one;
+                      ONNX: imagenet, as torchvision's models)`;
 
 /**
  * What `--model` names: a registered model id (default the registry's default), or a folder or
@@ -98,7 +109,7 @@ export async function loadModelOption(
     if (options.labels !== undefined || normalize !== undefined) {
       throw new WhyCamError(
         'bad-option',
-        '--labels and --normalize apply to your own model (--model DIR or ZIP), not to a registered one.',
+        '--labels and --normalize apply to your own model (--model DIR, ZIP or .onnx file), not to a registered one.',
       );
     }
     const id = value ?? DEFAULT_MODEL_ID;
@@ -130,13 +141,14 @@ export async function loadModelOption(
     labels = parseLabelLines(text);
   }
   const opened = await openModelAt(value, dir, { ...(labels ? { labels } : {}), ...(normalize ? { normalize } : {}) });
+  const own = opened.kind === 'keras' || opened.kind === 'onnx';
   return {
     explainer: opened.explainer,
-    name: opened.kind === 'keras' ? opened.name : `${opened.name} (${path.basename(path.resolve(value))})`,
+    name: own ? opened.name : `${opened.name} (${path.basename(path.resolve(value))})`,
     notes: opened.methodNotes,
     summary: opened.summary,
     // Teachable Machine and taught models were trained on the centre square; nothing is known of one's own.
-    crop: opened.kind === 'keras' ? null : 'center',
+    crop: own ? null : 'center',
     view: { ...defaultView(''), layer: opened.explainer.lastConvLayer },
   };
 }

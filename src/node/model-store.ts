@@ -3,7 +3,7 @@ import path from 'node:path';
 import { homeFolderUrl, mirrorFolders, type ModelEntry } from '../../models/registry.js';
 import { isWhyCamError, WhyCamError } from '../explain/errors.js';
 import {
-  CAFFE_NETWORK_FILE,
+  networkFile,
   isSafeModelPath,
   parseModelJson,
   readVerifiedEntry,
@@ -62,7 +62,7 @@ function folderSource(folder: string): Source {
 
 /** The file whose presence says a folder holds the model (and, for tfjs-layers, lists the rest). */
 function firstFile(entry: ModelEntry): string {
-  return entry.format === 'caffe' ? CAFFE_NETWORK_FILE : 'model.json';
+  return networkFile(entry);
 }
 
 /**
@@ -144,8 +144,8 @@ export async function installModel(entry: ModelEntry, options: InstallOptions): 
       : 'Try again; if it persists the download is being altered on the way.';
     let names: string[];
     let total: number;
-    if (entry.format === 'caffe') {
-      names = Object.keys(entry.sha256).filter((n) => n !== CAFFE_NETWORK_FILE);
+    if (entry.format !== 'tfjs-layers') {
+      names = Object.keys(entry.sha256).filter((n) => n !== firstFile(entry));
       total = entry.bytes;
     } else {
       const groups = weightFiles(parseModelJson(first, source.describe, fix));
@@ -164,7 +164,7 @@ export async function installModel(entry: ModelEntry, options: InstallOptions): 
       await fs.writeFile(file, data);
     };
     await write(firstFile(entry), first);
-    let done = entry.format === 'caffe' ? first.byteLength : 0;
+    let done = entry.format === 'tfjs-layers' ? 0 : first.byteLength;
     await eachLimited(names, PARALLEL_FETCHES, async (name) => {
       const data = await source.read(name);
       if (!data) {

@@ -87,7 +87,7 @@ export class ModelLibraryController implements ReactiveController {
   async openModel(files: readonly File[], options: OpenModelOptions = {}): Promise<ReadyMessage> {
     const { name, origin } = await this.describe(files);
     const id = storedModelId(name);
-    const normalize = origin === 'keras' ? options.normalize : undefined;
+    const normalize = origin === 'keras' || origin === 'onnx' ? options.normalize : undefined;
     const ready = this.expect(id, async () => {
       const zip = files.length === 1 && /\.zip$/i.test(files[0]!.name) ? files[0]! : await zipFiles(files);
       return { name, origin, labels: [], savedAt: Date.now(), zip, ...(normalize ? { normalize } : {}) };

@@ -2,8 +2,11 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { ModelEntry } from '../../../models/registry.js';
 import { WhyCamError } from '../errors.js';
 
-/** Reads one file of a model folder; resolves to null when the file does not exist. */
-export type ModelFileReader = (fileName: string) => Promise<Uint8Array | null>;
+/**
+ * Reads one file of a model folder; resolves to null when the file does not exist. `names` lists
+ * the files where that is known (picked files, a zip): how a `.onnx` file is found, whatever its name.
+ */
+export type ModelFileReader = ((fileName: string) => Promise<Uint8Array | null>) & { names?: readonly string[] };
 
 interface WeightGroup {
   paths: string[];
@@ -136,10 +139,26 @@ export async function readVerifiedModel(read: ModelFileReader, options: VerifyOp
  */
 export type VerifiedModelFiles =
   | { format: 'tfjs-layers'; artifacts: tf.io.ModelArtifacts }
-  | { format: 'caffe'; prototxt: string; read: (path: string) => Promise<Uint8Array | null> };
+  | { format: 'caffe'; prototxt: string; read: (path: string) => Promise<Uint8Array | null> }
+  | { format: 'onnx'; bytes: Uint8Array };
 
 /** The network definition in a caffe model folder (caffejs layout: `deploy.prototxt`, `weights/…`). */
 export const CAFFE_NETWORK_FILE = 'deploy.prototxt';
+
+/**
+ * The file that says a model folder holds the model and is read first: tfjs-layers' model.json
+ * (which lists the rest), caffe's deploy.prototxt, an ONNX model's one file (named as at its home).
+ */
+export function networkFile(entry: ModelEntry): string {
+  switch (entry.format) {
+    case 'tfjs-layers':
+      return 'model.json';
+    case 'caffe':
+      return CAFFE_NETWORK_FILE;
+    case 'onnx':
+      return entry.url.slice(entry.url.lastIndexOf('/') + 1);
+  }
+}
 
 /**
  * Whether a file path of a model folder is one WhyCam writes or serves: relative, `/`-separated,
@@ -167,16 +186,27 @@ export async function readVerifiedEntry(
   switch (entry.format) {
     case 'tfjs-layers':
       return { format: 'tfjs-layers', artifacts: await readVerifiedModel(read, checked) };
-    case 'caffe':
-      return readVerifiedCaffe(entry.bytes, read, checked);
+    case 'caffe': {
+      const { first, read: readChecked } = await readVerifiedListed(CAFFE_NETWORK_FILE, entry.bytes, read, checked);
+      return { format: 'caffe', prototxt: new TextDecoder().decode(first), read: readChecked };
+    }
+    case 'onnx': {
+      const { first } = await readVerifiedListed(networkFile(entry), entry.bytes, read, checked);
+      return { format: 'onnx', bytes: first };
+    }
   }
 }
 
-async function readVerifiedCaffe(
+/**
+ * The files of a format whose entry lists every file (the keys of its sha256), each against its
+ * checksum, the network file first; progress by bytes against `total`.
+ */
+async function readVerifiedListed(
+  networkName: string,
   total: number,
   read: ModelFileReader,
   options: VerifyOptions & { sha256: Readonly<Record<string, string>> },
-): Promise<VerifiedModelFiles> {
+): Promise<{ first: Uint8Array; read: (path: string) => Promise<Uint8Array | null> }> {
   const { location, fix } = options;
   const files = Object.keys(options.sha256);
   const contents = new Map<string, Uint8Array>();
@@ -188,19 +218,19 @@ async function readVerifiedCaffe(
     done += data.byteLength;
     options.onProgress?.(done, Math.max(total, done));
   };
-  if (!files.includes(CAFFE_NETWORK_FILE)) throw new Error(`internal: a caffe entry without ${CAFFE_NETWORK_FILE}`);
+  if (!files.includes(networkName)) throw new Error(`internal: an entry without its ${networkName} listed`);
   // The network definition first, alone: without it nothing was downloaded, which says more than
   // the first of a hundred missing weight files would.
-  const prototxt = await read(CAFFE_NETWORK_FILE);
-  if (!prototxt) {
+  const first = await read(networkName);
+  if (!first) {
     throw new WhyCamError(
       'model-missing',
-      `${location}/${CAFFE_NETWORK_FILE} is missing: the model has not been downloaded.`,
+      `${location}/${networkName} is missing: the model has not been downloaded.`,
       fix,
     );
   }
-  await take(CAFFE_NETWORK_FILE, prototxt);
-  const rest = files.filter((f) => f !== CAFFE_NETWORK_FILE);
+  await take(networkName, first);
+  const rest = files.filter((f) => f !== networkName);
   let next = 0;
   let failed = false;
   const worker = async (): Promise<void> => {
@@ -216,11 +246,7 @@ async function readVerifiedCaffe(
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, rest.length) }, worker));
-  return {
-    format: 'caffe',
-    prototxt: new TextDecoder().decode(prototxt),
-    read: (path) => Promise.resolve(contents.get(path) ?? null),
-  };
+  return { first, read: (path) => Promise.resolve(contents.get(path) ?? null) };
 }
 
 async function checkHash(path: string, data: Uint8Array, options: VerifyOptions): Promise<void> {
@@ -253,7 +279,7 @@ const MAX_MODEL_FILE_BYTES = 256 * 1024 * 1024;
 export function pickedFilesReader(files: Iterable<PickedFile>): ModelFileReader {
   const byName = new Map<string, PickedFile>();
   for (const f of files) byName.set(f.name.split(/[\\/]/).pop()!, f);
-  return async (name) => {
+  const read: ModelFileReader = async (name) => {
     const file = byName.get(name);
     if (!file) return null;
     if (file.size > MAX_MODEL_FILE_BYTES) {
@@ -264,4 +290,6 @@ export function pickedFilesReader(files: Iterable<PickedFile>): ModelFileReader 
     }
     return new Uint8Array(await file.arrayBuffer());
   };
+  read.names = [...byName.keys()];
+  return read;
 }

@@ -21,6 +21,7 @@ import {
   TEACHABLE_MACHINE_INPUT_RANGE,
 } from './teachable-machine.js';
 import { importKeras } from './importers/keras.js';
+import { isOnnxFileName, openOnnxModel } from './onnx-model.js';
 import { openOwnModel } from './own-model.js';
 import { looksLikeZip, zipReader } from './zip.js';
 
@@ -28,7 +29,7 @@ import { looksLikeZip, zipReader } from './zip.js';
 export interface OpenedModel {
   explainer: Explainer;
   name: string;
-  kind: 'teachable-machine' | 'taught' | 'keras';
+  kind: 'teachable-machine' | 'taught' | 'keras' | 'onnx';
   /** For the user's own model: what was recognised and what was assumed (empty otherwise). */
   summary: string[];
   labels: readonly string[];
@@ -76,6 +77,8 @@ export function readerForArchive(bytes: Uint8Array, location: string): ModelFile
  */
 export async function openModel(read: ModelFileReader, options: OpenOptions): Promise<OpenedModel> {
   const { location } = options;
+  const onnxName = read.names?.find(isOnnxFileName);
+  if (onnxName) return openOnnx(read, onnxName, options);
   const [metadataBytes, modelBytes] = await Promise.all([read('metadata.json'), read('model.json')]);
   if (!modelBytes) {
     throw new WhyCamError(
@@ -124,6 +127,27 @@ export async function openModel(read: ModelFileReader, options: OpenOptions): Pr
     baseModel: null,
     accuracy: null,
     methodNotes: methodNotes(explainer),
+  };
+}
+
+/** The user's own ONNX model: its one `.onnx` file, and a labels.txt if one came with it. */
+async function openOnnx(read: ModelFileReader, fileName: string, options: OpenOptions): Promise<OpenedModel> {
+  const [bytes, labelsBytes] = await Promise.all([read(fileName), read('labels.txt')]);
+  const own = openOnnxModel(bytes!, {
+    location: fileName,
+    labelsText: labelsBytes ? new TextDecoder().decode(labelsBytes) : null,
+    ...(options.labels ? { labels: options.labels } : {}),
+    ...(options.normalize ? { normalize: options.normalize } : {}),
+  });
+  return {
+    explainer: own.explainer,
+    name: fileName.replace(/\.onnx$/i, ''),
+    kind: 'onnx',
+    summary: own.summary,
+    labels: own.labels,
+    baseModel: null,
+    accuracy: null,
+    methodNotes: methodNotes(own.explainer),
   };
 }
 

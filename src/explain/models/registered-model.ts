@@ -4,6 +4,7 @@ import { IMAGENET_LABELS } from '../network/labels.js';
 import { inputRangeOf, normalizedGraph } from '../network/normalization.js';
 import { importCaffe } from './importers/caffe.js';
 import { importKeras } from './importers/keras.js';
+import { importOnnx } from './importers/onnx.js';
 import type { VerifiedModelFiles } from './model-files.js';
 import { loadFlattened } from './teachable-machine.js';
 
@@ -13,12 +14,14 @@ export async function explainerForEntry(entry: ModelEntry, files: VerifiedModelF
   const graph =
     files.format === 'caffe'
       ? await importCaffe(files.prototxt, files.read, { location, inputSize: entry.inputSize })
-      : importKeras(await loadFlattened(files.artifacts, location));
+      : files.format === 'onnx'
+        ? importOnnx(files.bytes, { location, inputSize: entry.inputSize }).graph
+        : importKeras(await loadFlattened(files.artifacts, location));
   return new Explainer(normalizedGraph(graph, entry.normalize), {
     labels: IMAGENET_LABELS,
     inputSize: entry.inputSize,
     inputRange: inputRangeOf(entry.normalize),
     logitLayer: entry.logitLayer,
-    softmaxLayer: entry.softmaxLayer,
+    ...(entry.softmaxLayer ? { softmaxLayer: entry.softmaxLayer } : {}),
   });
 }

@@ -30,5 +30,7 @@ export function zipReader(bytes: Uint8Array, location: string): ModelFileReader 
     }
     byName.set(name, data);
   }
-  return (name) => Promise.resolve(byName.get(name) ?? null);
+  const read: ModelFileReader = (name) => Promise.resolve(byName.get(name) ?? null);
+  read.names = [...byName.keys()];
+  return read;
 }

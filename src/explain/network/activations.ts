@@ -16,7 +16,8 @@ export type Activation =
   | 'elu'
   | 'selu'
   | 'softplus'
-  | 'swish';
+  | 'swish'
+  | 'hardswish';
 
 export const ACTIVATIONS: readonly Activation[] = [
   'linear',
@@ -30,6 +31,7 @@ export const ACTIVATIONS: readonly Activation[] = [
   'selu',
   'softplus',
   'swish',
+  'hardswish',
 ];
 
 /** The subset tfjs can fuse into conv / matMul kernels on every backend. */
@@ -37,7 +39,11 @@ type FusedActivation = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'elu';
 const FUSABLE = new Set<string>(['linear', 'relu', 'relu6', 'sigmoid', 'elu']);
 
 /** Keras' and other formats' spellings of the same functions. */
-const ALIASES: Readonly<Record<string, Activation>> = { silu: 'swish', hard_sigmoid: 'hardsigmoid' };
+const ALIASES: Readonly<Record<string, Activation>> = {
+  silu: 'swish',
+  hard_sigmoid: 'hardsigmoid',
+  hard_swish: 'hardswish',
+};
 
 /** The engine's name for an activation as a format spells it, if the engine has it. */
 export function activationNamed(name: string): Activation | undefined {
@@ -54,14 +60,15 @@ export function isFusable(act: Activation): act is FusedActivation {
  * output. Swish needs its input and LeakyReLU its slope, so they stay steps of their own.
  */
 export function foldsIntoStep(act: Activation): boolean {
-  return act !== 'swish' && act !== 'leakyrelu';
+  return act !== 'swish' && act !== 'hardswish' && act !== 'leakyrelu';
 }
 
 // SELU's constants (Klambauer et al. 2017), as tf.selu uses them.
 const SELU_SCALE = 1.0507009873554805;
 const SELU_ALPHA = 1.6732632423543772;
 
-export function applyActivation(x: tf.Tensor, act: Activation, alpha = 0.2): tf.Tensor {
+/** `alpha`: LeakyReLU's slope, or HardSigmoid's (0.2 as in Keras); `beta`: HardSigmoid's offset. */
+export function applyActivation(x: tf.Tensor, act: Activation, alpha = 0.2, beta = 0.5): tf.Tensor {
   switch (act) {
     case 'linear':
       return x;
@@ -74,7 +81,7 @@ export function applyActivation(x: tf.Tensor, act: Activation, alpha = 0.2): tf.
     case 'sigmoid':
       return tf.sigmoid(x);
     case 'hardsigmoid':
-      return tf.clipByValue(tf.add(tf.mul(x, 0.2), 0.5), 0, 1);
+      return tf.clipByValue(tf.add(tf.mul(x, alpha), beta), 0, 1);
     case 'tanh':
       return tf.tanh(x);
     case 'elu':
@@ -85,6 +92,9 @@ export function applyActivation(x: tf.Tensor, act: Activation, alpha = 0.2): tf.
       return tf.softplus(x);
     case 'swish':
       return tf.mul(x, tf.sigmoid(x));
+    case 'hardswish':
+      // x · HardSigmoid(x) with ONNX's and PyTorch's constants (1/6, 0.5): x · ReLU6(x + 3) / 6.
+      return tf.mul(x, tf.div(tf.relu6(tf.add(x, 3)), 6));
   }
 }
 
@@ -112,7 +122,7 @@ export function activationBackward(
     case 'sigmoid':
       return tf.mul(dy, tf.mul(y, tf.sub(1, y)));
     case 'hardsigmoid':
-      return tf.mul(dy, tf.mul(tf.cast(tf.logicalAnd(tf.greater(y, 0), tf.less(y, 1)), 'float32'), 0.2));
+      return tf.mul(dy, tf.mul(tf.cast(tf.logicalAnd(tf.greater(y, 0), tf.less(y, 1)), 'float32'), alpha));
     case 'tanh':
       return tf.mul(dy, tf.sub(1, tf.square(y)));
     case 'elu':
@@ -126,6 +136,15 @@ export function activationBackward(
       if (!x) throw new Error('internal: swish backward needs its input');
       const s = tf.sigmoid(x);
       return tf.mul(dy, tf.add(s, tf.mul(y, tf.sub(1, s))));
+    }
+    case 'hardswish': {
+      if (!x) throw new Error('internal: hardswish backward needs its input');
+      // 0 below −3, 1 above 3, (2x + 3) / 6 between.
+      const inside = tf.cast(tf.logicalAnd(tf.greater(x, -3), tf.less(x, 3)), 'float32');
+      return tf.mul(
+        dy,
+        tf.add(tf.mul(inside, tf.div(tf.add(tf.mul(x, 2), 3), 6)), tf.cast(tf.greaterEqual(x, 3), 'float32')),
+      );
     }
   }
 }

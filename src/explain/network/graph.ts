@@ -45,7 +45,14 @@ export type Op =
   | { type: 'dense'; activation: Activation }
   /** Inference batch norm over the last axis. weights: mean, variance, gamma and beta (each optional but mean / variance). */
   | { type: 'batchNorm'; epsilon: number }
-  | { type: 'activation'; activation: Activation; /** LeakyReLU's slope for negative inputs. */ alpha?: number }
+  | {
+      type: 'activation';
+      activation: Activation;
+      /** LeakyReLU's slope for negative inputs; HardSigmoid's slope (0.2 unless given). */
+      alpha?: number;
+      /** HardSigmoid's offset (0.5 unless given). */
+      beta?: number;
+    }
   | ({ type: 'maxPool' } & PoolAttrs)
   /**
    * Average pooling; a window's divisor counts its positions inside the input grown by `countPads`
@@ -57,6 +64,11 @@ export type Op =
   /** Along the channel (last) axis. */
   | { type: 'concat' }
   | { type: 'add' }
+  /**
+   * Elementwise product; the second input may be [1, 1, 1, C]: a squeeze-and-excitation block's
+   * channel weights scaling the first.
+   */
+  | { type: 'mul' }
   /** Across channels, as `tf.localResponseNormalization` defines it. */
   | { type: 'lrn'; depthRadius: number; bias: number; alpha: number; beta: number }
   | { type: 'pad'; pads: Padding4 }

@@ -135,9 +135,9 @@ export const OP_KINDS: Readonly<Record<Exclude<OpType, 'input' | 'opaque'>, OpKi
   },
   activation: {
     ops: ({ group: [head] }) => {
-      const { activation: act, alpha } = opOf(head!, 'activation');
+      const { activation: act, alpha, beta } = opOf(head!, 'activation');
       return {
-        forward: ([x]) => (act === 'linear' ? tf.clone(x!) : applyActivation(x!, act, alpha)),
+        forward: ([x]) => (act === 'linear' ? tf.clone(x!) : applyActivation(x!, act, alpha, beta)),
         backward: (dy, y, [x]) => [activationBackward(dy, y, act, x, alpha)],
       };
     },
@@ -168,6 +168,21 @@ export const OP_KINDS: Readonly<Record<Exclude<OpType, 'input' | 'opaque'>, OpKi
       forward: (xs) => tf.addN(xs),
       backward: (dy) => head!.inputs.map(() => dy),
     }),
+    affine: never,
+  },
+  mul: {
+    ops: ({ inputShape }) => {
+      const [a, b] = [inputShape(0), inputShape(1)];
+      // The second input may be broadcast over height and width: its gradient sums over them.
+      const broadcast = a.join() !== b.join();
+      return {
+        forward: ([x, s]) => tf.mul(x!, s!),
+        backward: (dy, _y, [x, s]) => {
+          const ds = tf.mul(dy, x!);
+          return [tf.mul(dy, s!), broadcast ? tf.sum(ds, [1, 2], true) : ds];
+        },
+      };
+    },
     affine: never,
   },
   lrn: {
@@ -245,7 +260,11 @@ export function fusesAfter(node: GraphNode): OpKind['fuses'] {
 
 /** An activation node that may end a fused step (its derivative needs only the output). */
 export function foldableActivation(node: GraphNode): Activation | undefined {
-  return node.op.type === 'activation' && foldsIntoStep(node.op.activation) ? node.op.activation : undefined;
+  // A step's own activation has no parameters: one with its own (HardSigmoid's slope) stays a node.
+  const plain = node.op.type === 'activation' && node.op.alpha === undefined && node.op.beta === undefined;
+  return plain && foldsIntoStep((node.op as { activation: Activation }).activation)
+    ? (node.op as { activation: Activation }).activation
+    : undefined;
 }
 
 /** The ops of the step `group` forms; call only when the head `hasOwnOps`. */
