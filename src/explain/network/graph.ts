@@ -64,6 +64,8 @@ export type Op =
   /** Along the channel (last) axis. */
   | { type: 'concat' }
   | { type: 'add' }
+  /** Each value clamped to [min, max]: ONNX's Clip other than ReLU6, and a quantized output's range. */
+  | { type: 'clip'; min: number; max: number }
   /**
    * Elementwise product; the second input may be [1, 1, 1, C]: a squeeze-and-excitation block's
    * channel weights scaling the first.

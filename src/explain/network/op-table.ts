@@ -170,6 +170,17 @@ export const OP_KINDS: Readonly<Record<Exclude<OpType, 'input' | 'opaque'>, OpKi
     }),
     affine: never,
   },
+  clip: {
+    ops: ({ group: [head] }) => {
+      const { min, max } = opOf(head!, 'clip');
+      return {
+        forward: ([x]) => tf.clipByValue(x!, min, max),
+        // The gradient passes where the output is strictly inside the range (a function of y alone).
+        backward: (dy, y) => [tf.mul(dy, tf.cast(tf.logicalAnd(tf.greater(y, min), tf.less(y, max)), 'float32'))],
+      };
+    },
+    affine: never,
+  },
   mul: {
     ops: ({ inputShape }) => {
       const [a, b] = [inputShape(0), inputShape(1)];

@@ -180,10 +180,10 @@ const clip: Lowerer = (c) => {
   };
   const lo = bound(1, 'min', -Infinity);
   const hi = bound(2, 'max', Infinity);
-  const act: Activation | undefined = lo === 0 && hi === 6 ? 'relu6' : lo === 0 && hi >= 3.4e38 ? 'relu' : undefined;
-  if (!act)
-    throw unsupportedSetting(c, `Clip to [${lo}, ${hi}] (WhyCam runs Clip to [0, 6], ReLU6, and to [0, ∞), ReLU)`);
-  return activation(act)(c);
+  // ReLU6 and ReLU as the activations convolutions fuse; any other range (Hardtanh's [−1, 1]) a clip node.
+  if (lo === 0 && hi === 6) return activation('relu6')(c);
+  if (lo === 0 && hi >= 3.4e38) return activation('relu')(c);
+  return out(c.emit({ type: 'clip', min: lo, max: hi }, [runtime(c, 0, 'input')]));
 };
 
 /** Max / average pooling: ONNX's ceil_mode adds the rows and columns Caffe adds, at the end. */
