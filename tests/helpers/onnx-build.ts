@@ -47,7 +47,8 @@ function tensorProto(t: TensorSpec): InstanceType<typeof onnx.TensorProto> {
 
 function attribute(name: string, v: Attr): InstanceType<typeof onnx.AttributeProto> {
   const T = onnx.AttributeProto.AttributeType;
-  if (typeof v === 'string') return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(v) });
+  if (typeof v === 'string')
+    return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(v) });
   if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: T.INTS, ints: v });
   if (typeof v === 'object') return onnx.AttributeProto.create({ name, type: T.FLOAT, f: v.float });
   return onnx.AttributeProto.create({ name, type: T.INT, i: v });
@@ -155,7 +156,9 @@ export function floatMobileNetV2(int8: Uint8Array): Uint8Array {
   let biasForGemm: { name: string; scale: number; zp: number } | undefined;
   for (const node of g.node) {
     const [a, b] = [node.input, node.output];
-    const attrs = Object.fromEntries(node.attribute.map((x) => [x.name, x.ints.length ? x.ints.map(n) : n(x.i)])) as Record<string, Attr>;
+    const attrs = Object.fromEntries(
+      node.attribute.map((x) => [x.name, x.ints.length ? x.ints.map(n) : n(x.i)]),
+    ) as Record<string, Attr>;
     switch (node.opType) {
       case 'QuantizeLinear':
       case 'DequantizeLinear':
@@ -173,9 +176,18 @@ export function floatMobileNetV2(int8: Uint8Array): Uint8Array {
           data: v(a[8]!).map((q, o) => q * xScale * ws[ws.length === 1 ? 0 : o]!),
         });
         const out = reluRange(a[7]!) ? `${b[0]}_conv` : b[0]!;
-        nodes.push({ op: 'Conv', name: node.name.replace(/_quant$/, ''), inputs: [src(a[0]!), wName, `${node.name}_B`], outputs: [out], attrs });
+        nodes.push({
+          op: 'Conv',
+          name: node.name.replace(/_quant$/, ''),
+          inputs: [src(a[0]!), wName, `${node.name}_B`],
+          outputs: [out],
+          attrs,
+        });
         if (out !== b[0]) {
-          initializers.push({ name: `${node.name}_lo`, dims: [], data: [0] }, { name: `${node.name}_hi`, dims: [], data: [6] });
+          initializers.push(
+            { name: `${node.name}_lo`, dims: [], data: [0] },
+            { name: `${node.name}_hi`, dims: [], data: [6] },
+          );
           nodes.push({ op: 'Clip', inputs: [out, `${node.name}_lo`, `${node.name}_hi`], outputs: [b[0]!] });
         }
         break;
@@ -185,11 +197,20 @@ export function floatMobileNetV2(int8: Uint8Array): Uint8Array {
           // The classifier's bias, after QLinearMatMul: it goes into the Gemm.
           biasForGemm = { name: a[3]!, scale: v(a[4]!)[0]!, zp: v(a[5]!)[0]! };
           const gemm = nodes.at(-1)!;
-          initializers.push({ name: 'fc_bias', dims: [dims(a[3]!)[0]!], data: v(a[3]!).map((q) => (q - biasForGemm!.zp) * biasForGemm!.scale) });
+          initializers.push({
+            name: 'fc_bias',
+            dims: [dims(a[3]!)[0]!],
+            data: v(a[3]!).map((q) => (q - biasForGemm!.zp) * biasForGemm!.scale),
+          });
           gemm.inputs.push('fc_bias');
           rename.set(b[0]!, gemm.outputs[0]!);
         } else {
-          nodes.push({ op: 'Add', name: node.name.replace(/_quant$/, ''), inputs: [src(a[0]!), src(a[3]!)], outputs: [b[0]!] });
+          nodes.push({
+            op: 'Add',
+            name: node.name.replace(/_quant$/, ''),
+            inputs: [src(a[0]!), src(a[3]!)],
+            outputs: [b[0]!],
+          });
         }
         break;
       case 'QLinearGlobalAveragePool':

@@ -144,10 +144,18 @@ function evalNode(node: RefNode, xs: (tf.Tensor | undefined)[]): tf.Tensor {
     case 'BatchNormalization': {
       const shape = [1, -1, 1, 1];
       const [scale, bias, mean, variance] = xs.slice(1).map((t) => tf.reshape(t!, shape));
-      return tf.add(tf.mul(tf.div(tf.sub(x!, mean!), tf.sqrt(tf.add(variance!, num(a, 'epsilon', 1e-5)))), scale!), bias!);
+      return tf.add(
+        tf.mul(tf.div(tf.sub(x!, mean!), tf.sqrt(tf.add(variance!, num(a, 'epsilon', 1e-5)))), scale!),
+        bias!,
+      );
     }
     case 'Concat':
       return tf.concat(xs as tf.Tensor[], num(a, 'axis', 1));
+    case 'DequantizeLinear': {
+      // Per output channel (axis 0 of a filter) or per tensor.
+      const perAxis = (t: tf.Tensor): tf.Tensor => (t.size > 1 ? tf.reshape(t, [-1, 1, 1, 1]) : tf.reshape(t, []));
+      return tf.mul(tf.sub(x!, z ? perAxis(z) : 0), perAxis(y!));
+    }
     case 'MaxPool':
       return pool(x!, a, 'max');
     case 'AveragePool':
@@ -157,7 +165,10 @@ function evalNode(node: RefNode, xs: (tf.Tensor | undefined)[]): tf.Tensor {
     case 'Flatten':
       return tf.reshape(x!, [1, -1]);
     case 'Reshape':
-      return tf.reshape(x!, Array.from(y!.dataSync(), (d, i) => (d === 0 ? x!.shape[i]! : d)));
+      return tf.reshape(
+        x!,
+        Array.from(y!.dataSync(), (d, i) => (d === 0 ? x!.shape[i]! : d)),
+      );
     case 'Gemm': {
       const b = num(a, 'transB', 0) ? tf.transpose(y!) : y!;
       const prod = tf.mul(tf.matMul(x! as tf.Tensor2D, b as tf.Tensor2D), num(a, 'alpha', 1));
@@ -169,11 +180,24 @@ function evalNode(node: RefNode, xs: (tf.Tensor | undefined)[]): tf.Tensor {
       return tf.softmax(x!);
     case 'Pad': {
       const p = Array.from(y!.dataSync());
-      return tf.pad(x!, [0, 1, 2, 3].map((i) => [p[i]!, p[i + 4]!] as [number, number]));
+      return tf.pad(
+        x!,
+        [0, 1, 2, 3].map((i) => [p[i]!, p[i + 4]!] as [number, number]),
+      );
     }
     case 'Dropout':
     case 'Identity':
       return x!;
+    case 'Shape':
+      return tf.tensor1d(x!.shape);
+    case 'Gather':
+      return tf.gather(x!, tf.cast(y!, 'int32'));
+    case 'Unsqueeze':
+      return tf.reshape(x!, [...(x!.shape.length === 0 ? [1] : [1, ...x!.shape])]);
+    case 'Sub':
+      return tf.sub(x!, y!);
+    case 'Div':
+      return tf.div(x!, y!);
     default:
       throw new Error(`onnx reference: no ${node.op}`);
   }

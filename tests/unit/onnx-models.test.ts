@@ -32,7 +32,10 @@ const STD = [0.229, 0.224, 0.225];
 /** Every 10th of the 500 ImageNet samples (one photo per class), and the seed's photo. */
 async function photos(): Promise<string[]> {
   const files = (await fs.readdir(SAMPLES)).filter((f) => f.endsWith('.jpg')).sort();
-  return [photo('sherlock_golden_retriever.jpg'), ...files.filter((_, i) => i % 10 === 0).map((f) => path.join(SAMPLES, f))];
+  return [
+    photo('sherlock_golden_retriever.jpg'),
+    ...files.filter((_, i) => i % 10 === 0).map((f) => path.join(SAMPLES, f)),
+  ];
 }
 
 /** The engine's input for `file` (RGB in [0, 1], the whole picture resized), and ONNX's: normalised NCHW. */
@@ -58,7 +61,9 @@ async function engineLogits(explainer: Explainer, rgb: tf.Tensor4D): Promise<Flo
 }
 
 async function ortLogits(session: ort.InferenceSession, nchw: tf.Tensor4D): Promise<Float32Array> {
-  const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', (await nchw.data()) as Float32Array, nchw.shape) };
+  const feeds = {
+    [session.inputNames[0]!]: new ort.Tensor('float32', (await nchw.data()) as Float32Array, nchw.shape),
+  };
   const out = await session.run(feeds);
   return out[session.outputNames[0]!]!.data as Float32Array;
 }
