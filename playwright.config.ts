@@ -19,14 +19,14 @@ const ROOT = path.dirname(fileURLToPath(import.meta.url));
 /**
  * The models the app under test serves. With a mirror (WHYCAM_MODEL_MIRROR, else ../shared/models)
  * the tests get a models folder of their own, installed from it before the build: the two default
- * models and GoogLeNet, so that a zoo model is tested live, and never SqueezeNet 1.1, so that a
+ * models, GoogLeNet and the ONNX MobileNet V2, so that zoo models are tested live, and never SqueezeNet 1.1, so that a
  * model the server lacks is tested too (tests/e2e/zoo.spec.ts) whatever models/ holds. Without a
  * mirror the build serves models/ as `npm start` does (and the zoo tests skip what they lack).
  */
 const MIRROR = process.env['WHYCAM_MODEL_MIRROR'] ?? path.join(ROOT, '..', 'shared', 'models');
 const HAS_MIRROR = /^https?:\/\//.test(MIRROR) || fs.existsSync(MIRROR);
 export const E2E_MODELS_DIR = path.join(ROOT, 'test-results', 'e2e-models');
-const E2E_MODELS = ['mobilenet_v1_0.75_224', 'mobilenet_v1_0.25_224', 'googlenet'];
+const E2E_MODELS = ['mobilenet_v1_0.75_224', 'mobilenet_v1_0.25_224', 'googlenet', 'mobilenetv2'];
 const installModels = HAS_MIRROR
   ? `node bin/whycam.js models ${E2E_MODELS.map((id) => `--model ${id}`).join(' ')} --from ${JSON.stringify(MIRROR)} && `
   : '';

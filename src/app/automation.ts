@@ -198,8 +198,10 @@ export interface WhyCamApi {
   /**
    * Opens a Teachable Machine export (three files or its zip), an exported taught model, or your own
    * Keras model (model.json and its weight files, a labels.txt or a metadata.json with `labels` if
-   * you have one, or their zip); resolves once it is in use. `normalize`: how an own model's input
-   * is normalised (default: assumed 'minus-one-to-one', and the summary says so); kept with the model.
+   * you have one, or their zip), or your own ONNX model (a .onnx file, a labels.txt if it has its
+   * own classes; 1000 classes without one are ImageNet's); resolves once it is in use. `normalize`:
+   * how an own model's input is normalised (default: assumed 'minus-one-to-one' for Keras,
+   * 'imagenet' for ONNX, and the summary says so); kept with the model.
    */
   openModel(
     files: File[],

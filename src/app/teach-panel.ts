@@ -77,7 +77,7 @@ export class TeachPanel extends LitElement {
         <input id="model-files" type="file" multiple hidden @change=${(e: Event) => this.picked(e, (files) => ({ op: 'open-files', files }))}>
         <input id="model-folder" type="file" webkitdirectory hidden @change=${(e: Event) => this.picked(e, (files) => ({ op: 'open-files', files }))}>
       </div>
-      <p class="note">${msg('Teachable Machine exports (model.json, weights.bin, metadata.json, or their zip), exported taught models, and your own Keras model (model.json with its weight files from tensorflowjs_converter, and a labels.txt with one class name a line) can be opened or dropped here.')}</p>
+      <p class="note">${msg('Teachable Machine exports (model.json, weights.bin, metadata.json, or their zip), exported taught models, your own Keras model (model.json with its weight files from tensorflowjs_converter) and your own ONNX model (one .onnx file, from torch.onnx.export), each with a labels.txt of one class name a line if it has its own classes, can be opened or dropped here.')}</p>
     `;
   }
 

@@ -5,7 +5,7 @@ interface PageInputEvents {
   action(action: Action): void;
   /** A picture pasted or dropped anywhere on the page. */
   picture(file: File): void;
-  /** Model files dropped on the page (a Teachable Machine export or a taught model). */
+  /** Model files dropped on the page (a Teachable Machine export, a taught model, an own Keras or ONNX model). */
   modelFiles(files: File[]): void;
   /** Whether a file is being dragged over the page (the view shows a drop target). */
   dragging(on: boolean): void;
@@ -71,7 +71,7 @@ export class PageInputController implements ReactiveController {
     const file = files[0];
     if (!file) return;
     e.preventDefault();
-    if (files.some((f) => /\.(json|bin|zip)$/i.test(f.name))) return this.events.modelFiles(files);
+    if (files.some((f) => /\.(json|bin|zip|onnx)$/i.test(f.name))) return this.events.modelFiles(files);
     this.events.picture(file);
   };
 
