@@ -226,7 +226,11 @@ export class TeachPanel extends LitElement {
 
 /** How a kept model came to be, in the page's language ("Teachable Machine" is a product name). */
 function originName(origin: StoredSummary['origin']): string {
-  return origin === 'taught' ? msg('taught') : origin === 'keras' || origin === 'onnx' ? msg('own model') : 'Teachable Machine';
+  return origin === 'taught'
+    ? msg('taught')
+    : origin === 'keras' || origin === 'onnx'
+      ? msg('own model')
+      : 'Teachable Machine';
 }
 
 /** A kept model's classes: all of a few, or the first of many (an own ImageNet model has 1000) and their count. */

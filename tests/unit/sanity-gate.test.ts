@@ -13,7 +13,7 @@ import { SHARED, SHARED_MODELS } from '../helpers/shared.js';
 // classes), at the layer of each registered model's default view, with every block above that
 // layer re-initialised (logits downwards, cascading), the default view must pass it (mean Spearman
 // ρ with the real map below 0.3, the README's limit). So that the gate can fail, LayerCAM at the
-// same layer must fail it on the MobileNets: ReLU(g)·A keeps the activations' layout whatever the
+// same layer must fail it on the MobileNet V1s: ReLU(g)·A keeps the activations' layout whatever the
 // weights above (docs/hirescam-results.md).
 
 const DEV = path.join(SHARED, 'images', 'imagenet-val-bbox-300');
@@ -31,6 +31,7 @@ test('the gate covers the default models and the zoo', () => {
       'googlenet',
       'squeezenet1.1',
       'densenet121',
+      'mobilenetv2',
     ]),
   );
 });
@@ -57,7 +58,7 @@ describe.each(models.map((m) => m.id))('%s', (id) => {
       1,
       blocks.findIndex((b) => b.layers.some((l) => order.indexOf(l) <= at)),
     );
-    const mobileNet = id.startsWith('mobilenet');
+    const mobileNet = id.startsWith('mobilenet_v1');
     const maps: Record<string, { method: Method; layer: string }> = {
       view: { method: view.method, layer },
       ...(mobileNet ? { layercam: { method: 'layercam' as const, layer } } : {}),

@@ -14,7 +14,8 @@ import { genuineModelFiles } from '../../workers/model-cache.js';
 import { fetchExplainer } from '../../workers/model-loader.js';
 import { SHARED_MODELS } from '../helpers/shared.js';
 
-// The zoo models (GoogLeNet and SqueezeNet 1.1 in caffejs layout, DenseNet-121 as a LayersModel)
+// The zoo models (GoogLeNet and SqueezeNet 1.1 in caffejs layout, DenseNet-121 as a LayersModel,
+// MobileNet V2 as one ONNX file)
 // through every path that fetches, verifies and installs them, from the ../shared/models mirror.
 
 let tmp: string;
@@ -27,7 +28,8 @@ afterEach(() => vi.unstubAllGlobals());
 const googlenet = findModel('googlenet')!;
 const squeezenet = findModel('squeezenet1.1')!;
 const densenet = findModel('densenet121')!;
-const ZOO = [googlenet, squeezenet, densenet];
+const mobilenetv2 = findModel('mobilenetv2')!;
+const ZOO = [googlenet, squeezenet, densenet, mobilenetv2];
 const fresh = async (name: string) => fs.mkdtemp(path.join(tmp, `${name}-`));
 
 /** The mirror's `SHA256/<folder>.sha256` list (`sha256sum` output, `./`-prefixed paths) as path → hash. */
@@ -53,7 +55,7 @@ beforeAll(async () => {
 
 describe('the zoo models in the registry', () => {
   test('are registered on request, each with its format, input and layers', () => {
-    expect(MODELS.map((m) => m.id).slice(-3)).toEqual(['googlenet', 'squeezenet1.1', 'densenet121']);
+    expect(MODELS.map((m) => m.id).slice(-4)).toEqual(['googlenet', 'squeezenet1.1', 'densenet121', 'mobilenetv2']);
     expect(googlenet).toMatchObject({
       format: 'caffe',
       inputSize: [224, 224],
@@ -76,12 +78,22 @@ describe('the zoo models in the registry', () => {
       softmaxLayer: 'fc1000/softmax',
       featureLayer: 'bn',
     });
+    expect(mobilenetv2).toMatchObject({
+      format: 'onnx',
+      normalize: 'imagenet',
+      logitLayer: 'Gemm_104_MatMul',
+      softmaxLayer: null,
+      featureLayer: 'Conv_95',
+      camLayer: 'Conv_95',
+      mirrorFolder: 'mobilenetv2-12-int8_onnx',
+    });
+    const viewLayer: Record<string, string> = { googlenet: 'inception_4e/output', mobilenetv2: 'Conv_73' };
     for (const m of ZOO) {
       expect(m.fetch).toBe('on-request');
       // Chosen by the README's rule among the maps that pass the sanity check (docs/zoo/).
       expect(defaultView(m.id)).toEqual({
         method: 'hirescam',
-        layer: m.id === 'googlenet' ? 'inception_4e/output' : m.featureLayer,
+        layer: viewLayer[m.id] ?? m.featureLayer,
         reduction: 'logit',
       });
       // Public homes pinned to a commit, so that the checksums below stay true.
@@ -128,6 +140,21 @@ describe('npm run models -- --model <zoo model>', () => {
     if (files.format !== 'tfjs-layers') throw new Error('expected a LayersModel');
     expect(files.artifacts.weightData).toBeInstanceOf(ArrayBuffer);
     expect(files.artifacts.weightSpecs!.some((w) => w.name.startsWith('fc1000'))).toBe(true);
+  });
+
+  test('copies MobileNet V2 (one .onnx file) and finds it valid; a flipped byte in it is named', async () => {
+    const dir = await fresh('mobilenetv2');
+    expect(await checkInstalled(mobilenetv2, dir)).toMatch(/mobilenetv2-12-int8\.onnx is missing/);
+    expect(await installModel(mobilenetv2, { dir, mirror: SHARED_MODELS })).toBe('copied');
+    expect(await checkInstalled(mobilenetv2, dir)).toBeNull();
+    const file = path.join(dir, 'mobilenetv2', 'mobilenetv2-12-int8.onnx');
+    const files = await readVerifiedEntry(mobilenetv2, fileReader(path.dirname(file)), { location: dir, fix: '' });
+    if (files.format !== 'onnx') throw new Error('expected an ONNX file');
+    expect(files.bytes.byteLength).toBe(mobilenetv2.bytes);
+    const bytes = await fs.readFile(file);
+    bytes[1000]! ^= 1;
+    await fs.writeFile(file, bytes);
+    expect(await checkInstalled(mobilenetv2, dir)).toMatch(/mobilenetv2-12-int8\.onnx fails its checksum/);
   });
 
   test('downloads SqueezeNet 1.1 over http, finding it under its mirror folder name', async () => {
