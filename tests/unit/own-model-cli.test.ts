@@ -78,3 +78,41 @@ describe('whycam explain --model DIR (your own Keras model)', () => {
     expect(wrong.stderr).toMatch(/scores 1000 classes but 2 labels were given/);
   }, 120_000);
 });
+
+describe('whycam explain --model file.onnx (your own ONNX model)', () => {
+  const ONNX = path.join(SHARED_MODELS, 'mobilenetv2-12-int8_onnx', 'mobilenetv2-12-int8.onnx');
+
+  test('the seed’s photo is a golden retriever with the map on the dog; the labels and the input are said', async () => {
+    const out = await fs.mkdtemp(path.join(os.tmpdir(), 'whycam-onnx-'));
+    const r = await whycam(['explain', PHOTO, '--model', ONNX, '--json', '--out', out], {
+      WHYCAM_MODELS_DIR: SHARED_MODELS,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const record = JSON.parse(r.stdout) as Record & { heatmap: { width: number; height: number; data: number[] } };
+    expect(record.predictions[0]!.label).toBe('golden retriever');
+    expect(record.layer).toBe('Conv_95');
+    // The photo's dog fills its middle and right; the hottest cell of the 7×7 map lies in its head (hand-measured box).
+    const { width, data } = record.heatmap;
+    const hottest = data.indexOf(Math.max(...data));
+    const [x, y] = [hottest % width, Math.floor(hottest / width)];
+    expect([x >= 2 && x <= 5, y >= 1 && y <= 4], `hottest cell (${x}, ${y})`).toEqual([true, true]);
+    expect(r.stderr).toMatch(/Recognised: an ONNX model \(written by onnx\.quantize [\d.]+\) of \d+ operations/);
+    expect(r.stderr).toMatch(
+      /Labels: ImageNet's 1000 classes \(the model scores 1000 classes and no labels were given\)/,
+    );
+    expect(r.stderr).toMatch(/Assumed: the input is RGB in \[0, 1\] minus the ImageNet mean/);
+    expect((await fs.readdir(out)).some((f) => f.endsWith('.png'))).toBe(true);
+    await fs.rm(out, { recursive: true, force: true });
+  }, 120_000);
+
+  test('--labels must fit the model’s outputs, and the message says how many', async () => {
+    const short = `${labelsFile}.10`;
+    await fs.writeFile(short, `${IMAGENET_LABELS.long.slice(0, 10).join('\n')}\n`);
+    const r = await whycam(['explain', PHOTO, '--model', ONNX, '--labels', short], {
+      WHYCAM_MODELS_DIR: SHARED_MODELS,
+    });
+    await fs.rm(short, { force: true });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/scores 1000 classes but 10 labels were given/);
+  }, 60_000);
+});
