@@ -28,8 +28,6 @@ export interface Lowering {
   /** The i-th input; undefined where the node leaves an optional one out. */
   input(i: number): Value | undefined;
   inputCount: number;
-  /** How many tensors read the node's first output (a bias folds into a conv only if it alone does). */
-  uses(value: RuntimeValue): number;
   /** Adds a node computing `op` on `inputs`; `shape` (NHWC) only for reshapes, else inferred. */
   emit(op: Op, inputs: readonly RuntimeValue[], weights?: Record<string, tf.Tensor>, shape?: number[]): RuntimeValue;
   /** Adds `bias` (one value per channel) to a conv / dense node without an activation, if it can. */

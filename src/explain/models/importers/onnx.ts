@@ -245,7 +245,6 @@ function lowering(
     opset,
     input: (i) => inputs[i],
     inputCount: inputs.length,
-    uses: (v) => readers.get(tensorOf.get(v.node) ?? '') ?? 0,
     keep: (t) => {
       tensors.push(t);
       return t;
