@@ -104,9 +104,40 @@ export function noise(count: number, seed: number, scale = 1): Float32Array {
   });
 }
 
+// ---- reading a file back (protobufjs fills every repeated field, so these are the decoded shapes) ----
+
+export interface DecodedTensor {
+  name: string;
+  dims: unknown[];
+  dataType: number;
+  rawData: Uint8Array;
+  floatData: number[];
+  int32Data: number[];
+  int64Data: unknown[];
+}
+export interface DecodedNode {
+  opType: string;
+  name: string;
+  input: string[];
+  output: string[];
+  attribute: { name: string; type: number; i: unknown; f: number; s: Uint8Array; ints: unknown[] }[];
+}
+export interface DecodedModel {
+  graph: {
+    node: DecodedNode[];
+    initializer: DecodedTensor[];
+    input: { name: string }[];
+    output: { name: string }[];
+  };
+}
+
+export function decodeModel(bytes: Uint8Array): DecodedModel {
+  return onnx.ModelProto.decode(bytes) as unknown as DecodedModel;
+}
+
 // ---- the float MobileNet V2 from the int8 file ----
 
-type Tensor = InstanceType<typeof onnx.TensorProto>;
+type Tensor = DecodedTensor;
 type Long = { toNumber(): number };
 const n = (v: unknown): number => (typeof v === 'number' ? v : (v as Long).toNumber());
 
@@ -133,8 +164,7 @@ function values(t: Tensor): number[] {
  * GlobalAveragePool and a Flatten; QLinearMatMul and the bias QLinearAdd after it one Gemm.
  */
 export function floatMobileNetV2(int8: Uint8Array): Uint8Array {
-  const m = onnx.ModelProto.decode(int8);
-  const g = m.graph!;
+  const g = decodeModel(int8).graph;
   const init = new Map(g.initializer.map((t) => [t.name, t]));
   const v = (name: string): number[] => values(init.get(name)!);
   const dims = (name: string): number[] => init.get(name)!.dims.map(n);

@@ -5,9 +5,8 @@
  * checked against. Only the operations the tests' graphs use.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import pkg from 'onnx-proto';
+import { decodeModel, type DecodedTensor } from './onnx-build.js';
 
-const { onnx } = pkg;
 type Long = { toNumber(): number };
 const n = (v: unknown): number => (typeof v === 'number' ? v : (v as Long).toNumber());
 
@@ -31,7 +30,7 @@ export interface OnnxReference {
   dispose(): void;
 }
 
-function constant(t: InstanceType<typeof onnx.TensorProto>): tf.Tensor {
+function constant(t: DecodedTensor): tf.Tensor {
   const dims = t.dims.map(n);
   const count = dims.reduce((a, b) => a * b, 1);
   const raw = t.rawData;
@@ -47,8 +46,8 @@ function constant(t: InstanceType<typeof onnx.TensorProto>): tf.Tensor {
   return tf.tensor(data, dims, 'float32');
 }
 
-const toNhwc = (x: tf.Tensor): tf.Tensor4D => tf.transpose(x, [0, 2, 3, 1]);
-const toNchw = (x: tf.Tensor): tf.Tensor4D => tf.transpose(x, [0, 3, 1, 2]);
+const toNhwc = (x: tf.Tensor): tf.Tensor4D => tf.transpose(x, [0, 2, 3, 1]) as tf.Tensor4D;
+const toNchw = (x: tf.Tensor): tf.Tensor4D => tf.transpose(x, [0, 3, 1, 2]) as tf.Tensor4D;
 const ints = (a: Attrs, k: string, d: number[]): number[] => (a.get(k) as number[] | undefined) ?? d;
 const num = (a: Attrs, k: string, d: number): number => (a.get(k) as number | undefined) ?? d;
 
@@ -205,8 +204,7 @@ function evalNode(node: RefNode, xs: (tf.Tensor | undefined)[]): tf.Tensor {
 
 /** The reference interpreter of a float ONNX model's bytes. */
 export function onnxReference(bytes: Uint8Array): OnnxReference {
-  const model = onnx.ModelProto.decode(bytes);
-  const g = model.graph!;
+  const g = decodeModel(bytes).graph;
   const consts = new Map(g.initializer.map((t) => [t.name, constant(t)]));
   const nodes: RefNode[] = g.node.map((nd) => ({
     op: nd.opType,
