@@ -178,6 +178,24 @@ export interface WhyCamTeachResult {
   model: string;
 }
 
+/** What `window.whycam.teachReport()` returns: the latest training's held-back examples. */
+export interface WhyCamTeachReport {
+  labels: string[];
+  /** confusion[true class][predicted class]. */
+  confusion: number[][];
+  examples: {
+    trueClass: number;
+    predictedClass: number;
+    /** The taught model's probability of the predicted class. */
+    score: number;
+    /** Which example: its class's example number `index` (in the order given to `teach()`). */
+    index: number;
+    /** CAM of the predicted class and of the true class on the example (exact on the taught head), in [0, 1]. */
+    heatmap: { width: number; height: number; data: number[] };
+    trueHeatmap: { width: number; height: number; data: number[] };
+  }[];
+}
+
 export interface WhyCamTeachSpec {
   /** The name it is kept under (default: the class names). */
   name?: string;
@@ -207,6 +225,8 @@ export interface WhyCamApi {
   ): Promise<{ model: string; labels: string[]; modelName: string; summary: string[] }>;
   /** Teaches the classes from the photos and resolves once the live view uses the taught model. */
   teach(spec: WhyCamTeachSpec): Promise<WhyCamTeachResult>;
+  /** The latest training's confusion matrix and its held-back examples' maps; null before any training. */
+  teachReport(): WhyCamTeachReport | null;
   status(): WhyCamStatus;
   set(partial: WhyCamSet): void;
   /**

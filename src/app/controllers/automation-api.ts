@@ -2,7 +2,8 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { findModel, MODELS } from '../../../models/registry.js';
 import { METHODS } from '../../explain/methods/names.js';
 import { isNormalization, NORMALIZATIONS } from '../../explain/network/normalization.js';
-import type { WhyCamApi, WhyCamSet, WhyCamStatus } from '../automation.js';
+import type { WhyCamApi, WhyCamSet, WhyCamStatus, WhyCamTeachReport } from '../automation.js';
+import type { ReportHeatmap, TeachReport } from '../../explain/teach/teach-report.js';
 import { isLang, LANGS } from '../i18n/choose-lang.js';
 import { setLang } from '../i18n/locale.js';
 import { storedModelName } from '../model-store.js';
@@ -58,6 +59,7 @@ export class AutomationController implements ReactiveController {
         return { model: m.model, labels: m.labels, modelName: m.modelName, summary: m.modelSummary };
       },
       teach: (spec) => teach.teach(spec),
+      teachReport: () => reportOf(teach.report),
     };
     window.whycam = api;
   }
@@ -90,4 +92,22 @@ export class AutomationController implements ReactiveController {
     if (frozen !== undefined) void this.page.source.freeze(frozen);
     if (lang !== undefined) void setLang(lang);
   }
+}
+
+/** The report as plain numbers, for a script. */
+function reportOf(r: TeachReport | null): WhyCamTeachReport | null {
+  if (!r) return null;
+  const plain = (m: ReportHeatmap) => ({ width: m.width, height: m.height, data: Array.from(m.data) });
+  return {
+    labels: r.labels,
+    confusion: r.confusion.map((row) => [...row]),
+    examples: r.examples.map((e) => ({
+      trueClass: e.trueClass,
+      predictedClass: e.predictedClass,
+      score: e.score,
+      index: e.index,
+      heatmap: plain(e.heatmap),
+      trueHeatmap: plain(e.trueHeatmap),
+    })),
+  };
 }
