@@ -73,7 +73,8 @@ export class Teaching {
           zip: copy,
           report,
         },
-        [copy.buffer, ...report.examples.flatMap((e) => [e.heatmap.data.buffer, e.trueHeatmap.data.buffer])],
+        // A right example's two maps are one: each buffer is transferred once.
+        [copy.buffer, ...new Set(report.examples.flatMap((e) => [e.heatmap.data.buffer, e.trueHeatmap.data.buffer]))],
       );
       await this.models.openFiles(message.model, [file], 'teach');
     } catch (e) {
