@@ -177,7 +177,7 @@ export const LESSONS: readonly Lesson[] = [
           task: msg(
             'Put the mug on the blue sheet and the bottle on the red one (or move the sticker, or swap hands).',
           ),
-          look: msg('The label flips to the wrong class, and the map lights up the background.'),
+          look: msg('The label follows the sheet, not the object. Where is the map now: on the object or around it?'),
           ask: msg(
             'This is how a famous network "recognised" huskies by the snow behind them. How would you collect examples so that this cannot happen?',
           ),
