@@ -13,8 +13,11 @@ import type { LessonAction } from './lessons/lesson-actions.js';
 @customElement('whycam-lesson-card')
 export class LessonCard extends LitElement {
   static override styles = css`
-    :host { position: absolute; z-index: 2; left: 0.6rem; bottom: 0.6rem; max-width: min(30rem, calc(100% - 1.2rem)); }
-    .card { background: rgba(10, 12, 18, 0.88); color: #fff; border: 1px solid var(--track, #333b4a); border-radius: 0.5rem;
+    :host { display: block; grid-column: 1 / -1; }
+    /* Over the picture in presentation mode (the app root sets the attribute), so that it stays on the projector. */
+    :host([floating]) .card { background: rgba(0, 0, 0, 0.82); }
+    :host([floating]) { position: absolute; z-index: 2; left: 0.6rem; bottom: 0.6rem; max-width: min(30rem, calc(100% - 1.2rem)); }
+    .card { background: var(--panel, rgba(10, 12, 18, 0.88)); color: #fff; border: 1px solid var(--track, #333b4a); border-radius: 0.5rem;
       padding: 0.6rem 0.8rem; font-size: 0.9em; line-height: 1.35; }
     .where { display: flex; gap: 0.5rem; align-items: center; font-size: 0.85em; opacity: 0.9; }
     .where .name { flex: 1; }
@@ -26,6 +29,7 @@ export class LessonCard extends LitElement {
     dl { margin: 0; display: grid; grid-template-columns: auto 1fr; gap: 0.2rem 0.5rem; }
     dt { font-weight: bold; opacity: 0.85; }
     dd { margin: 0; }
+    .note { font-size: 0.85em; opacity: 0.85; margin: 0.3rem 0 0; }
     .blocked { background: #5a3d00; border-radius: 0.3rem; padding: 0.3rem 0.5rem; margin: 0.4rem 0 0; }
     .row { display: flex; gap: 0.4rem; flex-wrap: wrap; margin-top: 0.5rem; }
     button { font: inherit; min-height: 2rem; padding: 0.2rem 0.7rem; border-radius: 0.35rem; border: 1px solid var(--track, #333b4a);
@@ -38,6 +42,8 @@ export class LessonCard extends LitElement {
   `;
 
   @property({ attribute: false }) lessons!: LessonController;
+  /** Floats over the picture (presentation mode) instead of sitting under it. */
+  @property({ type: Boolean, reflect: true }) floating = false;
   /** Changes when the controller's state does (it is mutated in place). */
   @property({ attribute: false }) revision = '';
   @state() private folded = false;

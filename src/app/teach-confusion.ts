@@ -21,13 +21,13 @@ export class TeachConfusion extends LitElement {
     td.right button { background: rgba(46, 125, 50, 0.55); }
     td.wrong button { background: rgba(198, 40, 40, 0.7); }
     td button[aria-pressed='true'] { outline: 2px solid var(--accent, #ffcc00); }
-    .examples { display: grid; gap: 0.4rem; margin-top: 0.4rem; }
+    .examples { display: flex; flex-wrap: wrap; gap: 0.5rem; margin-top: 0.4rem; }
     .example { display: flex; gap: 0.3rem; align-items: center; flex-wrap: wrap; font-size: 0.8em; }
-    figure { margin: 0; position: relative; width: 4rem; }
-    figure .pic { position: relative; width: 4rem; height: 4rem; background: #222; }
+    figure { margin: 0; position: relative; width: 4.6rem; }
+    figure .pic { position: relative; width: 4.6rem; height: 4.6rem; background: #222; }
     figure img { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: cover; }
     figure img.map { opacity: 0.5; image-rendering: auto; }
-    figcaption { font-size: 0.85em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    figcaption { font-size: 0.8em; line-height: 1.2; overflow-wrap: anywhere; }
     .note { font-size: 0.8em; opacity: 0.8; margin: 0.3rem 0; }
   `;
 

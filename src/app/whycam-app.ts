@@ -188,7 +188,7 @@ export class WhyCamApp extends LitElement {
             ? html`<whycam-live-view class="second" .stream=${this.source.camera.stream} .picture=${this.source.still.picture} ?mirror=${s.mirror}
           .overlayStyle=${this.overlayStyles.of(s)} .frame=${this.comparison.frame} .label=${this.comparison.secondLabel()}></whycam-live-view>`
             : null
-        }<whycam-lesson-card .lessons=${lessons} .revision=${lessons.revision}></whycam-lesson-card></div>
+        }<whycam-lesson-card .lessons=${lessons} .revision=${lessons.revision} ?floating=${s.presentation}></whycam-lesson-card></div>
         ${appAside(
           { settings: s, ready, latest: r, figures, source: this.source, perturbation, teach, library, lessons },
           {

@@ -15,6 +15,14 @@ import { expect, set, status, test, waitForStatus } from './fixtures.js';
 const LESSONS = ['look', 'shortcut', 'fool', 'real'] as const;
 const CYRILLIC = /[А-Яа-яЁё]/;
 
+/** With WHYCAM_DOCS=1, the README's pictures of the lessons are taken from this run (into docs/). */
+async function docsShot(page: Page, name: string, selector?: string): Promise<void> {
+  if (!process.env['WHYCAM_DOCS']) return;
+  const file = path.join(ROOT, 'docs', name);
+  if (selector) await page.locator(selector).screenshot({ path: file });
+  else await page.screenshot({ path: file });
+}
+
 async function step(page: Page): Promise<WhyCamLessonStep | null> {
   return page.evaluate(() => window.whycam!.lessonStep());
 }
@@ -84,6 +92,13 @@ test('every lesson, step by step: the settings reach the app, the texts are ther
       expect(seenTexts.has(s.text.task)).toBe(false);
       seenTexts.add(s.text.task);
       await expect.poll(() => card(page)).toEqual({ title: s.text.title, task: s.text.task, step: String(i) });
+      if (id === 'look' && i === 1) await docsShot(page, 'lesson-card.png');
+      if (id === 'real' && i === 2) {
+        await set(page, { presentation: true });
+        await waitForStatus(page, (x) => x.presentation && x.frames > shown.frames + 2, 30_000, 'presentation mode');
+        await docsShot(page, 'lesson-presentation.png');
+        await set(page, { presentation: false });
+      }
       // The same step in Russian, then back.
       await set(page, { lang: 'ru' });
       const ru = await waitForLang(page, 'ru');
@@ -201,6 +216,7 @@ test('"the shortcut" end to end with real photos: the backdrop learned instead o
       (await cellMaps(page)).map((m) => (m.width === report.examples[0]!.heatmap.width ? m.which : 'undecoded')),
     )
     .toEqual(expected);
+  await docsShot(page, 'lesson-confusion.png', 'whycam-teach-panel');
 
   // Step 4: swap the sheets. A model that had learned the animals would give each untaught photo
   // one label whichever sheet it lies on (6 of these 12 right, no photo flipping); this one

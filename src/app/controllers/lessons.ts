@@ -151,17 +151,19 @@ export class LessonController implements ReactiveController {
   /** A model is ready (the first, a switch, a taught one, a restarted worker): the step is set up again for it. */
   modelReady(m: ReadyMessage): void {
     if (m.origin === 'taught') this.taughtHere = true;
-    if (this.lesson) void this.apply();
+    // The step set up again for this model; its occlusion run only when the step is entered (a
+    // worker restarted during the run must not start it again, and again).
+    if (this.lesson) void this.apply(this.pending);
   }
 
   private async goTo(step: number): Promise<void> {
     this.applied = null;
     this.step = Math.max(0, Math.min(step, this.lesson!.steps.length - 1));
     this.persist();
-    await this.apply();
+    await this.apply(true);
   }
 
-  private async apply(): Promise<void> {
+  private async apply(entering: boolean): Promise<void> {
     const step = this.current;
     const ready = this.page.connection.ready;
     if (!step) return;
@@ -185,7 +187,8 @@ export class LessonController implements ReactiveController {
     if (step.teach !== undefined && this.page.teach.open !== step.teach) this.page.teach.toggle(step.teach);
     if (step.frozen !== undefined && this.page.source.mode === 'camera') await this.page.source.freeze(step.frozen);
     this.changed();
-    if (step.occlusion && this.page.source.mode !== 'none') await this.page.perturbing.run({ method: 'occlusion' });
+    if (entering && step.occlusion && this.page.source.mode !== 'none')
+      await this.page.perturbing.run({ method: 'occlusion' });
   }
 
   /** Why a step cannot run as written here, in a sentence for the class; null when it can. */
