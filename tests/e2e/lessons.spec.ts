@@ -101,6 +101,20 @@ test('every lesson, step by step: the settings reach the app, the texts are ther
       if (id === 'real' && i === 2) {
         await set(page, { presentation: true });
         await waitForStatus(page, (x) => x.presentation && x.frames > shown.frames + 2, 30_000, 'presentation mode');
+        // The card floats over the picture, inside the screen, while the rest of the page is hidden.
+        const floating = await page.evaluate(() => {
+          const c = document.querySelector('whycam-app')!.shadowRoot!.querySelector('whycam-lesson-card')!;
+          const r = c.getBoundingClientRect();
+          return {
+            floating: c.hasAttribute('floating'),
+            position: getComputedStyle(c).position,
+            r: [r.left, r.top, r.right, r.bottom],
+          };
+        });
+        expect(floating.floating).toBe(true);
+        expect(floating.position).toBe('absolute');
+        const [left, top, right, bottom] = floating.r;
+        expect(left! >= 0 && top! >= 0 && right! <= 1280 && bottom! <= 800 && bottom! - top! > 100).toBe(true);
         await docsShot(page, 'lesson-presentation.png');
         await set(page, { presentation: false });
       }
@@ -385,6 +399,33 @@ test('a lesson interrupted: a reload resumes it at its step, a model switch sets
     defaultView('mobilenet_v1_0.25_224').layer,
   ]);
   expect(switched.views?.map((v) => v.method)).toEqual([defaultView('mobilenet_v1_0.25_224').method, 'cam']);
+
+  // The camera lost mid-step (what unplugging does: the track ends): the card says why; when the
+  // fake camera is found again, the step goes on with its settings.
+  await page.evaluate(() => {
+    const view = document.querySelector('whycam-app')!.shadowRoot!.querySelector('whycam-live-view')!;
+    (view.shadowRoot!.querySelector('video')!.srcObject as MediaStream).getVideoTracks()[0]!.stop();
+  });
+  await expect.poll(async () => (await step(page))!.blocked, { timeout: 15_000 }).toMatch(/There is no camera/);
+  await expect
+    .poll(() =>
+      page.evaluate(
+        () =>
+          document
+            .querySelector('whycam-app')!
+            .shadowRoot!.querySelector('whycam-lesson-card')!
+            .shadowRoot!.querySelector('[data-lesson="blocked"]')?.textContent ?? '',
+      ),
+    )
+    .toMatch(/There is no camera/);
+  await expect.poll(async () => (await step(page))!.blocked, { timeout: 30_000 }).toBeNull();
+  const back = await waitForStatus(
+    page,
+    (x) => x.mode === 'camera' && x.frames > switched.frames + 3,
+    60_000,
+    'the camera back',
+  );
+  expect(back.settings.compare).toEqual({ method: 'cam' });
 
   // "The shortcut" at its confusion step with no model taught: it says why it cannot run; after a reload, why too.
   await page.evaluate(() => window.whycam!.startLesson('shortcut', 2));
