@@ -10,16 +10,14 @@ import type { Prediction, StageTimings } from './explain/methods/types.js';
 import type { FeatureLayer } from './explain/network/network.js';
 import type { WhyCamErrorCode } from './explain/errors.js';
 import type { ClassReport } from './explain/models/taught-format.js';
+import type { TeachReport } from './explain/teach/teach-report.js';
 import type { PerturbationMethod } from './explain/perturbation/perturbation.js';
 import type { Normalization } from './explain/network/normalization.js';
 
-export const PROTOCOL_VERSION = 8;
-
+export const PROTOCOL_VERSION = 9;
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export const BACKENDS: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
-
 import type { ExplainSettings, PerturbationSettings } from './protocol-settings.js';
-
 export type { CompareSettings, ExplainSettings, PerturbationSettings } from './protocol-settings.js';
 
 /** The second view of a side-by-side result: the same frame, forward pass and read-back as the first. */
@@ -377,6 +375,8 @@ export interface TaughtMessage {
   classes: ClassReport[];
   trainMs: number;
   zip: Uint8Array;
+  /** The held-back examples' confusion matrix and maps (their heatmaps transferred). */
+  report: TeachReport;
 }
 
 /** What picked model files are: a Teachable Machine export, a taught model, or the user's own Keras model. */

@@ -1,6 +1,13 @@
 import { WhyCamError } from '../src/explain/errors.js';
 import type { Explainer } from '../src/explain/methods/explainer.js';
-import { type EpochProgress, PooledFeatures, type TaughtHead, trainHead } from '../src/explain/teach/teach.js';
+import {
+  type EpochProgress,
+  type ExampleFeatures,
+  PooledFeatures,
+  type TaughtHead,
+  trainHead,
+} from '../src/explain/teach/teach.js';
+import { type TeachReport, teachReport } from '../src/explain/teach/teach-report.js';
 import { taughtModelFiles, zipModelFiles } from '../src/explain/teach/taught-model-files.js';
 
 /** A base model to teach on: a registered model's explainer, loaded for the teaching session. */
@@ -13,17 +20,20 @@ interface TaughtModel {
   head: TaughtHead;
   /** The portable form (model.json, weights.bin, metadata.json) in one zip. */
   zip: Uint8Array;
+  /** The held-back examples: the confusion matrix and each one's maps. */
+  report: TeachReport;
 }
 
 /**
- * The worker's teaching session: the examples' pooled features (the pictures themselves are
- * closed as soon as their features are taken), and the head fitted on them. The base network is
+ * The worker's teaching session: the examples' pooled features and the conv maps they pool (for the
+ * held-back examples' CAMs; the pictures themselves are closed as soon as these are taken), and
+ * the head fitted on them. The base network is
  * loaded once per session, on the first example, and kept until the session is forgotten.
  */
 export class Teacher {
   private base: { id: string; features: PooledFeatures } | null = null;
   private loading: Promise<{ id: string; features: PooledFeatures }> | null = null;
-  private readonly examples = new Map<number, Float32Array>();
+  private readonly examples = new Map<number, ExampleFeatures>();
 
   constructor(private readonly loadBase: () => Promise<TeachBase>) {}
 
@@ -35,7 +45,7 @@ export class Teacher {
   async add(exampleId: number, bitmap: ImageBitmap): Promise<void> {
     try {
       const base = await this.ensureBase();
-      this.examples.set(exampleId, await base.features.of(bitmap, 'center'));
+      this.examples.set(exampleId, await base.features.withMap(bitmap, 'center'));
     } finally {
       bitmap.close();
     }
@@ -73,8 +83,16 @@ export class Teacher {
         'Wait until every example is counted, then train again.',
       );
     const head = await trainHead(
-      classes.map((c) => ({ name: c.name.trim(), examples: c.exampleIds.map((id) => this.examples.get(id)!) })),
+      classes.map((c) => ({
+        name: c.name.trim(),
+        examples: c.exampleIds.map((id) => this.examples.get(id)!.pooled),
+      })),
       { onEpoch },
+    );
+    const report = teachReport(
+      head,
+      classes.map((c) => c.exampleIds),
+      (id) => this.examples.get(id)?.map,
     );
     const explainer = base.features.base;
     const files = taughtModelFiles(
@@ -82,7 +100,7 @@ export class Teacher {
       { id: base.id, pool: base.features.pool, inputSize: explainer.inputSize[0] },
       name,
     );
-    return { head, zip: zipModelFiles(files) };
+    return { head, zip: zipModelFiles(files), report };
   }
 
   private async ensureBase(): Promise<{ id: string; features: PooledFeatures }> {

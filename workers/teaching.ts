@@ -57,7 +57,7 @@ export class Teaching {
       const taught = await this.teacher.train(message.name, message.classes, (p) => {
         this.post({ type: 'teach-progress', stage: 'training', epoch: p.epoch, epochs: p.epochs, loss: p.loss });
       });
-      const { head, zip } = taught;
+      const { head, zip, report } = taught;
       this.post({ type: 'teach-progress', stage: 'loading', epoch: head.epochs, epochs: head.epochs, loss: NaN });
       const file = new File([zip as Uint8Array<ArrayBuffer>], `${message.name}.zip`, { type: 'application/zip' });
       const copy = zip.slice();
@@ -71,8 +71,10 @@ export class Teaching {
           classes: head.classes,
           trainMs: head.trainMs,
           zip: copy,
+          report,
         },
-        [copy.buffer],
+        // A right example's two maps are one: each buffer is transferred once.
+        [copy.buffer, ...new Set(report.examples.flatMap((e) => [e.heatmap.data.buffer, e.trueHeatmap.data.buffer]))],
       );
       await this.models.openFiles(message.model, [file], 'teach');
     } catch (e) {

@@ -2,6 +2,7 @@ import { msg } from '@lit/localize';
 import { html, type TemplateResult } from 'lit';
 import type { ReadyMessage, ResultMessage } from '../protocol.js';
 import { type Pairing, pairing } from './controllers/comparison.js';
+import type { LessonController } from './controllers/lessons.js';
 import type { ModelLibraryController } from './controllers/model-library.js';
 import type { PerturbationAction, PerturbationController } from './controllers/perturbation.js';
 import type { SourceController } from './controllers/source.js';
@@ -24,6 +25,7 @@ interface AsideState {
   perturbation: PerturbationController;
   teach: TeachController;
   library: ModelLibraryController;
+  lessons: LessonController;
 }
 
 /** What the side panels ask for (events up). */
@@ -46,6 +48,10 @@ export function appAside(a: AsideState, on: AsideEvents): TemplateResult {
               .pinnedLabel=${s.classIndex === null ? '' : (ready?.labels[s.classIndex] ?? '')}
               @pin=${(e: Picked) => on.apply({ classIndex: e.detail.classIndex })} .contrast=${s.contrastClass}
               @contrast=${(e: Picked) => on.apply({ contrastClass: e.detail.classIndex })}></whycam-predictions>
+          </section>
+          <section>
+            <h2>${msg('Lessons')}</h2>
+            <whycam-lesson-menu .lessons=${a.lessons} .revision=${a.lessons.revision}></whycam-lesson-menu>
           </section>
           <section>
             <h2>${msg('Explanation')}</h2>

@@ -178,6 +178,45 @@ export interface WhyCamTeachResult {
   model: string;
 }
 
+/** What `window.whycam.teachReport()` returns: the latest training's held-back examples. */
+export interface WhyCamTeachReport {
+  labels: string[];
+  /** confusion[true class][predicted class]. */
+  confusion: number[][];
+  examples: {
+    trueClass: number;
+    predictedClass: number;
+    /** The taught model's probability of the predicted class. */
+    score: number;
+    /** Which example: its class's example number `index` (in the order given to `teach()`). */
+    index: number;
+    /** CAM of the predicted class and of the true class on the example (exact on the taught head), in [0, 1]. */
+    heatmap: { width: number; height: number; data: number[] };
+    trueHeatmap: { width: number; height: number; data: number[] };
+  }[];
+}
+
+/** What `window.whycam.lessonStep()` returns: where the lesson is, what the step says and what it set up. */
+export interface WhyCamLessonStep {
+  lesson: string;
+  title: string;
+  /** The step, from 0, of `count`. */
+  index: number;
+  count: number;
+  /** The step's texts in the page's language: title, what to do, what to look for, the question for the class. */
+  text: { title: string; task: string; look: string; ask: string };
+  /** The settings the step applied for the model in use (null while it waits for the model). */
+  applied: Partial<AppSettings> | null;
+  /** What else it sets up: teach mode open or closed, the view frozen or live, occlusion, the board, the confusion matrix. */
+  setup: { teach?: boolean; frozen?: boolean; occlusion?: boolean; board?: boolean; confusion?: boolean };
+  /** Why the step cannot run as written here (a model without CAM, taught examples lost in a reload, no camera), or null. */
+  blocked: string | null;
+  /** The lesson was picked up where it was left, after a reload. */
+  resumed: boolean;
+  /** The pictures kept on the board (their images are on the worksheet). */
+  board: { label: string; score: number; method: string }[];
+}
+
 export interface WhyCamTeachSpec {
   /** The name it is kept under (default: the class names). */
   name?: string;
@@ -209,8 +248,23 @@ export interface WhyCamApi {
   ): Promise<{ model: string; labels: string[]; modelName: string; summary: string[] }>;
   /** Teaches the classes from the photos and resolves once the live view uses the taught model. */
   teach(spec: WhyCamTeachSpec): Promise<WhyCamTeachResult>;
+  /** The latest training's confusion matrix and its held-back examples' maps; null before any training. */
+  teachReport(): WhyCamTeachReport | null;
   status(): WhyCamStatus;
   set(partial: WhyCamSet): void;
+  /** The lessons, in the page's language. */
+  lessons(): { id: string; title: string; summary: string; steps: string[] }[];
+  /** Starts a lesson (at its first step, or `step`) and resolves once the step is set up (occlusion started, not finished). */
+  startLesson(id: string, step?: number): Promise<WhyCamLessonStep>;
+  /** The lesson's step now, or null without a lesson. */
+  lessonStep(): WhyCamLessonStep | null;
+  /** Goes to the next step, set up; null at the last step (or without a lesson). */
+  nextStep(): Promise<WhyCamLessonStep | null>;
+  previousStep(): Promise<WhyCamLessonStep | null>;
+  /** Keeps the view with its map on the lesson's board; null when nothing is explained yet. */
+  keepOnBoard(): Promise<{ label: string; score: number; method: string } | null>;
+  /** Leaves the lesson (its progress and board are forgotten). */
+  endLesson(): void;
   /**
    * Opens a photo (still-image mode) and resolves with its own first result; null when the file is
    * not a usable picture, or another picture or the camera replaced it before its result came.

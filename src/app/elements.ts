@@ -9,3 +9,6 @@ import './prediction-list.js';
 import './teach-panel.js';
 import './hud-line.js';
 import './perturbation-panel.js';
+import './lesson-card.js';
+import './lesson-menu.js';
+import './worksheet.js';

@@ -2,6 +2,7 @@ import { localized, msg, str } from '@lit/localize';
 import { css, html, LitElement } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { storedModelId } from './model-store.js';
+import './teach-confusion.js';
 import {
   MAX_CLASSES,
   MIN_CLASSES,
@@ -126,7 +127,8 @@ export class TeachPanel extends LitElement {
                 : msg(
                     str`Taught "${t.result.name}" in ${(t.result.trainMs / 1000).toFixed(1)} s. Held-back examples recognised: ${Math.round(t.result.accuracy * 100)}%.`,
                   )
-            }</p>`
+            }</p>
+            <whycam-teach-confusion .report=${t.report} .thumbOf=${(id: number) => t.thumbOf(id)}></whycam-teach-confusion>`
           : null
       }
     `;

@@ -1,4 +1,5 @@
 import type { ClassReport } from '../explain/models/taught-format.js';
+import type { TeachReport } from '../explain/teach/teach-report.js';
 import type { TeachProgressMessage } from '../protocol.js';
 import type { StoredModel } from './model-store.js';
 
@@ -35,6 +36,9 @@ export interface TeachView {
   recording: number | null;
   progress: Omit<TeachProgressMessage, 'type'> | null;
   result: { name: string; accuracy: number | null; classes: ClassReport[]; trainMs: number } | null;
+  /** The held-back examples of the latest training: confusion matrix and maps. */
+  report: TeachReport | null;
+  thumbOf(exampleId: number): string;
 }
 
 /** What the panel asks of the teach and model-library controllers (events up). */

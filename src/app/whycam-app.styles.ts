@@ -3,12 +3,12 @@ import { css } from 'lit';
 /**
  * The app root's layout: notices, the view (or two side by side) beside the sidebar, stacked on narrow
  * screens; presentation mode, where the picture fills the screen and the sidebar floats over it while
- * the pointer moves; and presentation mode on a phone held upright, the picture above the predictions.
+ * the pointer moves; presentation mode on a phone held upright, the picture above the predictions; and print, the lesson's worksheet alone.
  */
 export const appStyles = css`
   :host { display: block; min-height: 100vh; background: var(--bg, #0b0e14); color: var(--text, #e8e8e8);
     font: 16px/1.45 system-ui, -apple-system, Segoe UI, Roboto, sans-serif; --accent: #ffcc00; --panel: #141923; --panel-2: #1d2330; --track: #333b4a; }
-  .stage { display: grid; gap: 0.5rem; align-items: start; --view-max-height: calc(100vh - 5rem); }
+  .stage { position: relative; display: grid; gap: 0.5rem; align-items: start; --view-max-height: calc(100vh - 5rem); }
   .stage.pair { grid-template-columns: 1fr 1fr; }
   :host([presentation]) { font-size: 22px; --bg: #000; --text: #fff; --panel: #000; --panel-2: #111; --track: #888; --accent: #ffff00;
     --label-size: clamp(1.4rem, 3.4vw, 3.2rem); --hud-line-size: clamp(1rem, 2vw, 1.9rem); }
@@ -38,5 +38,11 @@ export const appStyles = css`
   whycam-live-view { border-radius: 0.5rem; overflow: hidden; }
   .drop { outline: 3px dashed var(--accent); }
   footer { padding: 0 1rem 1rem; opacity: 0.6; font-size: 0.85em; }
+  whycam-worksheet { display: none; }
+  @media print {
+    :host { background: #fff; color: #000; min-height: 0; }
+    whycam-header, main, footer, .notices, whycam-help { display: none !important; }
+    whycam-worksheet { display: block; }
+  }
   @media (max-width: 52rem) { main { grid-template-columns: 1fr; } .stage { --view-max-height: 70vh; } }
 `;

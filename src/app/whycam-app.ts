@@ -8,6 +8,7 @@ import { appAside } from './app-aside.js';
 import { AutomationController } from './controllers/automation-api.js';
 import { ComparisonController } from './controllers/comparison.js';
 import { ExplanationController } from './controllers/explanation.js';
+import { LessonController } from './controllers/lessons.js';
 import { MeasurementsController } from './controllers/measurements.js';
 import { NoticesController } from './controllers/notices.js';
 import { PageInputController } from './controllers/page-input.js';
@@ -29,8 +30,9 @@ import { noticeList } from './notice.js';
 import { type AppSettings, startOptions, WORKER_SETTINGS, workerSettingsOf } from './settings.js';
 import type { Action } from './shortcuts.js';
 import { saveSnapshot } from './snapshot.js';
+import type { LessonAction } from './lessons/lesson-actions.js';
 import { type AppState, figuresOf, statusOf } from './status.js';
-import { isLibraryAction, type TeachAction } from './teach-types.js';
+import { isLibraryAction } from './teach-types.js';
 import { appStyles } from './whycam-app.styles.js';
 
 /**
@@ -68,6 +70,7 @@ export class WhyCamApp extends LitElement {
   private readonly teach: TeachController;
   private readonly trust = new TrustController(this.notices);
   private readonly perturbation: PerturbationController;
+  private readonly lessons: LessonController;
 
   constructor() {
     super();
@@ -93,6 +96,7 @@ export class WhyCamApp extends LitElement {
           if (this.settings.model !== m.model) this.settings = { ...this.settings, model: m.model };
           this.apply(settingsForModel(m, this.settings));
           this.library.onReady(m);
+          this.lessons.modelReady(m);
         },
         other: (m) =>
           m.type === 'perturbation'
@@ -136,14 +140,16 @@ export class WhyCamApp extends LitElement {
       action: (a) => void this.perform(a),
       picture: (file) => void this.source.openPicture(file),
       modelFiles: (files) => void this.library.openModel(files).catch(() => undefined),
-      dragging: (on) => {
-        this.dragging = on;
-      },
+      dragging: (on) => void (this.dragging = on),
       visibility: (hidden) => this.worker.send({ type: 'settings', settings: { paused: hidden } }),
     });
-    const { worker, source, perturbation, library, teach, pwa } = this;
+    const { teach, explanation, perturbation: perturbing, worker: connection, source } = this;
+    const [view, style] = [() => this.view?.source, () => this.overlayStyles.of(this.settings)];
+    const parts = { teach, explanation, perturbing, connection, source, view, style };
+    this.lessons = new LessonController(this, { ...parts, settings: () => this.settings, apply: (p) => this.apply(p) });
+    const { library, pwa, lessons } = this;
     new AutomationController(this, {
-      ...{ worker, source, perturbation, library, teach, pwa },
+      ...{ worker: connection, source, perturbation: perturbing, library, teach, pwa, lessons },
       status: () => statusOf(this.state()),
       save: () => this.save(),
       apply: (partial) => this.apply(partial),
@@ -162,7 +168,7 @@ export class WhyCamApp extends LitElement {
     const r = this.explanation.latest;
     const progress = this.worker.progress;
     const figures = this.measurements.figures(() => figuresOf(this.state()));
-    const { perturbation, teach } = this;
+    const { perturbation, teach, library, lessons } = this;
     return html`
       <whycam-header .status=${ready ? `${ready.backend} · ${ready.modelName}` : progress} .online=${this.pwa.online}
         .offlineReady=${this.pwa.offlineReady} .installable=${this.pwa.installable} @install=${() => void this.pwa.install()}
@@ -172,7 +178,7 @@ export class WhyCamApp extends LitElement {
       <div class="notices">
         ${noticeList(this.notices.all, (action) => this.onNoticeAction(action))}
       </div>
-      <main><div class="stage ${s.compare ? 'pair' : ''}">
+      <main @lesson-action=${(e: CustomEvent<LessonAction>) => lessons.perform(e.detail)}><div class="stage ${s.compare ? 'pair' : ''}">
         <whycam-live-view class=${this.dragging ? 'drop' : ''} .stream=${this.source.camera.stream} .picture=${this.source.still.picture} ?mirror=${s.mirror}
           .overlayStyle=${this.overlayStyles.of(s)} .frame=${this.perturbation.frame ?? this.explanation.frame} .label=${this.trust.label(this.perturbation.label() ?? this.comparison.firstLabel(r, s.classIndex !== null), r)}
           .emptyText=${this.source.mode === 'none' ? msg('No camera. Open a photo (o), drop one here, or paste one.') : progress}
@@ -182,13 +188,13 @@ export class WhyCamApp extends LitElement {
             ? html`<whycam-live-view class="second" .stream=${this.source.camera.stream} .picture=${this.source.still.picture} ?mirror=${s.mirror}
           .overlayStyle=${this.overlayStyles.of(s)} .frame=${this.comparison.frame} .label=${this.comparison.secondLabel()}></whycam-live-view>`
             : null
-        }</div>
+        }<whycam-lesson-card .lessons=${lessons} .revision=${lessons.revision} ?floating=${s.presentation}></whycam-lesson-card></div>
         ${appAside(
-          { settings: s, ready, latest: r, figures, source: this.source, perturbation, teach, library: this.library },
+          { settings: s, ready, latest: r, figures, source: this.source, perturbation, teach, library, lessons },
           {
             apply: (p) => this.apply(p),
             perform: (a) => void this.perform(a),
-            teachAction: (a) => this.onTeachAction(a),
+            teachAction: (a) => (isLibraryAction(a) ? library.perform(a, s.model) : teach.perform(a)),
           },
         )}
       </main>
@@ -196,6 +202,7 @@ export class WhyCamApp extends LitElement {
         this.helpOpen = false;
       }} @action=${(e: CustomEvent<{ action: Action }>) => void this.perform(e.detail.action)}></whycam-help>
       <input type="file" accept="image/*" hidden @change=${this.onFileChosen}>
+      <whycam-worksheet .lessons=${lessons} .revision=${lessons.revision}></whycam-worksheet>
       <footer>WhyCam ${import.meta.env.VITE_APP_VERSION ?? ''} · ${msg('build')} ${import.meta.env.VITE_BUILD_ID ?? 'dev'} · ${msg('pictures never leave this device')}</footer>
     `;
   }
@@ -206,11 +213,6 @@ export class WhyCamApp extends LitElement {
     this.explanation.accept(r, this.settings.smoothing);
     this.comparison.accept(r, this.settings.smoothing);
     this.measurements.received(r);
-  }
-
-  private onTeachAction(a: TeachAction): void {
-    if (isLibraryAction(a)) this.library.perform(a, this.settings.model);
-    else this.teach.perform(a);
   }
 
   /** Applies settings on the next frame: worker ones are sent, view ones take effect at once. */

@@ -80,7 +80,10 @@ async function explainPhoto(file: string, imageId: number): Promise<ResultMessag
 
 beforeAll(async () => {
   service = new ExplainService(
-    (m) => {
+    (m, transfer) => {
+      // postMessage refuses a transfer list that names one buffer twice.
+      if (transfer && new Set(transfer).size !== transfer.length)
+        throw new Error(`${m.type}: a buffer transferred twice`);
       posted.push(m);
     },
     {
@@ -150,6 +153,18 @@ describe('teaching in the worker', () => {
     expect(taught.labels).toEqual(['dog', 'bird', 'insect']);
     expect(taught.classes.map((c) => c.heldBack)).toEqual([0, 1, 1]);
     expect(taught.accuracy).toBeGreaterThanOrEqual(2 / 3);
+    // Its mistakes: the two held-back examples counted once each, with their maps (7×7, in [0, 1]).
+    const report = taught.report;
+    expect(report.labels).toEqual(['dog', 'bird', 'insect']);
+    expect(report.confusion.flat().reduce((a, b) => a + b, 0)).toBe(2);
+    expect(report.confusion[0]).toEqual([0, 0, 0]);
+    expect(report.examples.map((e) => e.trueClass).sort()).toEqual([1, 2]);
+    for (const e of report.examples) {
+      expect(report.confusion[e.trueClass]![e.predictedClass]).toBeGreaterThan(0);
+      expect([e.heatmap.width, e.heatmap.height]).toEqual([7, 7]);
+      expect(Math.max(...e.heatmap.data)).toBe(1);
+      expect(Math.min(...e.heatmap.data)).toBe(0);
+    }
     // The zip holds the three files and no picture: a head's worth of weights.
     expect(taught.zip.byteLength).toBeLessThan(50_000);
     expect(ready.origin).toBe('taught');

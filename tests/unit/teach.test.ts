@@ -11,6 +11,7 @@ import { pointInBoxes } from '../../src/explain/evaluation/metrics.js';
 import { openModel, type OpenedModel, pickedModelReader } from '../../src/explain/models/open-model.js';
 import { type EpochProgress, PooledFeatures, type TaughtHead, trainHead } from '../../src/explain/teach/teach.js';
 import { taughtModelFiles, zipModelFiles } from '../../src/explain/teach/taught-model-files.js';
+import { type ExampleMap, teachReport } from '../../src/explain/teach/teach-report.js';
 import type { ModelFiles } from '../../src/explain/models/taught-format.js';
 import { readImage } from '../../src/node/image-io.js';
 import { registeredArtifacts } from '../../src/node/model-path.js';
@@ -29,13 +30,15 @@ let folder: string;
 let files: ModelFiles;
 let tensorsBefore = 0;
 let tensorsAfter = 0;
+let features: PooledFeatures;
 const judged = boxedPhotos(SHARED, 10);
+const taughtPhotos = trainingPhotos(SHARED, 12);
 
 beforeAll(async () => {
   base = await mirrorExplainer('wasm');
-  const features = new PooledFeatures(base);
+  features = new PooledFeatures(base);
   const classes = await Promise.all(
-    trainingPhotos(SHARED, 12).map(async (photos, i) => ({
+    taughtPhotos.map(async (photos, i) => ({
       name: TAUGHT_CLASSES[i]!.name,
       examples: await photos.reduce<Promise<Float32Array[]>>(
         async (acc, p) => [...(await acc), await features.of(await readImage(p.file))],
@@ -124,6 +127,50 @@ describe('a model taught dogs, birds and insects', () => {
         .map((w, k) => w - column[k]!)
         .reduce((m, d) => Math.max(m, Math.abs(d)), 0),
     ).toBeLessThan(1e-6);
+  });
+
+  test("reports its held-back mistakes: the confusion and each map agree with the taught model's own run", async () => {
+    // The report comes from the features and conv maps taken when the examples were added; the
+    // reference is the taught model opened from its files, run on the same photos (centre square).
+    const ids = taughtPhotos.map((photos, c) => photos.map((_, i) => c * 100 + i));
+    const maps = new Map<number, ExampleMap>();
+    for (const e of head.heldOut) {
+      const photo = taughtPhotos[e.trueClass]![e.example]!;
+      maps.set(ids[e.trueClass]![e.example]!, (await features.withMap(await readImage(photo.file))).map);
+    }
+    const report = teachReport(head, ids, (id) => maps.get(id));
+    expect(report.examples).toHaveLength(6);
+    const recount = TAUGHT_CLASSES.map(() => TAUGHT_CLASSES.map(() => 0));
+    let worst = 0;
+    for (const e of report.examples) {
+      const image = await readImage(taughtPhotos[e.trueClass]![e.index]!.file);
+      const [said, truth] = await taught.explainer.explainMany(
+        image,
+        [
+          { method: 'cam', classIndex: null },
+          { method: 'cam', classIndex: e.trueClass },
+        ],
+        { crop: 'center', topK: 3 },
+      );
+      const top = said!.predictions[0]!;
+      recount[e.trueClass]![top.classIndex]! += 1;
+      expect(top.classIndex).toBe(e.predictedClass);
+      expect(Math.abs(top.score - e.score)).toBeLessThan(1e-3);
+      for (const [mine, theirs] of [
+        [e.heatmap, said!.heatmap],
+        [e.trueHeatmap, truth!.heatmap],
+      ] as const) {
+        expect([mine.width, mine.height]).toEqual([theirs.width, theirs.height]);
+        mine.data.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - theirs.data[i]!))));
+      }
+    }
+    console.info(
+      `held-back confusion ${JSON.stringify(report.confusion)}; largest map difference ${worst.toExponential(2)}`,
+    );
+    expect(report.confusion).toEqual(recount);
+    expect(report.confusion.flat().reduce((a, b) => a + b, 0)).toBe(6);
+    expect(report.confusion.map((row, t) => row[t]).reduce((a, b) => a! + b!, 0)! / 6).toBeCloseTo(head.accuracy!, 6);
+    expect(worst).toBeLessThan(1e-3);
   });
 
   test('classifies validation photos it never saw, and its maps point at the object', async () => {

@@ -2,12 +2,14 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { findModel, MODELS } from '../../../models/registry.js';
 import { METHODS } from '../../explain/methods/names.js';
 import { isNormalization, NORMALIZATIONS } from '../../explain/network/normalization.js';
-import type { WhyCamApi, WhyCamSet, WhyCamStatus } from '../automation.js';
+import type { WhyCamApi, WhyCamLessonStep, WhyCamSet, WhyCamStatus, WhyCamTeachReport } from '../automation.js';
+import type { ReportHeatmap, TeachReport } from '../../explain/teach/teach-report.js';
 import { isLang, LANGS } from '../i18n/choose-lang.js';
 import { setLang } from '../i18n/locale.js';
 import { storedModelName } from '../model-store.js';
 import type { AppSettings } from '../settings.js';
 import { checkClassroomSet } from './comparison.js';
+import type { LessonController } from './lessons.js';
 import type { ModelLibraryController } from './model-library.js';
 import type { PerturbationController } from './perturbation.js';
 import type { PwaController } from './pwa.js';
@@ -27,6 +29,7 @@ interface AutomationHost {
   library: ModelLibraryController;
   teach: TeachController;
   pwa: PwaController;
+  lessons: LessonController;
 }
 
 /** `window.whycam`, the automation API: present while the app is on the page, and `set` checked before it applies. */
@@ -39,7 +42,8 @@ export class AutomationController implements ReactiveController {
   }
 
   hostConnected(): void {
-    const { worker, source, perturbation, library, teach, pwa } = this.page;
+    const { worker, source, perturbation, library, teach, pwa, lessons } = this.page;
+    const step = (): WhyCamLessonStep | null => lessonStepOf(lessons);
     const api: WhyCamApi = {
       status: () => this.page.status(),
       set: (partial) => this.set(partial),
@@ -58,6 +62,21 @@ export class AutomationController implements ReactiveController {
         return { model: m.model, labels: m.labels, modelName: m.modelName, summary: m.modelSummary };
       },
       teach: (spec) => teach.teach(spec),
+      teachReport: () => reportOf(teach.report),
+      lessons: () =>
+        lessons.lessons.map((l) => ({
+          ...{ id: l.id, title: l.title(), summary: l.summary() },
+          steps: l.steps.map((s) => s.text().title),
+        })),
+      startLesson: async (id, at = 0) => (await lessons.start(id, at), step()!),
+      lessonStep: step,
+      nextStep: async () => ((await lessons.next()) ? step() : null),
+      previousStep: async () => (lessons.step > 0 ? (await lessons.back(), step()) : null),
+      keepOnBoard: async () => {
+        const kept = await lessons.keep();
+        return kept && { label: kept.label, score: kept.score, method: kept.method };
+      },
+      endLesson: () => lessons.end(),
     };
     window.whycam = api;
   }
@@ -90,4 +109,39 @@ export class AutomationController implements ReactiveController {
     if (frozen !== undefined) void this.page.source.freeze(frozen);
     if (lang !== undefined) void setLang(lang);
   }
+}
+
+/** The report as plain numbers, for a script. */
+function reportOf(r: TeachReport | null): WhyCamTeachReport | null {
+  if (!r) return null;
+  const plain = (m: ReportHeatmap) => ({ width: m.width, height: m.height, data: Array.from(m.data) });
+  return {
+    labels: r.labels,
+    confusion: r.confusion.map((row) => [...row]),
+    examples: r.examples.map((e) => ({
+      trueClass: e.trueClass,
+      predictedClass: e.predictedClass,
+      score: e.score,
+      index: e.index,
+      heatmap: plain(e.heatmap),
+      trueHeatmap: plain(e.trueHeatmap),
+    })),
+  };
+}
+
+function lessonStepOf(l: LessonController): WhyCamLessonStep | null {
+  const { lesson, current } = l;
+  if (!lesson || !current) return null;
+  const { teach, frozen, occlusion, board, confusion } = current;
+  return {
+    ...{ lesson: lesson.id, title: lesson.title(), index: l.step, count: lesson.steps.length },
+    text: current.text(),
+    applied: l.applied,
+    setup: Object.fromEntries(
+      Object.entries({ teach, frozen, occlusion, board, confusion }).filter(([, v]) => v !== undefined),
+    ),
+    blocked: l.blocked,
+    resumed: l.resumed,
+    board: l.board.map((b) => ({ label: b.label, score: b.score, method: b.method })),
+  };
 }

@@ -1,6 +1,7 @@
 import { msg, str } from '@lit/localize';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { ClassReport } from '../../explain/models/taught-format.js';
+import type { TeachReport } from '../../explain/teach/teach-report.js';
 import type { FromWorker, TaughtMessage, TeachProgressMessage, ToWorker } from '../../protocol.js';
 import type { WhyCamTeachResult } from '../automation.js';
 import { storedModelId } from '../model-store.js';
@@ -44,6 +45,8 @@ export class TeachController implements ReactiveController, TeachView {
   recording: number | null = null;
   progress: Omit<TeachProgressMessage, 'type'> | null = null;
   result: { name: string; accuracy: number | null; classes: ClassReport[]; trainMs: number } | null = null;
+  /** The latest training's held-back examples: confusion matrix and maps (kept until the next training or a reset). */
+  report: TeachReport | null = null;
   /** Counts changes, so that the panel (given this object) knows to render again. */
   revision = 0;
   private nextKey = 1;
@@ -113,6 +116,7 @@ export class TeachController implements ReactiveController, TeachView {
     this.examples.clear();
     this.classes = [];
     this.result = null;
+    this.report = null;
     this.progress = null;
     this.changed();
   }
@@ -183,6 +187,7 @@ export class TeachController implements ReactiveController, TeachView {
     }));
     const id = storedModelId(trimmed);
     this.result = null;
+    this.report = null;
     this.taught = null;
     this.progress = { stage: 'training', epoch: 0, epochs: 1, loss: NaN };
     this.changed();
@@ -216,6 +221,12 @@ export class TeachController implements ReactiveController, TeachView {
     const made = spec.classes.map((c) => this.addClass(c.name)!);
     await Promise.all(spec.classes.map((c, i) => this.addPhotos(made[i]!.key, c.images)));
     return this.train(spec.name);
+  }
+
+  /** The thumbnail of an example still in the panel ('' when it has none or was removed). */
+  thumbOf(exampleId: number): string {
+    for (const c of this.classes) for (const e of c.examples) if (e.id === exampleId) return e.thumb;
+    return '';
   }
 
   /** What the teach panel asked for. */
@@ -273,6 +284,7 @@ export class TeachController implements ReactiveController, TeachView {
       case 'taught':
         this.taught = m;
         this.result = { name: m.name, accuracy: m.accuracy, classes: m.classes, trainMs: m.trainMs };
+        this.report = m.report;
         break;
       default:
         return false;

@@ -22,6 +22,8 @@ import { type CropPolicy, cropRegion, preprocess } from '../runtime/preprocess.j
 export class PooledFeatures {
   readonly pool: string;
   readonly size: number;
+  /** The conv map the pooling reads: kept per example so that a held-back example's CAM can be shown. */
+  readonly mapLayer: string;
   private readonly plan: Plan;
 
   constructor(readonly base: Explainer) {
@@ -33,26 +35,41 @@ export class PooledFeatures {
       );
     }
     this.pool = network.camPool;
-    this.plan = planUpTo(network.plan([this.pool]), this.pool);
+    this.mapLayer = network.camLayer;
+    this.plan = planUpTo(network.plan([this.pool, this.mapLayer]), this.pool);
     this.size = network.graph.byName.get(this.pool)!.shape.at(-1)!;
   }
 
   /** The pooled features of the picture's centre square (or of all of it, squashed), as the live view crops it. */
   async of(image: ImageSource, crop: CropPolicy = 'center'): Promise<Float32Array> {
+    return (await this.withMap(image, crop)).pooled;
+  }
+
+  /** The pooled features and the conv map they pool (height × width × channels, row-major), from one forward pass. */
+  async withMap(image: ImageSource, crop: CropPolicy = 'center'): Promise<ExampleFeatures> {
     const { width, height } = sourceSize(image);
     const rgb = await toRgbTensor(image, cropRegion(width, height, this.base.inputSize, crop));
-    const pooled = tf.tidy(() => {
+    const [pooled, map] = tf.tidy(() => {
       const x = preprocess(rgb, this.base.inputSize, this.base.inputRange);
-      const values = this.base.network.forward(this.plan, x, [this.pool]);
-      return tf.reshape(values.get(this.pool)!, [this.size]);
+      const values = this.base.network.forward(this.plan, x, [this.mapLayer]);
+      return [tf.reshape(values.get(this.pool)!, [this.size]), values.get(this.mapLayer)!];
     });
     rgb.dispose();
     try {
-      return (await pooled.data()) as Float32Array;
+      const [p, m] = await Promise.all([pooled.data(), map.data()]);
+      const [, h, w] = map.shape;
+      return { pooled: p as Float32Array, map: { width: w!, height: h!, data: m as Float32Array } };
     } finally {
       pooled.dispose();
+      map.dispose();
     }
   }
+}
+
+/** One example's features: the pooled vector the head reads, and the conv map it pools. */
+export interface ExampleFeatures {
+  pooled: Float32Array;
+  map: { width: number; height: number; data: Float32Array };
 }
 
 export interface TeachClass {
@@ -93,8 +110,19 @@ export interface TaughtHead {
   /** Accuracy on the held-back examples; null when there were too few examples to hold any back. */
   accuracy: number | null;
   classes: ClassReport[];
+  /** Each held-back example (its class and its index among the class's examples) with the head's probabilities. */
+  heldOut: HeldOutExample[];
   epochs: number;
   trainMs: number;
+}
+
+export interface HeldOutExample {
+  trueClass: number;
+  /** Its index in `TeachClass.examples`. */
+  example: number;
+  predictedClass: number;
+  /** The head's softmax over the classes. */
+  probabilities: number[];
 }
 
 export const MAX_CLASSES = 8;
@@ -108,15 +136,15 @@ export async function trainHead(classes: readonly TeachClass[], options: TeachOp
   checkClasses(classes);
   const featureSize = classes[0]!.examples[0]!.length;
   const random = mulberry32(seed);
-  const train: { x: Float32Array; y: number }[] = [];
-  const held: { x: Float32Array; y: number }[] = [];
+  const train: { x: Float32Array; y: number; i: number }[] = [];
+  const held: { x: Float32Array; y: number; i: number }[] = [];
   const reports: ClassReport[] = classes.map((c, y) => {
     const order = shuffled(
       c.examples.map((_, i) => i),
       random,
     );
     const count = c.examples.length >= 5 ? Math.max(1, Math.round(c.examples.length * holdBack)) : 0;
-    order.forEach((i, k) => (k < count ? held : train).push({ x: c.examples[i]!, y }));
+    order.forEach((i, k) => (k < count ? held : train).push({ x: c.examples[i]!, y, i }));
     return { name: c.name, trained: c.examples.length - count, heldBack: count, correct: count > 0 ? 0 : null };
   });
 
@@ -166,18 +194,20 @@ export async function trainHead(classes: readonly TeachClass[], options: TeachOp
     });
     const [kernel, bias] = await Promise.all(head.getWeights().map((w) => w.data() as Promise<Float32Array>));
     let accuracy: number | null = null;
+    const heldOut: HeldOutExample[] = [];
     if (held.length > 0) {
-      const predicted = tf.tidy(() =>
-        tf.argMax(
-          head.predict(tf.tensor2d(concat(held.map((e) => e.x)), [held.length, featureSize])) as tf.Tensor2D,
-          1,
-        ),
+      const predicted = tf.tidy(
+        () => head.predict(tf.tensor2d(concat(held.map((e) => e.x)), [held.length, featureSize])) as tf.Tensor2D,
       );
-      const guesses = await predicted.data();
+      const probabilities = await predicted.data();
       predicted.dispose();
       let correct = 0;
+      const n = classes.length;
       held.forEach((e, i) => {
-        if (guesses[i] === e.y) {
+        const p = Array.from(probabilities.subarray(i * n, (i + 1) * n));
+        const guess = p.indexOf(Math.max(...p));
+        heldOut.push({ trueClass: e.y, example: e.i, predictedClass: guess, probabilities: p });
+        if (guess === e.y) {
           correct++;
           reports[e.y]!.correct! += 1;
         }
@@ -191,6 +221,7 @@ export async function trainHead(classes: readonly TeachClass[], options: TeachOp
       bias: bias!,
       accuracy,
       classes: reports,
+      heldOut,
       epochs,
       trainMs: performance.now() - t0,
     };
