@@ -5,6 +5,7 @@ import { DEFAULT_MODEL_ID, FAST_MODEL_ID } from '../../models/registry.js';
 import type { ResultMessage, ToWorker } from '../protocol.js';
 import { isSettingsAction, settingsFor } from './actions.js';
 import { appAside } from './app-aside.js';
+import { appStage } from './app-stage.js';
 import { AutomationController } from './controllers/automation-api.js';
 import { ComparisonController } from './controllers/comparison.js';
 import { ExplanationController } from './controllers/explanation.js';
@@ -18,12 +19,13 @@ import { SourceController } from './controllers/source.js';
 import { ModelLibraryController, settingsForModel } from './controllers/model-library.js';
 import { TeachController } from './controllers/teach.js';
 import { TrustController } from './controllers/trust.js';
+import { VideoTools } from './controllers/video-tools.js';
 import { WorkerConnection } from './controllers/worker-connection.js';
 import './elements.js';
-import { OverlayStyles } from './heatmap-renderer.js';
+import { type OverlayStyle, OverlayStyles } from './heatmap-renderer.js';
+import type { LiveView } from './live-view.js';
 import { isLang } from './i18n/choose-lang.js';
 import { currentLang, setLang } from './i18n/locale.js';
-import type { LiveView } from './live-view.js';
 import { NOTICES } from './notice-texts.js';
 import { noticeList } from './notice.js';
 import { type AppSettings, startOptions, WORKER_SETTINGS, workerSettingsOf } from './settings.js';
@@ -45,7 +47,7 @@ export class WhyCamApp extends LitElement {
   @state() private settings: AppSettings;
   @state() private helpOpen = false;
   @state() private dragging = false;
-  @query('whycam-live-view') private view!: LiveView | null;
+  @query('whycam-live-view') private view!: HTMLElementTagNameMap['whycam-live-view'] | null;
   @query('input[type=file]') private fileInput!: HTMLInputElement;
 
   private readonly overlayStyles = new OverlayStyles();
@@ -68,6 +70,7 @@ export class WhyCamApp extends LitElement {
   private readonly teach: TeachController;
   private readonly trust = new TrustController(this.notices);
   private readonly perturbation: PerturbationController;
+  private readonly tools: VideoTools;
 
   constructor() {
     super();
@@ -83,7 +86,7 @@ export class WhyCamApp extends LitElement {
           settings: workerSettingsOf(this.settings, document.hidden),
         }),
         result: (r) => this.onResult(r),
-        frameAck: (ack) => this.source.camera.acknowledge(ack),
+        frameAck: (ack) => this.source.acknowledge(ack),
         streamEnded: (id) => this.source.camera.streamEnded(id),
         trackRefused: (id) => this.source.camera.trackRefused(id),
         ready: (m) => {
@@ -103,6 +106,7 @@ export class WhyCamApp extends LitElement {
         restarted: (reason) => {
           this.notices.show(NOTICES.workerRestarted(reason));
           this.perturbation.restarted();
+          this.tools.clip.restarted();
           this.source.resend();
           // A restarted worker starts on a registered model; a kept model is opened again.
           this.library.restarted(this.settings.model);
@@ -118,7 +122,11 @@ export class WhyCamApp extends LitElement {
       this.comparison.restart();
       this.measurements.restart();
     };
-    this.source = new SourceController(this, { send, video, resolution, restarted }, this.notices);
+    this.source = new SourceController(this, { send, view: () => this.view, resolution, restarted }, this.notices);
+    const style = (): OverlayStyle => this.overlayStyles.of(this.settings);
+    const views = (): LiveView[] => [...this.renderRoot.querySelectorAll('whycam-live-view')];
+    const tools = { send, source: this.source, notices: this.notices, style, views };
+    this.tools = new VideoTools(this, { ...tools, settings: () => this.settings });
     this.library = new ModelLibraryController(
       this,
       {
@@ -134,7 +142,7 @@ export class WhyCamApp extends LitElement {
     this.perturbation = new PerturbationController(this, { send, source: this.source, classIndex }, this.notices);
     new PageInputController(this, {
       action: (a) => void this.perform(a),
-      picture: (file) => void this.source.openPicture(file),
+      picture: (file) => void this.source.openFile(file),
       modelFiles: (files) => void this.library.openModel(files).catch(() => undefined),
       dragging: (on) => {
         this.dragging = on;
@@ -143,7 +151,7 @@ export class WhyCamApp extends LitElement {
     });
     const { worker, source, perturbation, library, teach, pwa } = this;
     new AutomationController(this, {
-      ...{ worker, source, perturbation, library, teach, pwa },
+      ...{ worker, source, perturbation, library, teach, pwa, tools: this.tools },
       status: () => statusOf(this.state()),
       save: () => this.save(),
       apply: (partial) => this.apply(partial),
@@ -163,6 +171,14 @@ export class WhyCamApp extends LitElement {
     const progress = this.worker.progress;
     const figures = this.measurements.figures(() => figuresOf(this.state()));
     const { perturbation, teach } = this;
+    const stage = {
+      settings: s,
+      dragging: this.dragging,
+      progress,
+      latest: r,
+      figures,
+      style: this.overlayStyles.of(s),
+    };
     return html`
       <whycam-header .status=${ready ? `${ready.backend} · ${ready.modelName}` : progress} .online=${this.pwa.online}
         .offlineReady=${this.pwa.offlineReady} .installable=${this.pwa.installable} @install=${() => void this.pwa.install()}
@@ -172,17 +188,7 @@ export class WhyCamApp extends LitElement {
       <div class="notices">
         ${noticeList(this.notices.all, (action) => this.onNoticeAction(action))}
       </div>
-      <main><div class="stage ${s.compare ? 'pair' : ''}">
-        <whycam-live-view class=${this.dragging ? 'drop' : ''} .stream=${this.source.camera.stream} .picture=${this.source.still.picture} ?mirror=${s.mirror}
-          .overlayStyle=${this.overlayStyles.of(s)} .frame=${this.perturbation.frame ?? this.explanation.frame} .label=${this.trust.label(this.perturbation.label() ?? this.comparison.firstLabel(r, s.classIndex !== null), r)}
-          .emptyText=${this.source.mode === 'none' ? msg('No camera. Open a photo (o), drop one here, or paste one.') : progress}
-          @painted=${this.measurements.onPainted}>${s.hud ? html`<whycam-hud-line .figures=${figures} .shown=${this.comparison.shown(r)}></whycam-hud-line>` : null}</whycam-live-view>
-        ${
-          s.compare
-            ? html`<whycam-live-view class="second" .stream=${this.source.camera.stream} .picture=${this.source.still.picture} ?mirror=${s.mirror}
-          .overlayStyle=${this.overlayStyles.of(s)} .frame=${this.comparison.frame} .label=${this.comparison.secondLabel()}></whycam-live-view>`
-            : null
-        }</div>
+      <main>${appStage({ ...stage, ...this.stageParts(), onPainted: this.measurements.onPainted })}
         ${appAside(
           { settings: s, ready, latest: r, figures, source: this.source, perturbation, teach, library: this.library },
           {
@@ -195,12 +201,13 @@ export class WhyCamApp extends LitElement {
       <whycam-help ?open=${this.helpOpen} .model=${s.model} @close=${() => {
         this.helpOpen = false;
       }} @action=${(e: CustomEvent<{ action: Action }>) => void this.perform(e.detail.action)}></whycam-help>
-      <input type="file" accept="image/*" hidden @change=${this.onFileChosen}>
+      <input type="file" accept="image/*,video/*,.mkv,.webm" hidden @change=${this.source.onFileChosen}>
       <footer>WhyCam ${import.meta.env.VITE_APP_VERSION ?? ''} · ${msg('build')} ${import.meta.env.VITE_BUILD_ID ?? 'dev'} · ${msg('pictures never leave this device')}</footer>
     `;
   }
 
   private onResult(r: ResultMessage): void {
+    if (this.tools.clip.accept(r)) return;
     if (!this.source.isCurrent(r)) return;
     this.notices.drop('request');
     this.explanation.accept(r, this.settings.smoothing);
@@ -243,6 +250,8 @@ export class WhyCamApp extends LitElement {
         return this.source.useCamera();
       case 'save':
         return this.save();
+      case 'record':
+        return this.tools.recording.toggle();
       case 'help':
         this.helpOpen = !this.helpOpen;
         return;
@@ -254,18 +263,15 @@ export class WhyCamApp extends LitElement {
   }
 
   private save(): Promise<void> {
-    const r = this.explanation.latest;
-    const source = this.view?.source;
+    const [r, source] = [this.explanation.latest, this.view?.source];
     if (!r || !source) return Promise.resolve(this.notices.show(NOTICES.nothingToSave()));
     return saveSnapshot(source, r, this.overlayStyles.of(this.settings), this.settings.mirror);
   }
 
-  private onFileChosen = (e: Event): void => {
-    const input = e.target as HTMLInputElement;
-    const file = input.files?.[0];
-    input.value = '';
-    if (file) void this.source.openPicture(file);
-  };
+  private stageParts() {
+    const { source, explanation, comparison, perturbation, trust, tools } = this;
+    return { source, explanation, comparison, perturbation, trust, tools };
+  }
 
   private onNoticeAction(action: string): void {
     if (action === 'reload') location.reload();
@@ -279,9 +285,10 @@ export class WhyCamApp extends LitElement {
 
   private state(): AppState {
     const { settings, worker, measurements, notices, pwa, teach, comparison, presentation, perturbation } = this;
-    const { mode, frozen, camera } = this.source;
     const parts = { settings, worker, measurements, notices, pwa, teach, comparison, presentation, perturbation };
-    return { ...parts, mode, frozen, camera, latest: this.explanation.latest, view: this.view, lang: currentLang() };
+    const { source, tools } = this;
+    const current = { source, tools, mode: source.mode, frozen: source.frozen, camera: source.camera };
+    return { ...parts, ...current, latest: this.explanation.latest, view: this.view, lang: currentLang() };
   }
 }
 

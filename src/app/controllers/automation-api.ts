@@ -13,6 +13,7 @@ import type { PerturbationController } from './perturbation.js';
 import type { PwaController } from './pwa.js';
 import type { SourceController } from './source.js';
 import type { TeachController } from './teach.js';
+import type { VideoTools } from './video-tools.js';
 import { TrustController } from './trust.js';
 import type { WorkerConnection } from './worker-connection.js';
 
@@ -27,6 +28,7 @@ interface AutomationHost {
   library: ModelLibraryController;
   teach: TeachController;
   pwa: PwaController;
+  tools: VideoTools;
 }
 
 /** `window.whycam`, the automation API: present while the app is on the page, and `set` checked before it applies. */
@@ -39,12 +41,21 @@ export class AutomationController implements ReactiveController {
   }
 
   hostConnected(): void {
-    const { worker, source, perturbation, library, teach, pwa } = this.page;
+    const { worker, source, perturbation, library, teach, pwa, tools } = this.page;
     const api: WhyCamApi = {
       status: () => this.page.status(),
       set: (partial) => this.set(partial),
       openImage: (blob) => source.openPicture(blob),
       useCamera: () => source.useCamera(),
+      openVideo: (blob) =>
+        source.openVideo(blob instanceof File ? blob : new File([blob], 'video', { type: blob.type })),
+      playVideo: () => source.video.play(),
+      pauseVideo: async () => void (await source.video.holdFrame()),
+      seekVideo: (time) => source.video.seek(time),
+      explainVideo: (options) => tools.clip.run(options),
+      cancelExplainVideo: () => tools.clip.cancel(),
+      startRecording: () => tools.recording.start(),
+      stopRecording: () => tools.recording.stop(),
       save: () => this.page.save(),
       drill: (failure) => worker.send({ type: 'drill', failure }),
       checkForUpdate: () => pwa.checkForUpdate(),
