@@ -102,13 +102,15 @@ test('explainVideo: one result per decoded frame, the maps of those frames as ph
   expect(summary.indices).toEqual([...Array(244).keys()]);
   expect(summary.times[100]).toBeCloseTo(100 / FPS, 3);
   expect(summary.targets).toEqual(summary.tops);
-  // MobileNet 0.75 calls this dog a Pomeranian or a chow (SOURCES.md); Pomeranian is in the top two on most frames.
+  // MobileNet 0.75 calls this dog a Pomeranian or a chow (SOURCES.md).
   const pomeranianTop2 = summary.top2.filter((t) => t.includes(POMERANIAN)).length;
   const pomeranianTop1 = summary.tops.filter((t) => t === POMERANIAN).length;
   console.log(
     `explainVideo: ${summary.count} frames, ${summary.fps.toFixed(1)} frames/s; Pomeranian top-1 on ${pomeranianTop1}, top-2 on ${pomeranianTop2}`,
   );
-  expect(pomeranianTop2).toBeGreaterThan(summary.count / 2);
+  // Pomeranian is the top class on most frames (125 of 244 here, the rest chow), and in the top two on nearly all.
+  expect(pomeranianTop1).toBeGreaterThan(summary.count / 2);
+  expect(pomeranianTop2).toBeGreaterThan(summary.count * 0.9);
   expect(summary.tops.every((t) => t === POMERANIAN || t === CHOW)).toBe(true);
   expect(summary.webm).toBeGreaterThan(10_000);
   expect(summary.encoder).toBe('webcodecs');
@@ -180,7 +182,9 @@ test('the exported WebM (VP8) opens as a source too, and a corrupt or unsupporte
   const broken = Buffer.concat([bytes.subarray(0, 40), Buffer.alloc(200_000, 0x5a)]);
   await putFile(page, '', 'broken.mp4', 'video/mp4', broken);
   expect(await openClip(page, 'broken.mp4')).toBe(false);
-  await expect(page.locator('.notices')).toContainText(/broken\.mp4 (is damaged|is not a video|does not play)/);
+  await expect(page.locator('.notices')).toContainText(
+    /broken\.mp4 (has no video track: it holds no video, or it is damaged|is damaged|is not a video)/,
+  );
   // The clip that played goes on, heatmaps and all.
   const before = await status(page);
   expect(before.video!.name).toBe('burned.webm');

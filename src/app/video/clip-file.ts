@@ -52,7 +52,12 @@ export async function openClip(file: Blob & { name?: string }): Promise<OpenedCl
   const input = new Input({ source: new BlobSource(file), formats: ALL_FORMATS });
   try {
     const track = await input.getPrimaryVideoTrack();
-    if (!track) throw new WhyCamError('bad-image', msg(str`${name} has no video track.`));
+    if (!track)
+      throw new WhyCamError(
+        'bad-image',
+        msg(str`${name} has no video track: it holds no video, or it is damaged.`),
+        msg('Open an MP4 (H.264) or WebM (VP8 or VP9) clip.'),
+      );
     const codecString = (await track.getCodecParameterString()) ?? '';
     const codec = track.codec ?? 'unknown';
     const codecName = CODEC_NAMES[codec] ?? (codec === 'unknown' ? msg('an unknown codec') : codec);
