@@ -7,6 +7,7 @@ import { methodCaption } from '../i18n/method-caption.js';
 import type { ClipFrame, ClipResult } from '../video/clip-result.js';
 import { compose, compositionSize } from '../video/compose.js';
 import { createWebmWriter, type WebmWriter } from '../video/webm-writer.js';
+import type { OpenedClip } from '../video/clip-file.js';
 import type { SourceController } from './source.js';
 
 /** What `explainVideo` takes. */
@@ -108,6 +109,17 @@ export class ClipExplainController implements ReactiveController {
     this.total = Math.ceil(clip.info.frameCount / every);
     this.host.requestUpdate();
     await source.video.holdFrame();
+    source.video.lock(true);
+    try {
+      return await this.explainFrames(clip, every, options.webm !== false);
+    } finally {
+      source.video.lock(false);
+      // The worker goes back to the frame on screen (its picture was the clip's frames meanwhile).
+      void source.still.resend();
+    }
+  }
+
+  private async explainFrames(clip: OpenedClip, every: number, wantWebm: boolean): Promise<ClipResult> {
     const started = performance.now();
     const s = this.page.settings();
     const frames: ClipFrame[] = [];
@@ -115,7 +127,7 @@ export class ClipExplainController implements ReactiveController {
     const canvas = new OffscreenCanvas(canvasSize.width, canvasSize.height);
     let writer: WebmWriter | null = null;
     let webmError: string | undefined;
-    if (options.webm !== false) {
+    if (wantWebm) {
       try {
         writer = await createWebmWriter(canvas, clip.info.frameRate / every);
       } catch (e) {
@@ -134,7 +146,7 @@ export class ClipExplainController implements ReactiveController {
           const videoFrame = sample.toVideoFrame();
           const picture = await createImageBitmap(videoFrame).finally(() => videoFrame.close());
           try {
-            const r = await this.explain(picture);
+            const r = await this.explain(picture, clip);
             last = r;
             const duration = sample.duration * every;
             frames.push(frameOf(r, index, sample.timestamp - clip.info.start, duration));
@@ -164,15 +176,12 @@ export class ClipExplainController implements ReactiveController {
       this.state = 'failed';
       this.failure = e instanceof Error ? e.message : String(e);
       this.host.requestUpdate();
-      void source.still.resend();
       throw e;
     }
     const cancelled = this.cancelled;
     let webm: Blob | undefined;
     if (writer && !cancelled) webm = await writer.finish();
     else await writer?.cancel();
-    // The worker goes back to the frame on screen (its picture was the clip's frames meanwhile).
-    void source.still.resend();
     const totalMs = performance.now() - started;
     this.result = {
       file: clip.info.name,
@@ -198,16 +207,23 @@ export class ClipExplainController implements ReactiveController {
     return this.result;
   }
 
-  /** Sends one frame as a still picture and waits for its result. */
-  private explain(picture: ImageBitmap): Promise<ResultMessage> {
-    return createImageBitmap(picture).then(
-      (copy) =>
-        new Promise<ResultMessage>((resolve, reject) => {
-          const imageId = --this.nextImageId;
-          this.waiting = { imageId, resolve, reject };
-          this.page.send({ type: 'image', bitmap: copy, imageId }, [copy]);
-        }),
-    );
+  /**
+   * Sends one frame as a still picture and waits for its result; fails if the clip stops being the
+   * source meanwhile (a photo or the camera opened: the worker then explains that instead).
+   */
+  private async explain(picture: ImageBitmap, clip: OpenedClip): Promise<ResultMessage> {
+    const copy = await createImageBitmap(picture);
+    let watch = 0;
+    return new Promise<ResultMessage>((resolve, reject) => {
+      const imageId = --this.nextImageId;
+      this.waiting = { imageId, resolve, reject };
+      this.page.send({ type: 'image', bitmap: copy, imageId }, [copy]);
+      watch = window.setInterval(() => {
+        if (this.page.source.video.clip === clip) return;
+        this.waiting = null;
+        reject(new Error(msg('Another source replaced the clip while it was being explained.')));
+      }, 250);
+    }).finally(() => clearInterval(watch));
   }
 
   /** Drops the previous run's result and pictures. */

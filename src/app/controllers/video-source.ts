@@ -54,6 +54,8 @@ export class VideoSourceController implements ReactiveController {
   /** Media time of the frame whose result is shown (playing), s. */
   private shownTime = 0;
   private mirror: MediaStream | null = null;
+  /** While the whole clip is explained the worker's picture is the clip's frames: the clip stays paused. */
+  private locked = false;
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -120,9 +122,14 @@ export class VideoSourceController implements ReactiveController {
     this.host.requestUpdate();
   }
 
+  /** Keeps the clip paused (and the worker's picture untouched) while the whole clip is explained. */
+  lock(on: boolean): void {
+    this.locked = on;
+  }
+
   play(): Promise<void> {
     const v = this.element;
-    if (!v) return Promise.resolve();
+    if (!v || this.locked) return Promise.resolve();
     if (v.ended) v.currentTime = 0;
     return v.play();
   }
@@ -200,6 +207,8 @@ export class VideoSourceController implements ReactiveController {
   ];
 
   private onPlay(): void {
+    // Autoplay (or a key) starting the clip while it is being explained whole: it stays paused.
+    if (this.locked) return this.element?.pause();
     this.page.still.clear();
     this.startStream();
     this.host.requestUpdate();
@@ -217,7 +226,7 @@ export class VideoSourceController implements ReactiveController {
   /** Holds the frame on screen as the still picture the worker explains (and re-explains). */
   private async hold(): Promise<void> {
     const v = this.element;
-    if (!v || !v.paused || v.readyState < 2) return;
+    if (!v || !v.paused || v.readyState < 2 || this.locked) return;
     this.page.restarted();
     await this.page.still.freeze(v);
     this.host.requestUpdate();
