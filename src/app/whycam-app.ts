@@ -22,7 +22,7 @@ import { TrustController } from './controllers/trust.js';
 import { VideoTools } from './controllers/video-tools.js';
 import { WorkerConnection } from './controllers/worker-connection.js';
 import './elements.js';
-import { type OverlayStyle, OverlayStyles } from './heatmap-renderer.js';
+import { OverlayStyles } from './heatmap-renderer.js';
 import type { LiveView } from './live-view.js';
 import { isLang } from './i18n/choose-lang.js';
 import { currentLang, setLang } from './i18n/locale.js';
@@ -123,9 +123,8 @@ export class WhyCamApp extends LitElement {
       this.measurements.restart();
     };
     this.source = new SourceController(this, { send, view: () => this.view, resolution, restarted }, this.notices);
-    const style = (): OverlayStyle => this.overlayStyles.of(this.settings);
     const views = (): LiveView[] => [...this.renderRoot.querySelectorAll('whycam-live-view')];
-    const tools = { send, source: this.source, notices: this.notices, style, views };
+    const tools = { send, source: this.source, notices: this.notices, views };
     this.tools = new VideoTools(this, { ...tools, settings: () => this.settings });
     this.library = new ModelLibraryController(
       this,

@@ -1,3 +1,4 @@
+import { msg } from '@lit/localize';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { type ComposedView, compose, compositionSize } from '../video/compose.js';
 import { createWebmWriter, download, type WebmWriter } from '../video/webm-writer.js';
@@ -68,7 +69,7 @@ export class RecordingController implements ReactiveController {
   async start(): Promise<void> {
     if (this.recording) return;
     const scene = this.page.scene();
-    if (!scene) throw new Error('Nothing to record yet: no picture on screen.');
+    if (!scene) throw new Error(msg('Nothing to record yet: no picture on screen.'));
     const first = scene.views[0]!;
     const size = compositionSize(
       { width: first.sourceWidth, height: first.sourceHeight },
@@ -101,7 +102,7 @@ export class RecordingController implements ReactiveController {
   async stop(): Promise<Blob> {
     await this.starting;
     const writer = this.writer;
-    if (!writer) throw new Error('Not recording.');
+    if (!writer) throw new Error(msg('Not recording.'));
     cancelAnimationFrame(this.raf);
     this.writer = null;
     // A last frame, so that the recording lasts until the moment Stop was pressed.

@@ -18,7 +18,6 @@ interface ToolsHost {
   send(message: ToWorker, transfer?: Transferable[]): void;
   source: SourceController;
   notices: NoticesController;
-  style(): OverlayStyle;
   settings(): ClipSettings & { mirror: boolean };
   /** The live views on screen, first one first. */
   views(): LiveView[];
@@ -37,7 +36,8 @@ export class VideoTools {
     host: ReactiveControllerHost,
     private readonly page: ToolsHost,
   ) {
-    this.clip = new ClipExplainController(host, { ...page, mirror: () => page.settings().mirror });
+    const style = (): OverlayStyle => page.views()[0]!.overlayStyle;
+    this.clip = new ClipExplainController(host, { ...page, style, mirror: () => page.settings().mirror });
     this.recording = new RecordingController(host, {
       scene: () => this.scene(),
       failed: (e) => page.notices.show(NOTICES.recordingFailed(e)),
@@ -83,6 +83,11 @@ export class VideoTools {
     const views = this.page.views();
     const composed = views.map((v) => v.composedView()).filter((v) => v !== null);
     if (composed.length === 0) return null;
-    return { views: composed, style: this.page.style(), mirror: this.page.settings().mirror, hud: views[0]!.hudText };
+    return {
+      views: composed,
+      style: views[0]!.overlayStyle,
+      mirror: this.page.settings().mirror,
+      hud: views[0]!.hudText,
+    };
   }
 }
