@@ -228,7 +228,8 @@ export class VideoSourceController implements ReactiveController {
     const v = this.element;
     if (!v || !v.paused || v.readyState < 2 || this.locked) return;
     this.page.restarted();
-    await this.page.still.freeze(v);
+    // A frame grabbed as the clip starts playing again is not held (it would stop the clip).
+    await this.page.still.freeze(v, () => v.paused && !this.pump && !this.locked);
     this.host.requestUpdate();
   }
 
