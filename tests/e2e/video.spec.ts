@@ -61,9 +61,16 @@ test('a video file plays with the live overlay; paused, its frame is re-explaine
   await expect(page.locator('whycam-hud-line')).toContainText('frame 126 / 244 · 5.00 s');
   await expect(page.locator('whycam-source-bar')).toContainText('frame 126 / 244');
 
-  // Playing again streams again, from there.
+  // Playing again streams again, from there; side by side, both views show the clip and their maps.
   await page.evaluate(() => window.whycam!.playVideo());
   await waitForStatus(page, (s) => !s.frozen && s.answers?.source === 'camera' && s.video!.time > 5, 30_000);
+  await page.evaluate(() => window.whycam!.set({ compare: { method: 'cam' } }));
+  const pair = await waitForStatus(page, (s) => s.views !== null && s.answers?.source === 'camera', 30_000);
+  expect(pair.views!.map((v) => v.method)).toEqual(['gradcam', 'cam']);
+  const second = page.locator('whycam-live-view.second');
+  await expect
+    .poll(() => second.evaluate((v: HTMLElement & { videoElement?: HTMLVideoElement }) => v.videoElement?.videoWidth))
+    .toBe(640);
 });
 
 test('explainVideo: one result per decoded frame, the maps of those frames as photos, a WebM that decodes to the same frames', async ({
@@ -168,10 +175,37 @@ test('the exported WebM (VP8) opens as a source too, and a corrupt or unsupporte
   });
   expect(frames).toBe(61);
   expect(await openClip(page, 'burned.webm')).toBe(true);
-  const webm = await waitForStatus(page, (s) => s.video?.name === 'burned.webm' && s.frames > 0, 60_000);
-  expect(webm.video!.frames).toBe(61);
+  // Explained whole at once (while it starts to play by itself): every one of its 61 frames.
   const again = await page.evaluate(async () => (await window.whycam!.explainVideo({ webm: false })).frames.length);
   expect(again).toBe(61);
+  const webm = await waitForStatus(
+    page,
+    (s) => s.video?.name === 'burned.webm' && s.answers?.source === 'image',
+    60_000,
+  );
+  expect(webm.video!.frames).toBe(61);
+  // Cancel stops a run, keeping the frames explained so far.
+  const cancelled = await page.evaluate(async () => {
+    const run = window.whycam!.explainVideo({ webm: true });
+    await new Promise<void>((resolve) => {
+      const look = (): void => {
+        if (window.whycam!.status().clip.done >= 5) resolve();
+        else requestAnimationFrame(look);
+      };
+      look();
+    });
+    window.whycam!.cancelExplainVideo();
+    const r = await run;
+    return {
+      cancelled: r.cancelled,
+      frames: r.frames.length,
+      webm: !!r.webm,
+      state: window.whycam!.status().clip.state,
+    };
+  });
+  expect(cancelled).toMatchObject({ cancelled: true, webm: false, state: 'cancelled' });
+  expect(cancelled.frames).toBeGreaterThanOrEqual(5);
+  expect(cancelled.frames).toBeLessThan(61);
 
   // Unsupported (MJPEG is no container the browser decodes) and corrupt files: a message naming the problem.
   await page.evaluate(() => window.whycam!.playVideo());

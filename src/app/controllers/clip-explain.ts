@@ -115,7 +115,8 @@ export class ClipExplainController implements ReactiveController {
     } finally {
       source.video.lock(false);
       // The worker goes back to the frame on screen (its picture was the clip's frames meanwhile).
-      void source.still.resend();
+      if (source.still.picture) void source.still.resend();
+      else void source.video.holdFrame();
     }
   }
 

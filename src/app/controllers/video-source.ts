@@ -226,7 +226,10 @@ export class VideoSourceController implements ReactiveController {
   /** Holds the frame on screen as the still picture the worker explains (and re-explains). */
   private async hold(): Promise<void> {
     const v = this.element;
-    if (!v || !v.paused || v.readyState < 2 || this.locked) return;
+    if (!v || !v.paused || this.locked) return;
+    // Just opened: the first frame is not decoded yet.
+    if (v.readyState < 2) await new Promise((resolve) => v.addEventListener('loadeddata', resolve, { once: true }));
+    if (v !== this.element || !v.paused || this.locked) return;
     this.page.restarted();
     // A frame grabbed as the clip starts playing again is not held (it would stop the clip).
     await this.page.still.freeze(v, () => v.paused && !this.pump && !this.locked);
