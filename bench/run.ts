@@ -16,6 +16,7 @@ import { PROJECT_ROOT } from '../src/node/paths.js';
 import { StaticServer } from '../src/node/static-server.js';
 import type { MicroResult } from './browser/protocol.js';
 import { type BenchRow, markdownTable, stageTable, toRows } from './stats.js';
+import { type ClipFigures, clipBench, clipTable } from './clip.js';
 
 const { values: o } = parseArgs({
   options: {
@@ -26,17 +27,19 @@ const { values: o } = parseArgs({
     'live-seconds': { type: 'string' },
     'skip-live': { type: 'boolean' },
     'skip-micro': { type: 'boolean' },
+    'skip-clip': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (o.help) {
   console.log(`Usage: npm run bench -- [--backend webgpu,webgl,wasm,cpu] [--model ${DEFAULT_MODEL_ID},${FAST_MODEL_ID}]
-                       [--iterations N] [--live-seconds S] [--skip-live] [--skip-micro] [--json FILE]`);
+                       [--iterations N] [--live-seconds S] [--skip-live] [--skip-micro] [--skip-clip] [--json FILE]`);
   process.exit(0);
 }
 
 const SHARED = path.resolve(process.env['WHYCAM_SHARED'] ?? path.join(PROJECT_ROOT, '..', 'shared'));
 const CAMERA = path.join(SHARED, 'video', 'pomeranian_sofa_640x360_30fps.mjpeg');
+const CLIP = path.join(SHARED, 'video', 'pomeranian_sofa.mp4');
 const backends = (o.backend ?? 'webgpu,webgl,wasm,cpu').split(',');
 const models = (o.model ?? `${DEFAULT_MODEL_ID},${FAST_MODEL_ID}`).split(',');
 const liveSeconds = Number(o['live-seconds'] ?? 15);
@@ -309,12 +312,19 @@ async function main(): Promise<void> {
         process.stderr.write(`naive baseline failed: ${(e as Error).message}\n`);
       }
     }
+    let clip: ClipFigures | null = null;
+    if (!o['skip-clip']) {
+      process.stderr.write('clip: explainVideo, wasm, the default view…\n');
+      const browser = await launch();
+      clip = await clipBench(browser, app.url, CLIP).finally(() => browser.close());
+    }
     const report = {
       date: started.toISOString(),
       machine: `${process.platform} ${process.arch}, ${(await import('node:os')).cpus().length} cores, Chromium ${CHROMIUM}`,
       results: rows,
       backendNotes: notes,
       live,
+      clip,
     };
     const markdown = [
       `# WhyCam benchmark, ${started.toISOString()}`,
@@ -337,6 +347,7 @@ async function main(): Promise<void> {
       '',
       ...live.filter((l) => l.pipeline.startsWith('whycam')).map((l) => longTaskVerdict(l)),
       '',
+      ...(clip ? ['## Whole clip (`explainVideo`, every frame, not in real time)', '', clipTable(clip), ''] : []),
     ].join('\n');
     const dir = path.join(PROJECT_ROOT, 'bench', 'results');
     fs.mkdirSync(dir, { recursive: true });

@@ -105,7 +105,8 @@ export class FrameIntake {
    * workers only); where there is none, stops the track and tells the page, which then sends frames.
    */
   async readTrack(track: CameraTrack, streamId: number): Promise<void> {
-    const Processor = (globalThis as { MediaStreamTrackProcessor?: TrackProcessorConstructor })
+    // Through unknown: where a lib declares the DOM's processor (it takes a full MediaStreamTrack), the shapes differ.
+    const Processor = (globalThis as unknown as { MediaStreamTrackProcessor?: TrackProcessorConstructor })
       .MediaStreamTrackProcessor;
     let readable: ReadableStream<VideoFrame> | null = null;
     try {

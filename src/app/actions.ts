@@ -6,10 +6,10 @@ import type { AppSettings } from './settings.js';
 import type { Action } from './shortcuts.js';
 
 /** The actions that change settings, and only those (the others act on the camera, files or dialogs). */
-type SettingsAction = Exclude<Action, 'freeze' | 'open-image' | 'use-camera' | 'save' | 'help' | 'close'>;
+type SettingsAction = Exclude<Action, 'freeze' | 'open-image' | 'use-camera' | 'save' | 'record' | 'help' | 'close'>;
 
 export function isSettingsAction(action: Action): action is SettingsAction {
-  return !['freeze', 'open-image', 'use-camera', 'save', 'help', 'close'].includes(action);
+  return !['freeze', 'open-image', 'use-camera', 'save', 'record', 'help', 'close'].includes(action);
 }
 
 /**

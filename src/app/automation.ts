@@ -6,6 +6,9 @@ import type { BackendName, DrillMessage, PerturbationSettings, ReadyMessage, Res
 import type { PerturbationState } from './controllers/perturbation.js';
 import type { FrameAckCounts, FramePath } from './controllers/camera.js';
 import type { PictureResult } from './controllers/source.js';
+import type { ClipOptions, ClipState } from './controllers/clip-explain.js';
+import type { VideoPosition } from './controllers/video-source.js';
+import type { ClipResult } from './video/clip-result.js';
 import type { HudFigures } from './hud.js';
 import type { Lang } from './i18n/choose-lang.js';
 import type { AppSettings } from './settings.js';
@@ -42,7 +45,7 @@ export interface WhyCamStatus {
   /** The pinned class, or null when following the top-1. */
   classIndex: number | null;
   target: Prediction | null;
-  mode: 'camera' | 'image' | 'none';
+  mode: 'camera' | 'image' | 'video' | 'none';
   frozen: boolean;
   /** The worker's answers to frames sent one by one (only where there is no MediaStreamTrackProcessor). */
   frameAcks: FrameAckCounts;
@@ -125,6 +128,12 @@ export interface WhyCamStatus {
    * `scrambled` the latest map's (0: the real network), and the blocks the model has.
    */
   scramble: { setting: number; scrambled: number; blocks: string[] };
+  /** The video file shown: which frame and media time (that of the map shown while it plays); null for other sources. */
+  video: VideoPosition | null;
+  /** The whole-clip explanation: its state and progress (frames explained of those to explain). */
+  clip: { state: ClipState; done: number; total: number; failure: string | null };
+  /** The recording of the live view: on, for how long (ms), frames written. */
+  recording: { on: boolean; elapsedMs: number; frames: number };
   /** Occlusion / LIME on the still picture: the run's state and progress, and its map while it is shown. */
   perturbation: {
     method: PerturbationMethod;
@@ -271,6 +280,24 @@ export interface WhyCamApi {
    */
   openImage(blob: Blob): Promise<WhyCamImageResult | null>;
   useCamera(): Promise<void>;
+  /**
+   * Opens a video file (MP4, WebM, Matroska) as the source, playing; resolves true once it plays,
+   * false when it cannot (the message names why; the previous source stays).
+   */
+  openVideo(file: Blob): Promise<boolean>;
+  /** Plays / pauses the clip, or shows the frame at a media time (s). */
+  playVideo(): Promise<void>;
+  pauseVideo(): Promise<void>;
+  seekVideo(time: number): void;
+  /**
+   * Explains every frame (or every n-th) of the opened clip, not in real time, and resolves with
+   * the per-frame results (and the WebM with the overlay burned in, unless `webm: false`).
+   */
+  explainVideo(options?: ClipOptions): Promise<ClipResult>;
+  cancelExplainVideo(): void;
+  /** Records the live view as shown (picture, overlay, label, HUD line, both views); stop resolves with the WebM (also saved). */
+  startRecording(): Promise<void>;
+  stopRecording(): Promise<Blob>;
   save(): Promise<void>;
   drill(failure: DrillMessage['failure']): void;
   checkForUpdate(): Promise<void>;

@@ -6,6 +6,7 @@ import type { Region } from '../explain/runtime/crop.js';
 import { wallClock } from '../protocol.js';
 import { createHeatmapRenderer, type HeatmapRenderer, type OverlayStyle } from './heatmap-renderer.js';
 import { RateMeter } from './stats.js';
+import type { ComposedView } from './video/compose.js';
 
 export interface OverlayFrame {
   heatmap: Heatmap;
@@ -39,6 +40,8 @@ export class LiveView extends LitElement {
 
   /** The camera, shown natively; null in still-image mode. */
   @property({ attribute: false }) stream: MediaStream | null = null;
+  /** A video file's object URL, played in the `<video>` instead of the camera (paused: its frame stays). */
+  @property({ attribute: false }) videoSrc: string | null = null;
   /** A still picture (opened photo, or the frozen camera frame); drawn instead of the video. */
   @property({ attribute: false }) picture: ImageBitmap | null = null;
   @property({ type: Boolean }) mirror = false;
@@ -103,6 +106,20 @@ export class LiveView extends LitElement {
     return null;
   }
 
+  /** What this view shows now, for the recording: the picture, the map painted over it, the label. */
+  composedView(): ComposedView | null {
+    const s = this.source;
+    if (!s) return null;
+    const f = this.last;
+    const overlay = f ? { heatmap: f.heatmap, region: f.region } : null;
+    return { picture: s.image, sourceWidth: s.width, sourceHeight: s.height, overlay, label: this.label };
+  }
+
+  /** The HUD line slotted into this view, as text. */
+  get hudText(): string {
+    return this.querySelector('whycam-hud-line')?.shadowRoot?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
+  }
+
   get videoElement(): HTMLVideoElement | undefined {
     return this.video;
   }
@@ -129,7 +146,7 @@ export class LiveView extends LitElement {
   }
 
   protected override render() {
-    const hasPicture = !!this.picture || !!this.stream;
+    const hasPicture = !!this.picture || !!this.stream || !!this.videoSrc;
     return html`
       ${
         hasPicture
@@ -153,7 +170,8 @@ export class LiveView extends LitElement {
     this.frameElement?.style.setProperty('--source-aspect', String(this.sourceSize.width / this.sourceSize.height));
     if (this.overlayCanvas && !this.renderer) this.renderer = createHeatmapRenderer(this.overlayCanvas);
     if (!this.overlayCanvas) this.renderer = null;
-    if (changed.has('stream') && this.video && this.video.srcObject !== this.stream) {
+    if (changed.has('videoSrc') && this.video) this.playFile(this.videoSrc);
+    if (changed.has('stream') && this.video && this.video.srcObject !== this.stream && !this.videoSrc) {
       this.video.srcObject = this.stream;
       if (this.stream) void this.video.play().catch(() => undefined);
       this.watchVideoFrames();
@@ -177,6 +195,19 @@ export class LiveView extends LitElement {
     }
     if (changed.has('overlayStyle') || changed.has('mirror')) {
       if (this.last && !this.pending) this.show(this.last);
+    }
+  }
+
+  /** Plays a file (autoplay, muted) in the `<video>`; null empties it. */
+  private playFile(url: string | null): void {
+    const v = this.video!;
+    if (url) {
+      v.srcObject = null;
+      v.src = url;
+      this.watchVideoFrames();
+    } else if (v.getAttribute('src')) {
+      v.removeAttribute('src');
+      v.load();
     }
   }
 

@@ -64,6 +64,14 @@ export const NOTICES = {
     ...firstLine(e),
     actions: [{ label: msg('Open another photo'), action: 'open-image' }],
   }),
+  videoFailed: (e: unknown): Notice => ({
+    topic: 'video',
+    kind: 'error',
+    ...firstLine(e),
+    actions: [{ label: msg('Open another file'), action: 'open-image' }],
+  }),
+  clipFailed: (e: unknown): Notice => ({ topic: 'clip', kind: 'error', ...firstLine(e), actions: [] }),
+  recordingFailed: (e: unknown): Notice => ({ topic: 'recording', kind: 'error', ...firstLine(e), actions: [] }),
   scrambled: (blocks: number, lowest: string): Notice => ({
     topic: 'scramble',
     kind: 'info',

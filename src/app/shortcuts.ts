@@ -19,6 +19,7 @@ export type Action =
   | 'open-image'
   | 'use-camera'
   | 'save'
+  | 'record'
   | 'next-model'
   | 'toggle-crop'
   | 'presentation'
@@ -43,9 +44,10 @@ export const SHORTCUTS: readonly { key: string; label: () => string; action: Act
   { key: 'u', label: () => msg('follow the top prediction again (unpin)'), action: 'unpin' },
   { key: ' ', label: () => msg('freeze / resume'), action: 'freeze' },
   { key: 'f', label: () => msg('mirror the view'), action: 'mirror' },
-  { key: 'o', label: () => msg('open a photo'), action: 'open-image' },
+  { key: 'o', label: () => msg('open a photo or a video'), action: 'open-image' },
   { key: 'v', label: () => msg('back to the camera'), action: 'use-camera' },
   { key: 'w', label: () => msg('save the view as PNG'), action: 'save' },
+  { key: 'e', label: () => msg('record the view as a WebM video / stop and save it'), action: 'record' },
   { key: 'n', label: () => msg('model: default ↔ fast'), action: 'next-model' },
   { key: 'x', label: () => msg('crop: centre square ↔ whole frame'), action: 'toggle-crop' },
   {

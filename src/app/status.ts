@@ -12,6 +12,8 @@ import type { ComparisonController } from './controllers/comparison.js';
 import type { PresentationController } from './controllers/presentation.js';
 import type { TeachController } from './controllers/teach.js';
 import type { WorkerConnection } from './controllers/worker-connection.js';
+import type { SourceController } from './controllers/source.js';
+import type { VideoTools } from './controllers/video-tools.js';
 import { framePathText } from './frame-path-text.js';
 import type { HudFigures } from './hud.js';
 import type { LiveView } from './live-view.js';
@@ -34,6 +36,8 @@ export interface AppState {
   comparison: ComparisonController;
   presentation: PresentationController;
   perturbation: PerturbationController;
+  source: SourceController;
+  tools: VideoTools;
 }
 
 export function statusOf(a: AppState): WhyCamStatus {
@@ -113,6 +117,18 @@ export function statusOf(a: AppState): WhyCamStatus {
     lang: a.lang,
     scramble: { setting: s.scramble, scrambled: r?.scrambled ?? 0, blocks: ready?.scrambleBlocks ?? [] },
     perturbation: perturbationStatus(a.perturbation),
+    video: a.source.video.position(),
+    clip: {
+      state: a.tools.clip.state,
+      done: a.tools.clip.done,
+      total: a.tools.clip.total,
+      failure: a.tools.clip.failure,
+    },
+    recording: {
+      on: a.tools.recording.recording,
+      elapsedMs: a.tools.recording.elapsedMs,
+      frames: a.tools.recording.frames,
+    },
   };
 }
 

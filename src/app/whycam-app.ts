@@ -5,6 +5,7 @@ import { DEFAULT_MODEL_ID, FAST_MODEL_ID } from '../../models/registry.js';
 import type { ResultMessage, ToWorker } from '../protocol.js';
 import { isSettingsAction, settingsFor } from './actions.js';
 import { appAside } from './app-aside.js';
+import { appStage } from './app-stage.js';
 import { AutomationController } from './controllers/automation-api.js';
 import { ComparisonController } from './controllers/comparison.js';
 import { ExplanationController } from './controllers/explanation.js';
@@ -19,19 +20,20 @@ import { SourceController } from './controllers/source.js';
 import { ModelLibraryController, settingsForModel } from './controllers/model-library.js';
 import { TeachController } from './controllers/teach.js';
 import { TrustController } from './controllers/trust.js';
+import { VideoTools } from './controllers/video-tools.js';
 import { WorkerConnection } from './controllers/worker-connection.js';
 import './elements.js';
 import { OverlayStyles } from './heatmap-renderer.js';
+import type { LiveView } from './live-view.js';
 import { isLang } from './i18n/choose-lang.js';
 import { currentLang, setLang } from './i18n/locale.js';
-import type { LiveView } from './live-view.js';
 import { NOTICES } from './notice-texts.js';
 import { noticeList } from './notice.js';
 import { type AppSettings, startOptions, WORKER_SETTINGS, workerSettingsOf } from './settings.js';
 import type { Action } from './shortcuts.js';
 import { saveSnapshot } from './snapshot.js';
-import type { LessonAction } from './lessons/lesson-actions.js';
 import { type AppState, figuresOf, statusOf } from './status.js';
+import type { LessonAction } from './lessons/lesson-actions.js';
 import { isLibraryAction } from './teach-types.js';
 import { appStyles } from './whycam-app.styles.js';
 
@@ -47,7 +49,7 @@ export class WhyCamApp extends LitElement {
   @state() private settings: AppSettings;
   @state() private helpOpen = false;
   @state() private dragging = false;
-  @query('whycam-live-view') private view!: LiveView | null;
+  @query('whycam-live-view') private view!: HTMLElementTagNameMap['whycam-live-view'] | null;
   @query('input[type=file]') private fileInput!: HTMLInputElement;
 
   private readonly overlayStyles = new OverlayStyles();
@@ -70,6 +72,7 @@ export class WhyCamApp extends LitElement {
   private readonly teach: TeachController;
   private readonly trust = new TrustController(this.notices);
   private readonly perturbation: PerturbationController;
+  private readonly tools: VideoTools;
   private readonly lessons: LessonController;
 
   constructor() {
@@ -86,7 +89,7 @@ export class WhyCamApp extends LitElement {
           settings: workerSettingsOf(this.settings, document.hidden),
         }),
         result: (r) => this.onResult(r),
-        frameAck: (ack) => this.source.camera.acknowledge(ack),
+        frameAck: (ack) => this.source.acknowledge(ack),
         streamEnded: (id) => this.source.camera.streamEnded(id),
         trackRefused: (id) => this.source.camera.trackRefused(id),
         ready: (m) => {
@@ -107,6 +110,7 @@ export class WhyCamApp extends LitElement {
         restarted: (reason) => {
           this.notices.show(NOTICES.workerRestarted(reason));
           this.perturbation.restarted();
+          this.tools.clip.restarted();
           this.source.resend();
           // A restarted worker starts on a registered model; a kept model is opened again.
           this.library.restarted(this.settings.model);
@@ -122,7 +126,10 @@ export class WhyCamApp extends LitElement {
       this.comparison.restart();
       this.measurements.restart();
     };
-    this.source = new SourceController(this, { send, video, resolution, restarted }, this.notices);
+    this.source = new SourceController(this, { send, view: () => this.view, resolution, restarted }, this.notices);
+    const views = (): LiveView[] => [...this.renderRoot.querySelectorAll('whycam-live-view')];
+    const videoParts = { send, source: this.source, notices: this.notices, views };
+    this.tools = new VideoTools(this, { ...videoParts, settings: () => this.settings });
     this.library = new ModelLibraryController(
       this,
       {
@@ -138,18 +145,18 @@ export class WhyCamApp extends LitElement {
     this.perturbation = new PerturbationController(this, { send, source: this.source, classIndex }, this.notices);
     new PageInputController(this, {
       action: (a) => void this.perform(a),
-      picture: (file) => void this.source.openPicture(file),
+      picture: (file) => void this.source.openFile(file),
       modelFiles: (files) => void this.library.openModel(files).catch(() => undefined),
       dragging: (on) => void (this.dragging = on),
       visibility: (hidden) => this.worker.send({ type: 'settings', settings: { paused: hidden } }),
     });
-    const { teach, explanation, perturbation: perturbing, worker: connection, source } = this;
+    const { worker, source, perturbation, library, teach, pwa, explanation } = this;
     const [view, style] = [() => this.view?.source, () => this.overlayStyles.of(this.settings)];
-    const parts = { teach, explanation, perturbing, connection, source, view, style };
+    const parts = { teach, explanation, perturbing: perturbation, connection: worker, source, view, style };
     this.lessons = new LessonController(this, { ...parts, settings: () => this.settings, apply: (p) => this.apply(p) });
-    const { library, pwa, lessons } = this;
+    const { lessons, tools } = this;
     new AutomationController(this, {
-      ...{ worker: connection, source, perturbation: perturbing, library, teach, pwa, lessons },
+      ...{ worker, source, perturbation, library, teach, pwa, tools, lessons },
       status: () => statusOf(this.state()),
       save: () => this.save(),
       apply: (partial) => this.apply(partial),
@@ -169,6 +176,15 @@ export class WhyCamApp extends LitElement {
     const progress = this.worker.progress;
     const figures = this.measurements.figures(() => figuresOf(this.state()));
     const { perturbation, teach, library, lessons } = this;
+    const stage = {
+      settings: s,
+      dragging: this.dragging,
+      progress,
+      latest: r,
+      figures,
+      style: this.overlayStyles.of(s),
+    };
+    const card = html`<whycam-lesson-card .lessons=${lessons} .revision=${lessons.revision} ?floating=${s.presentation}></whycam-lesson-card>`;
     return html`
       <whycam-header .status=${ready ? `${ready.backend} · ${ready.modelName}` : progress} .online=${this.pwa.online}
         .offlineReady=${this.pwa.offlineReady} .installable=${this.pwa.installable} @install=${() => void this.pwa.install()}
@@ -178,17 +194,7 @@ export class WhyCamApp extends LitElement {
       <div class="notices">
         ${noticeList(this.notices.all, (action) => this.onNoticeAction(action))}
       </div>
-      <main @lesson-action=${(e: CustomEvent<LessonAction>) => lessons.perform(e.detail)}><div class="stage ${s.compare ? 'pair' : ''}">
-        <whycam-live-view class=${this.dragging ? 'drop' : ''} .stream=${this.source.camera.stream} .picture=${this.source.still.picture} ?mirror=${s.mirror}
-          .overlayStyle=${this.overlayStyles.of(s)} .frame=${this.perturbation.frame ?? this.explanation.frame} .label=${this.trust.label(this.perturbation.label() ?? this.comparison.firstLabel(r, s.classIndex !== null), r)}
-          .emptyText=${this.source.mode === 'none' ? msg('No camera. Open a photo (o), drop one here, or paste one.') : progress}
-          @painted=${this.measurements.onPainted}>${s.hud ? html`<whycam-hud-line .figures=${figures} .shown=${this.comparison.shown(r)}></whycam-hud-line>` : null}</whycam-live-view>
-        ${
-          s.compare
-            ? html`<whycam-live-view class="second" .stream=${this.source.camera.stream} .picture=${this.source.still.picture} ?mirror=${s.mirror}
-          .overlayStyle=${this.overlayStyles.of(s)} .frame=${this.comparison.frame} .label=${this.comparison.secondLabel()}></whycam-live-view>`
-            : null
-        }<whycam-lesson-card .lessons=${lessons} .revision=${lessons.revision} ?floating=${s.presentation}></whycam-lesson-card></div>
+      <main @lesson-action=${(e: CustomEvent<LessonAction>) => lessons.perform(e.detail)}>${appStage({ ...stage, ...this.stageParts(), card, onPainted: this.measurements.onPainted })}
         ${appAside(
           { settings: s, ready, latest: r, figures, source: this.source, perturbation, teach, library, lessons },
           {
@@ -201,13 +207,14 @@ export class WhyCamApp extends LitElement {
       <whycam-help ?open=${this.helpOpen} .model=${s.model} @close=${() => {
         this.helpOpen = false;
       }} @action=${(e: CustomEvent<{ action: Action }>) => void this.perform(e.detail.action)}></whycam-help>
-      <input type="file" accept="image/*" hidden @change=${this.onFileChosen}>
+      <input type="file" accept="image/*,video/*,.mkv,.webm" hidden @change=${this.source.onFileChosen}>
       <whycam-worksheet .lessons=${lessons} .revision=${lessons.revision}></whycam-worksheet>
       <footer>WhyCam ${import.meta.env.VITE_APP_VERSION ?? ''} · ${msg('build')} ${import.meta.env.VITE_BUILD_ID ?? 'dev'} · ${msg('pictures never leave this device')}</footer>
     `;
   }
 
   private onResult(r: ResultMessage): void {
+    if (this.tools.clip.accept(r)) return;
     if (!this.source.isCurrent(r)) return;
     this.notices.drop('request');
     this.explanation.accept(r, this.settings.smoothing);
@@ -245,6 +252,8 @@ export class WhyCamApp extends LitElement {
         return this.source.useCamera();
       case 'save':
         return this.save();
+      case 'record':
+        return this.tools.recording.toggle();
       case 'help':
         this.helpOpen = !this.helpOpen;
         return;
@@ -256,18 +265,15 @@ export class WhyCamApp extends LitElement {
   }
 
   private save(): Promise<void> {
-    const r = this.explanation.latest;
-    const source = this.view?.source;
+    const [r, source] = [this.explanation.latest, this.view?.source];
     if (!r || !source) return Promise.resolve(this.notices.show(NOTICES.nothingToSave()));
     return saveSnapshot(source, r, this.overlayStyles.of(this.settings), this.settings.mirror);
   }
 
-  private onFileChosen = (e: Event): void => {
-    const input = e.target as HTMLInputElement;
-    const file = input.files?.[0];
-    input.value = '';
-    if (file) void this.source.openPicture(file);
-  };
+  private stageParts() {
+    const { source, explanation, comparison, perturbation, trust, tools } = this;
+    return { source, explanation, comparison, perturbation, trust, tools };
+  }
 
   private onNoticeAction(action: string): void {
     if (action === 'reload') location.reload();
@@ -281,9 +287,10 @@ export class WhyCamApp extends LitElement {
 
   private state(): AppState {
     const { settings, worker, measurements, notices, pwa, teach, comparison, presentation, perturbation } = this;
-    const { mode, frozen, camera } = this.source;
     const parts = { settings, worker, measurements, notices, pwa, teach, comparison, presentation, perturbation };
-    return { ...parts, mode, frozen, camera, latest: this.explanation.latest, view: this.view, lang: currentLang() };
+    const { source, tools } = this;
+    const current = { source, tools, mode: source.mode, frozen: source.frozen, camera: source.camera };
+    return { ...parts, ...current, latest: this.explanation.latest, view: this.view, lang: currentLang() };
   }
 }
 

@@ -155,7 +155,7 @@ test('whycam-notice and whycam-help: messages with a way forward, every shortcut
   });
   await expect(help.getByRole('dialog')).toBeVisible();
   // One row per shortcut.
-  await expect(help.locator('tr')).toHaveCount(24);
+  await expect(help.locator('tr')).toHaveCount(25);
   await help.getByRole('button', { name: 'Close' }).click();
   expect(await events(page)).toEqual([{ type: 'close', detail: null }]);
 });

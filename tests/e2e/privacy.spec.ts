@@ -3,14 +3,17 @@ import type { Request } from '@playwright/test';
 import { SHARED } from '../helpers/shared.js';
 import { trainingPhotos } from '../helpers/teach-photos.js';
 import { expect, set, status, test, waitForStatus } from './fixtures.js';
+import { CLIPS, putFile } from './video-helpers.js';
 
 // Pictures never leave the device: every request of a live session goes to the app's own origin,
 // the Content-Security-Policy forbids anything else, and the service worker caches only this origin.
 
 test('a live session talks to nothing but its own origin, under a strict CSP', async ({ page, context, baseURL }) => {
   const requests: string[] = [];
+  const uploads: string[] = [];
   const record = (r: Request): void => {
     requests.push(r.url());
+    if (r.method() !== 'GET' && r.method() !== 'HEAD') uploads.push(`${r.method()} ${r.url()}`);
   };
   context.on('request', record);
   await page.addInitScript(() => {
@@ -65,12 +68,26 @@ test('a live session talks to nothing but its own origin, under a strict CSP', a
     60_000,
     'the taught model live',
   );
+  // A recording of the live view, and a video file explained whole: saved here (downloads), never sent.
+  await page.evaluate(() => window.whycam!.startRecording());
+  await waitForStatus(page, (s) => s.recording.elapsedMs >= 1500, 30_000, 'recording');
+  const recording = page.waitForEvent('download');
+  await page.evaluate(async () => void (await window.whycam!.stopRecording()));
+  await recording;
+  await putFile(page, CLIPS.pomeranian, 'clip.mp4', 'video/mp4');
+  const explained = await page.evaluate(async () => {
+    const files = (window as unknown as { __files: Record<string, File> }).__files;
+    await window.whycam!.openVideo(files['clip.mp4']!);
+    return (await window.whycam!.explainVideo({ every: 10 })).frames.length;
+  });
+  expect(explained).toBe(25);
 
   const origin = new URL(baseURL!).origin;
   const foreign = requests.filter(
     (u) => !u.startsWith(`${origin}/`) && !u.startsWith('blob:') && !u.startsWith('data:'),
   );
   expect(foreign).toEqual([]);
+  expect(uploads).toEqual([]);
   expect(requests.length).toBeGreaterThan(50);
   expect(await page.evaluate(() => (window as Window & { violations?: string[] }).violations)).toEqual([]);
 

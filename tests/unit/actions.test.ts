@@ -52,7 +52,7 @@ describe('settingsFor', () => {
 
   it('every shortcut is either a settings change or one of the page actions', () => {
     const page = SHORTCUTS.filter((k) => !isSettingsAction(k.action)).map((k) => k.action);
-    expect(page.sort()).toEqual(['close', 'freeze', 'help', 'open-image', 'save', 'use-camera']);
+    expect(page.sort()).toEqual(['close', 'freeze', 'help', 'open-image', 'record', 'save', 'use-camera']);
     for (const k of SHORTCUTS) {
       if (isSettingsAction(k.action))
         expect(Object.keys(settingsFor(k.action, s, LAYERS)).length, k.key).toBeGreaterThan(0);

@@ -12,6 +12,10 @@ import { appSources, type Bypass, type Message, scan, xliffUnits } from '../help
  */
 const NOT_FOR_READING = new Set<string>([
   'px system-ui, sans-serif', // the saved picture's title font
+  '600  px system-ui, sans-serif', // the recorded video's label font
+  '11px system-ui, sans-serif', // the timeline's class names
+  'JSON', // file formats, the same in every language
+  'CSV',
 ]);
 
 const sources = appSources('src/app');

@@ -15,6 +15,7 @@ import type { PerturbationController } from './perturbation.js';
 import type { PwaController } from './pwa.js';
 import type { SourceController } from './source.js';
 import type { TeachController } from './teach.js';
+import type { VideoTools } from './video-tools.js';
 import { TrustController } from './trust.js';
 import type { WorkerConnection } from './worker-connection.js';
 
@@ -30,6 +31,7 @@ interface AutomationHost {
   teach: TeachController;
   pwa: PwaController;
   lessons: LessonController;
+  tools: VideoTools;
 }
 
 /** `window.whycam`, the automation API: present while the app is on the page, and `set` checked before it applies. */
@@ -42,13 +44,22 @@ export class AutomationController implements ReactiveController {
   }
 
   hostConnected(): void {
-    const { worker, source, perturbation, library, teach, pwa, lessons } = this.page;
+    const { worker, source, perturbation, library, teach, pwa, lessons, tools } = this.page;
     const step = (): WhyCamLessonStep | null => lessonStepOf(lessons);
     const api: WhyCamApi = {
       status: () => this.page.status(),
       set: (partial) => this.set(partial),
       openImage: (blob) => source.openPicture(blob),
       useCamera: () => source.useCamera(),
+      openVideo: (blob) =>
+        source.openVideo(blob instanceof File ? blob : new File([blob], 'video', { type: blob.type })),
+      playVideo: () => source.video.play(),
+      pauseVideo: async () => void (await source.video.holdFrame()),
+      seekVideo: (time) => source.video.seek(time),
+      explainVideo: (options) => tools.clip.run(options),
+      cancelExplainVideo: () => tools.clip.cancel(),
+      startRecording: () => tools.recording.start(),
+      stopRecording: () => tools.recording.stop(),
       save: () => this.page.save(),
       drill: (failure) => worker.send({ type: 'drill', failure }),
       checkForUpdate: () => pwa.checkForUpdate(),

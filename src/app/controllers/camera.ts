@@ -2,9 +2,10 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { FrameAckMessage, FrameDropReason, ToWorker } from '../../protocol.js';
 import { type CameraInfo, listCameras, openCamera, type Resolution, stopCamera, trackReadable } from '../camera.js';
 import { FramePump, type Grabbers, type GrabKind } from '../frame-pump.js';
+import { nextStreamId } from '../stream-ids.js';
 
 /** The ways this browser has to grab the `<video>`'s current frame for the worker. */
-function grabbersFor(video: HTMLVideoElement): Grabbers {
+export function grabbersFor(video: HTMLVideoElement): Grabbers {
   const ways: Grabbers = {};
   if (typeof VideoFrame !== 'undefined') ways.videoframe = async () => new VideoFrame(video);
   ways.bitmap = () => createImageBitmap(video);
@@ -121,7 +122,7 @@ export class CameraController implements ReactiveController {
   attach(): void {
     const track = this.stream?.getVideoTracks()[0];
     if (!track || track.readyState === 'ended') return;
-    this.streamId++;
+    this.streamId = nextStreamId();
     this.stopPump();
     const readable = trackReadable(track);
     if (readable) {
@@ -185,6 +186,16 @@ export class CameraController implements ReactiveController {
   stop(): void {
     clearTimeout(this.retryTimer);
     this.stopPump();
+  }
+
+  /** Turns the camera off (a video file replaces it): the worker stops reading it, the light goes out. */
+  close(): void {
+    this.stop();
+    if (!this.stream) return;
+    this.page.send({ type: 'stop-stream' });
+    stopCamera(this.stream);
+    this.stream = null;
+    this.host.requestUpdate();
   }
 
   private startPump(streamId: number): void {

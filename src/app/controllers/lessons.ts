@@ -17,7 +17,7 @@ interface LessonHost {
   connection: { readonly ready: ReadyMessage | null };
   explanation: { readonly latest: ResultMessage | null };
   teach: { open: boolean; report: TeachReport | null; toggle(on?: boolean): void };
-  source: { mode: 'camera' | 'image' | 'none'; frozen: boolean; freeze(on: boolean): Promise<void> };
+  source: { mode: 'camera' | 'image' | 'video' | 'none'; frozen: boolean; freeze(on: boolean): Promise<void> };
   perturbing: { run(request: { method: 'occlusion' }): Promise<unknown> };
   /** The picture on the view, and how its map is drawn (for the board). */
   view(): { image: CanvasImageSource; width: number; height: number } | null | undefined;

@@ -1,11 +1,13 @@
 import type { ReactiveControllerHost } from 'lit';
 import type { Prediction } from '../../explain/methods/types.js';
-import type { ResultMessage, ToWorker } from '../../protocol.js';
+import type { FrameAckMessage, ResultMessage, ToWorker } from '../../protocol.js';
 import type { Resolution } from '../camera.js';
+import type { LiveView } from '../live-view.js';
 import { NOTICES } from '../notice-texts.js';
 import { CameraController } from './camera.js';
 import type { NoticesController } from './notices.js';
 import { StillPictureController } from './still-picture.js';
+import { VideoSourceController } from './video-source.js';
 
 /** A photo's own first result, as `openPicture` (and `window.whycam.openImage`) resolve with it. */
 export interface PictureResult {
@@ -21,25 +23,27 @@ export interface PictureResult {
 
 interface SourceHost {
   send(message: ToWorker, transfer?: Transferable[]): void;
-  video(): HTMLVideoElement | undefined;
+  /** The (first) live view, once rendered. */
+  view(): LiveView | null;
   resolution(): Resolution;
   /** A new source (or frame stream) starts: smoothing and rates start again. */
   restarted(): void;
 }
 
 /**
- * What is being explained: the camera, an opened photo, or a frozen camera frame. Switches
+ * What is being explained: the camera, an opened photo, a video file, or a frozen camera frame. Switches
  * between them, tells which results are still current, and says what went wrong with each.
  */
 export class SourceController {
-  mode: 'camera' | 'image' | 'none' = 'none';
+  mode: 'camera' | 'image' | 'video' | 'none' = 'none';
   readonly camera: CameraController;
   readonly still: StillPictureController;
+  readonly video: VideoSourceController;
   /** `openPicture` calls waiting for their picture's first result. */
   private awaited: { picture: ImageBitmap; settle: (r: PictureResult | null) => void }[] = [];
 
   constructor(
-    private readonly host: ReactiveControllerHost,
+    private readonly host: ReactiveControllerHost & { readonly updateComplete: Promise<boolean> },
     private readonly page: SourceHost,
     private readonly notices: NoticesController,
   ) {
@@ -49,17 +53,18 @@ export class SourceController {
     });
     this.camera = new CameraController(host, {
       send: (m, transfer) => page.send(m, transfer),
-      video: () => page.video(),
+      video: () => page.view()?.videoElement,
       resolution: () => page.resolution(),
       frozen: () => this.still.frozen,
       started: () => {
+        this.video.close();
         this.still.clear();
         this.setMode('camera');
         page.restarted();
         notices.drop('camera');
       },
       failed: (e, quiet) => {
-        this.setMode(this.still.picture ? 'image' : 'none');
+        if (this.mode !== 'video') this.setMode(this.still.picture ? 'image' : 'none');
         if (!quiet) notices.show(NOTICES.cameraFailed(e));
       },
       lost: () => {
@@ -67,8 +72,65 @@ export class SourceController {
         this.setMode(this.still.picture ? 'image' : 'none');
         notices.show(NOTICES.cameraLost());
       },
-      wantsCamera: () => this.mode !== 'image' && notices.has('camera'),
+      wantsCamera: () => this.mode !== 'image' && this.mode !== 'video' && notices.has('camera'),
     });
+    this.video = new VideoSourceController(host, {
+      send: (m, transfer) => page.send(m, transfer),
+      video: async () => {
+        // The view's `<video>` once the page and then the view have rendered the clip.
+        await host.updateComplete;
+        await page.view()?.updateComplete;
+        return page.view()?.videoElement;
+      },
+      still: this.still,
+      started: () => {
+        this.camera.close();
+        this.still.clear();
+        this.setMode('video');
+        notices.drop('video');
+      },
+      restarted: () => page.restarted(),
+    });
+  }
+
+  /** The camera's stream for the view, unless a clip plays there instead. */
+  get shownStream(): MediaStream | null {
+    return this.mode === 'video' ? null : this.camera.stream;
+  }
+
+  /** The still picture the view draws (a clip's held frame stays in its own paused `<video>`). */
+  get shownPicture(): ImageBitmap | null {
+    return this.mode === 'video' ? null : this.still.picture;
+  }
+
+  /** Opens a video file as the source; false (and a message naming the problem) when it cannot be played. */
+  async openVideo(file: File): Promise<boolean> {
+    try {
+      await this.video.open(file);
+      return true;
+    } catch (e) {
+      this.notices.show(NOTICES.videoFailed(e));
+      return false;
+    }
+  }
+
+  /** Opens a dropped or chosen file: a video as the source, anything else as a photo. */
+  openFile(file: File): Promise<unknown> {
+    const video = file.type.startsWith('video/') || /\.(mp4|m4v|mov|webm|mkv|mjpe?g|avi)$/i.test(file.name);
+    return video ? this.openVideo(file) : this.openPicture(file);
+  }
+
+  /** The file input's choice (its value is reset, so that the same file can be chosen again). */
+  onFileChosen = (e: Event): void => {
+    const input = e.target as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (file) void this.openFile(file);
+  };
+
+  acknowledge(ack: FrameAckMessage): void {
+    this.camera.acknowledge(ack);
+    this.video.acknowledge(ack);
   }
 
   get frozen(): boolean {
@@ -81,6 +143,7 @@ export class SourceController {
    * has taken it: the promise's continuation runs after the caller's synchronous handling).
    */
   isCurrent(r: ResultMessage): boolean {
+    if (this.mode === 'video') return this.video.isCurrent(r);
     const current =
       r.source.kind === 'camera'
         ? this.mode === 'camera' && !this.still.frozen && r.source.streamId === this.camera.currentStreamId
@@ -109,15 +172,17 @@ export class SourceController {
     this.settle(null); // an earlier photo's wait ends: it was replaced
     const result = new Promise<PictureResult | null>((settle) => this.awaited.push({ picture, settle }));
     this.camera.stop();
+    this.video.close();
     this.setMode('image');
     this.notices.drop('image');
     return result;
   }
 
   async freeze(on: boolean): Promise<void> {
+    if (this.mode === 'video') return on ? this.video.pause() : this.video.play();
     if (on === this.still.frozen || (on && this.mode !== 'camera')) return;
-    if (on) await this.still.freeze(this.page.video());
-    else this.still.unfreeze(this.page.video());
+    if (on) await this.still.freeze(this.page.view()?.videoElement);
+    else this.still.unfreeze(this.page.view()?.videoElement);
   }
 
   /**
@@ -125,6 +190,7 @@ export class SourceController {
    * frame), `frozen` (the live camera frame was frozen just now) or `none`.
    */
   async holdPicture(): Promise<'still' | 'frozen' | 'none'> {
+    if (this.mode === 'video') return (await this.video.holdFrame()) ? 'still' : 'none';
     if (this.mode !== 'camera' || this.still.frozen) return this.still.picture ? 'still' : 'none';
     await this.freeze(true);
     return this.still.frozen ? 'frozen' : 'none';
@@ -137,7 +203,8 @@ export class SourceController {
 
   /** A restarted worker lost what it was given: the camera's frames, or the picture. */
   resend(): void {
-    if (this.mode === 'camera' && !this.still.frozen) this.camera.attach();
+    if (this.mode === 'video') this.video.resend();
+    else if (this.mode === 'camera' && !this.still.frozen) this.camera.attach();
     else void this.still.resend();
   }
 

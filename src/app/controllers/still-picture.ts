@@ -36,11 +36,15 @@ export class StillPictureController implements ReactiveController {
     await this.resend();
   }
 
-  /** Holds the video's current frame; false when there is nothing to hold. */
-  async freeze(video: HTMLVideoElement | undefined): Promise<boolean> {
+  /** Holds the video's current frame; false when there is nothing to hold (or `wanted` says it is no longer wanted). */
+  async freeze(video: HTMLVideoElement | undefined, wanted = (): boolean => true): Promise<boolean> {
     if (!video || video.videoWidth === 0) return false;
     video.pause();
     const still = await createImageBitmap(video);
+    if (!wanted()) {
+      still.close();
+      return false;
+    }
     this.clear();
     this.picture = still;
     this.frozen = true;
