@@ -176,15 +176,6 @@ export class WhyCamApp extends LitElement {
     const progress = this.worker.progress;
     const figures = this.measurements.figures(() => figuresOf(this.state()));
     const { perturbation, teach, library, lessons } = this;
-    const stage = {
-      settings: s,
-      dragging: this.dragging,
-      progress,
-      latest: r,
-      figures,
-      style: this.overlayStyles.of(s),
-    };
-    const card = html`<whycam-lesson-card .lessons=${lessons} .revision=${lessons.revision} ?floating=${s.presentation}></whycam-lesson-card>`;
     return html`
       <whycam-header .status=${ready ? `${ready.backend} · ${ready.modelName}` : progress} .online=${this.pwa.online}
         .offlineReady=${this.pwa.offlineReady} .installable=${this.pwa.installable} @install=${() => void this.pwa.install()}
@@ -194,7 +185,7 @@ export class WhyCamApp extends LitElement {
       <div class="notices">
         ${noticeList(this.notices.all, (action) => this.onNoticeAction(action))}
       </div>
-      <main @lesson-action=${(e: CustomEvent<LessonAction>) => lessons.perform(e.detail)}>${appStage({ ...stage, ...this.stageParts(), card, onPainted: this.measurements.onPainted })}
+      <main @lesson-action=${(e: CustomEvent<LessonAction>) => lessons.perform(e.detail)}>${appStage({ ...this.stageParts(), progress, latest: r, figures, onPainted: this.measurements.onPainted })}
         ${appAside(
           { settings: s, ready, latest: r, figures, source: this.source, perturbation, teach, library, lessons },
           {
@@ -271,8 +262,10 @@ export class WhyCamApp extends LitElement {
   }
 
   private stageParts() {
-    const { source, explanation, comparison, perturbation, trust, tools } = this;
-    return { source, explanation, comparison, perturbation, trust, tools };
+    const { settings, dragging, source, explanation, comparison, perturbation, trust, tools, lessons } = this;
+    const card = html`<whycam-lesson-card .lessons=${lessons} .revision=${lessons.revision} ?floating=${settings.presentation}></whycam-lesson-card>`;
+    const style = this.overlayStyles.of(settings);
+    return { settings, dragging, style, card, source, explanation, comparison, perturbation, trust, tools };
   }
 
   private onNoticeAction(action: string): void {

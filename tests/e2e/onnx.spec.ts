@@ -43,8 +43,9 @@ test('MobileNet V2 from the zoo explains the camera live: its own layers, every 
   );
   expect(more.modelName).toBe(findModel(ID)!.displayName);
   expect(more.method).toBe(defaultView(ID).method);
-  expect(more.layer).toBe('Conv_95');
-  expect([more.heatmap!.width, more.heatmap!.height]).toEqual([7, 7]);
+  // The registry's default view (the README's rule): HiResCAM at the 14×14 Conv_73.
+  expect(more.layer).toBe('Conv_73');
+  expect([more.heatmap!.width, more.heatmap!.height]).toEqual([14, 14]);
   expect(more.predictions[0]!.classIndex).toBe(POMERANIAN);
   // Its layer menu is its own: the 14×14 and 28×28 blocks by their ONNX node names.
   const sizes = new Map(more.layers.map((l) => [l.name, l.width]));
